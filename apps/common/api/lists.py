@@ -1,0 +1,39 @@
+"""Paginated list responses for APIViews, with the matching OpenAPI component."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.common.pagination import PagePagination
+
+
+def paginated_response(
+    request: Request, queryset: Any, serializer_class: type[serializers.Serializer], **context: Any
+) -> Response:
+    paginator = PagePagination()
+    page = paginator.paginate_queryset(queryset, request)
+    data = serializer_class(page, many=True, context={"request": request, **context}).data
+    return paginator.get_paginated_response(data)
+
+
+def paginated_schema(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "data": serializer_class(many=True),
+            "total": serializers.IntegerField(),
+            "page": serializers.IntegerField(),
+            "page_size": serializers.IntegerField(),
+            "total_pages": serializers.IntegerField(),
+        },
+    )
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="1-based page number"),
+    OpenApiParameter("page_size", int, description="items per page, 1 to 100 (default 20)"),
+]

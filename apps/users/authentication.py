@@ -1,0 +1,37 @@
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from apps.users.models import APIKey, User
+from apps.users.services import API_KEY_PREFIX, api_key_authenticate
+
+
+def api_key_from_headers(*, authorization: bytes, x_api_key: str | None) -> str | None:
+    """The API key a request presents: `X-API-Key: agpt_…` or `Authorization: Bearer agpt_…`."""
+    if x_api_key:
+        return x_api_key.strip()
+    parts = authorization.split()
+    if len(parts) == 2 and parts[0].lower() == b"bearer":
+        token = parts[1].decode(errors="replace")
+        if token.startswith(API_KEY_PREFIX):
+            return token
+    return None
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Authenticates API keys; a Bearer token without the key prefix is left to JWT."""
+
+    def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
+        plain_key = api_key_from_headers(
+            authorization=get_authorization_header(request),
+            x_api_key=request.META.get("HTTP_X_API_KEY"),
+        )
+        if plain_key is None:
+            return None
+        api_key = api_key_authenticate(plain_key=plain_key)
+        if api_key is None:
+            raise AuthenticationFailed("The API key is invalid, suspended or revoked.")
+        return api_key.user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

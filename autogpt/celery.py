@@ -1,0 +1,39 @@
+"""Celery bootstrap: settings come from Django's (CELERY_*), tasks from every app's tasks.py."""
+
+import os
+import threading
+
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autogpt.settings")
+
+app = Celery("autogpt")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("executions"), Queue("notifications"))
+app.autodiscover_tasks()
+
+_heartbeat_stop = threading.Event()
+
+
+def _beat_heartbeat(hostname: str) -> None:
+    from django.conf import settings
+
+    from apps.common.heartbeat import worker_heartbeat_record
+
+    while not _heartbeat_stop.is_set():
+        worker_heartbeat_record(hostname=hostname)
+        _heartbeat_stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
+
+
+@worker_ready.connect
+def _start_heartbeat(sender, **kwargs) -> None:
+    threading.Thread(
+        target=_beat_heartbeat, args=(sender.hostname,), name="worker-heartbeat", daemon=True
+    ).start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**kwargs) -> None:
+    _heartbeat_stop.set()

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.common import views as common_views
+
+handler404 = "apps.common.views.not_found"
+handler500 = "apps.common.views.server_error"
+
+urlpatterns = [
+    path("health", common_views.health, name="health"),
+    path("health/ready", common_views.health_ready, name="health-ready"),
+    path("", include("django_prometheus.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("apps.users.api.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("apps.users.urls")),
+]

@@ -1,0 +1,129 @@
+import json
+
+import pytest
+from django.test import Client
+from django.urls import path
+from rest_framework.response import Response
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from apps.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+class _Boom(APIView):
+    def get(self, request):
+        raise RuntimeError("secret internals: password=hunter2")
+
+
+class _Echo(APIView):
+    def post(self, request):
+        return Response({"received": request.data})
+
+
+urlpatterns = [path("api/test/boom", _Boom.as_view()), path("api/test/echo", _Echo.as_view())]
+
+
+def _nested(depth: int) -> object:
+    value: object = "leaf"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_an_unknown_api_path_is_a_404_envelope(owner_client: APIClient) -> None:
+    response = owner_client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["error_code"] == "NOT_FOUND"
+
+
+def test_a_wrong_method_is_a_405_envelope(owner_client: APIClient) -> None:
+    response = owner_client.delete("/api/user")
+    assert response.status_code == 405
+    assert response.json()["error"]["error_code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.urls("tests.common.test_errors")
+def test_an_unexpected_error_is_a_500_envelope_without_internals(owner: User) -> None:
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(owner)
+    response = client.get("/api/test/boom")
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["error_code"] == "SYSTEM_ERROR"
+    assert "hunter2" not in response.content.decode()
+    assert "RuntimeError" not in response.content.decode()
+
+
+@pytest.mark.urls("tests.common.test_errors")
+def test_json_within_the_limits_is_accepted(owner_client: APIClient) -> None:
+    response = owner_client.post("/api/test/echo", _nested(30), format="json")
+    assert response.status_code == 200
+
+
+@pytest.mark.urls("tests.common.test_errors")
+@pytest.mark.parametrize(
+    ("document", "fragment"),
+    [
+        (_nested(40), "nested too deeply"),
+        ({"items": list(range(10_001))}, "too many items"),
+    ],
+)
+def test_json_beyond_the_limits_is_a_400(
+    owner_client: APIClient, document: object, fragment: str
+) -> None:
+    response = owner_client.post("/api/test/echo", document, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["error_code"] == "VALIDATION_ERROR"
+    assert fragment in error["message"]
+
+
+@pytest.mark.urls("tests.common.test_errors")
+def test_json_deeper_than_the_parser_can_recurse_is_a_400(owner_client: APIClient) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = owner_client.post("/api/test/echo", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+
+
+@pytest.mark.urls("tests.common.test_errors")
+def test_malformed_json_is_a_400(owner_client: APIClient) -> None:
+    response = owner_client.post("/api/test/echo", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["error_code"] == "VALIDATION_ERROR"
+
+
+def test_an_oversized_body_is_a_413_before_it_is_read(owner: User, settings) -> None:
+    settings.MAX_REQUEST_BYTES = 2048
+    client = Client()
+    client.force_login(owner)
+    body = json.dumps({"name": "x" * 4096})
+    response = client.put("/api/user", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["error_code"] == "PAYLOAD_TOO_LARGE"
+    owner.refresh_from_db()
+    assert owner.name == "Alice"
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page_size=101", "page_size=0"])
+def test_bad_pagination_parameters_are_a_400(owner_client: APIClient, query: str) -> None:
+    response = owner_client.get(f"/api/user/api-keys?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["error_code"] == "VALIDATION_ERROR"
+
+
+def test_lists_have_the_pagination_shape(owner_client: APIClient) -> None:
+    for name in ["a", "b", "c"]:
+        owner_client.post(
+            "/api/user/api-keys", {"name": name, "permissions": ["IDENTITY"]}, format="json"
+        )
+    body = owner_client.get("/api/user/api-keys?page=2&page_size=2").json()
+    assert {k: body[k] for k in ["total", "page", "page_size", "total_pages"]} == {
+        "total": 3,
+        "page": 2,
+        "page_size": 2,
+        "total_pages": 2,
+    }
+    assert [key["name"] for key in body["data"]] == ["a"]

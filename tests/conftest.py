@@ -1,0 +1,61 @@
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from apps.common.redis import get_redis
+from apps.users.models import User
+from tests.factories import UserFactory
+from tests.processes import AsgiServer, WorkerProcess
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Throttle counters live in Redis and would leak from one test into the next."""
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = get_redis()
+    keys = list(client.scan_iter(f"{prefix}:*throttle_*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return UserFactory(email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return UserFactory(email="bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def staff(db) -> User:
+    return UserFactory(email="charlie@example.com", name="Charlie", is_staff=True)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def owner_client(owner: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(owner)
+    return client
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test database, for the whole session."""
+    process = WorkerProcess().start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The real ASGI app (HTTP + /ws) on a loopback port; data must be committed to be seen."""
+    server = AsgiServer().start()
+    yield server
+    server.stop()
