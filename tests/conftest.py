@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 from apps.common.redis import get_redis
 from apps.users.models import User
 from tests.factories import UserFactory
+from tests.httpserver import TestHttpServer
 from tests.processes import AsgiServer, WorkerProcess
 
 
@@ -57,5 +58,13 @@ def worker(django_db_setup, django_db_blocker):
 def asgi_server(transactional_db):
     """The real ASGI app (HTTP + /ws) on a loopback port; data must be committed to be seen."""
     server = AsgiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def http_test_server():
+    """A real HTTP server on 127.0.0.1 (see tests/httpserver.py for its routes)."""
+    server = TestHttpServer().start()
     yield server
     server.stop()
