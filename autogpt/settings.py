@@ -216,6 +216,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 JSON_MAX_DEPTH = 32
 JSON_MAX_ITEMS = 10_000
 
+# Blocks' outgoing HTTP (SPEC §12): only public addresses, unless a host is allow-listed here.
+BLOCK_HTTP_ALLOWED_HOSTS = env_list("BLOCK_HTTP_ALLOWED_HOSTS", [])
+BLOCK_HTTP_TIMEOUT_SECONDS = env_int("BLOCK_HTTP_TIMEOUT_SECONDS", 30, minimum=1)
+# Time limit of `POST /api/blocks/{id}/execute` (a block run outside any graph).
+BLOCK_EXECUTE_TIMEOUT_SECONDS = env_int("BLOCK_EXECUTE_TIMEOUT_SECONDS", 30, minimum=1)
+BLOCK_HTTP_MAX_RESPONSE_BYTES = env_int(
+    "BLOCK_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "AutoGPT Platform API",
     "DESCRIPTION": "Build, run and share AI-agent workflows.",

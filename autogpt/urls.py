@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common import views as common_views
+from apps.graphs.admin import block_library_view
 
 handler404 = "apps.common.views.not_found"
 handler500 = "apps.common.views.server_error"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("apps.users.api.urls")),
+    path("api/", include("apps.graphs.api.urls")),
+    path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),
     path("", include("apps.users.urls")),
 ]

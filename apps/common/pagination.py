@@ -3,6 +3,7 @@
 import math
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +34,7 @@ class PagePagination(BasePagination):
     def paginate_queryset(self, queryset, request: Request, view=None) -> list[Any]:
         self.page = _positive_int(request, "page", 1)
         self.page_size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        self.total = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         start = (self.page - 1) * self.page_size
         return list(queryset[start : start + self.page_size])
 

@@ -8,6 +8,13 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path) -> None:
     text = target.read_text()
     assert "/api/user/api-keys/{key_id}/permissions:" in text
     assert "PaginatedApiKeyList" in text
+    for path in [
+        "/api/graphs/{graph_id}/versions/active:",
+        "/api/blocks/{block_id}/execute:",
+        "/api/presets/{preset_id}:",
+        "/api/graphs/import:",
+    ]:
+        assert path in text
 
 
 def test_the_docs_page_uses_local_assets() -> None:

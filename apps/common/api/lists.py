@@ -1,5 +1,6 @@
 """Paginated list responses for APIViews, with the matching OpenAPI component."""
 
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
@@ -19,6 +20,7 @@ def paginated_response(
     return paginator.get_paginated_response(data)
 
 
+@cache  # one component per serializer: spectacular refuses two with the same name
 def paginated_schema(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
     name = serializer_class.__name__.removesuffix("Serializer")
     return inline_serializer(

@@ -1,0 +1,237 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.graphs.analysis import graph_input_schema, graph_output_names
+from apps.graphs.blocks.base import Block
+from apps.graphs.blocks.registry import get_block
+from apps.graphs.models import GraphVersion, Preset
+from apps.graphs.services import graph_spec_from_version
+from apps.graphs.spec import GraphSpec
+
+MAX_NODES = 1000
+MAX_LINKS = 5000
+
+
+class NodeInSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100, required=False)
+    block_id = serializers.CharField(max_length=64)
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    input_default = serializers.DictField(required=False)
+    metadata = serializers.DictField(required=False)
+
+
+class LinkInSerializer(serializers.Serializer):
+    source_id = serializers.CharField(max_length=100)
+    source_name = serializers.CharField(max_length=200)
+    sink_id = serializers.CharField(max_length=100)
+    sink_name = serializers.CharField(max_length=200)
+    is_static = serializers.BooleanField(required=False, default=False)
+
+
+class GraphInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+    nodes = NodeInSerializer(many=True, max_length=MAX_NODES)
+    links = LinkInSerializer(many=True, max_length=MAX_LINKS, required=False, default=list)
+    is_template = serializers.BooleanField(
+        required=False, default=False, help_text="Staff only: visible to every user."
+    )
+
+
+class NodeOutSerializer(serializers.Serializer):
+    id = serializers.CharField(source="key")
+    block_id = serializers.CharField()
+    label = serializers.CharField()
+    input_default = serializers.DictField()
+    metadata = serializers.DictField()
+    node_type = serializers.CharField()
+
+
+class LinkOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    source_id = serializers.CharField()
+    source_name = serializers.CharField()
+    sink_id = serializers.CharField()
+    sink_name = serializers.CharField()
+    is_static = serializers.BooleanField()
+
+
+class GraphMetaSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="graph_id")
+    user_id = serializers.UUIDField(source="graph.user_id")
+    is_template = serializers.BooleanField(source="graph.is_template")
+    forked_from_id = serializers.UUIDField(source="graph.forked_from_id", allow_null=True)
+    forked_from_version = serializers.IntegerField(
+        source="graph.forked_from_version", allow_null=True
+    )
+    updated_at = serializers.DateTimeField(source="graph.updated_at")
+    node_count = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = GraphVersion
+        fields = [
+            "id",
+            "version",
+            "is_active",
+            "is_template",
+            "name",
+            "description",
+            "user_id",
+            "forked_from_id",
+            "forked_from_version",
+            "node_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class GraphSerializer(GraphMetaSerializer):
+    nodes = NodeOutSerializer(many=True)
+    links = LinkOutSerializer(many=True)
+    input_schema = serializers.SerializerMethodField()
+    output_names = serializers.SerializerMethodField()
+
+    class Meta(GraphMetaSerializer.Meta):
+        fields = [
+            *[field for field in GraphMetaSerializer.Meta.fields if field != "node_count"],
+            "nodes",
+            "links",
+            "input_schema",
+            "output_names",
+        ]
+
+    def to_representation(self, version: GraphVersion) -> dict[str, Any]:
+        body = super().to_representation(version)
+        request = self.context.get("request")
+        if request is None or request.user.pk != version.graph.user_id:
+            # A template shown to another user never carries its author's secret pins.
+            for node in body["nodes"]:
+                block = get_block(node["block_id"])
+                for pin in block.secret_inputs() if block else ():
+                    node["input_default"].pop(pin, None)
+        return body
+
+    def _spec(self, version: GraphVersion) -> GraphSpec:
+        specs = self.context.setdefault("graph_specs", {})
+        if version.pk not in specs:
+            specs[version.pk] = graph_spec_from_version(version)
+        return specs[version.pk]
+
+    def get_input_schema(self, version: GraphVersion) -> dict[str, Any]:
+        return graph_input_schema(self._spec(version))
+
+    def get_output_names(self, version: GraphVersion) -> list[str]:
+        return graph_output_names(self._spec(version))
+
+
+class ActiveVersionSerializer(serializers.Serializer):
+    active_graph_version = serializers.IntegerField(min_value=1)
+
+
+class GraphExportSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    version = serializers.IntegerField()
+    nodes = NodeInSerializer(many=True)
+    links = LinkInSerializer(many=True)
+
+
+class GraphAnalysisSerializer(serializers.Serializer):
+    node_count = serializers.IntegerField()
+    link_count = serializers.IntegerField()
+    max_depth = serializers.IntegerField()
+    parallel_branches = serializers.IntegerField()
+    execution_batches = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+    bottlenecks = serializers.ListField(child=serializers.CharField())
+    suggestions = serializers.ListField(child=serializers.CharField())
+
+
+class NodeCostSerializer(serializers.Serializer):
+    credits = serializers.IntegerField()
+    unit = serializers.CharField()
+
+
+class GraphCostEstimateSerializer(serializers.Serializer):
+    total_credits = serializers.IntegerField()
+    node_costs = serializers.DictField(child=NodeCostSerializer())
+
+
+class BlockCostSerializer(serializers.Serializer):
+    amount = serializers.IntegerField()
+    unit = serializers.CharField()
+    filter = serializers.DictField()
+
+
+class BlockSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    categories = serializers.SerializerMethodField()
+    block_type = serializers.CharField()
+    input_schema = serializers.SerializerMethodField()
+    output_schema = serializers.SerializerMethodField()
+    costs = serializers.SerializerMethodField()
+    static_output = serializers.BooleanField()
+    timeout_seconds = serializers.FloatField()
+
+    def get_categories(self, block: Block) -> list[str]:
+        return sorted(category.value for category in block.categories)
+
+    def get_input_schema(self, block: Block) -> dict[str, Any]:
+        return block.input_schema()
+
+    def get_output_schema(self, block: Block) -> dict[str, Any]:
+        return block.output_schema()
+
+    def get_costs(self, block: Block) -> BlockCostSerializer(many=True):  # type: ignore[valid-type]
+        return [
+            {"amount": cost.amount, "unit": cost.unit.value, "filter": dict(cost.filter)}
+            for cost in block.costs
+        ]
+
+
+class BlockOutputsSerializer(serializers.Serializer):
+    """{pin: [values in the order the block yielded them]}"""
+
+    def to_representation(self, instance: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return instance
+
+
+class PresetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Preset
+        fields = [
+            "id",
+            "graph_id",
+            "graph_version",
+            "name",
+            "description",
+            "inputs",
+            "credentials_inputs",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PresetCreateSerializer(serializers.Serializer):
+    graph_id = serializers.UUIDField()
+    graph_version = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+    inputs = serializers.DictField(required=False, default=dict)
+    credentials_inputs = serializers.DictField(required=False, default=dict)
+
+
+class PresetUpdateSerializer(serializers.Serializer):
+    graph_version = serializers.IntegerField(min_value=1, required=False)
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    inputs = serializers.DictField(required=False)
+    credentials_inputs = serializers.DictField(required=False)

@@ -1,0 +1,179 @@
+"""The block contract (SPEC §4).
+
+A block is a stateless class with a constant UUID, pydantic input and output schemas, a cost rule,
+examples, and a generator `run(input, context)` that yields `(pin, value)` pairs — one run may
+yield many values on one pin. Blocks import no Django: what they need arrives in the context.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from apps.graphs.blocks.context import BlockContext
+
+
+class BlockCategory(StrEnum):
+    AI = "AI"
+    TEXT = "TEXT"
+    LOGIC = "LOGIC"
+    DATA = "DATA"
+    BASIC = "BASIC"
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+    DEVELOPER_TOOLS = "DEVELOPER_TOOLS"
+    AGENT = "AGENT"
+    COMMUNICATION = "COMMUNICATION"
+
+
+class BlockType(StrEnum):
+    """Becomes the node_type of every node that uses the block."""
+
+    STANDARD = "standard"
+    INPUT = "input"
+    OUTPUT = "output"
+    WEBHOOK = "webhook"
+    NOTE = "note"
+    AGENT = "agent"
+
+
+class CostUnit(StrEnum):
+    RUN = "RUN"  # amount per execution
+    SECOND = "SECOND"  # amount per started second of wall time
+    BYTE = "BYTE"  # amount per byte of input
+
+
+@dataclass(frozen=True)
+class BlockCost:
+    """One cost rule: applies when every `filter` key equals the node's input (first match wins)."""
+
+    amount: int
+    unit: CostUnit = CostUnit.RUN
+    filter: Mapping[str, Any] = field(default_factory=dict)
+
+    def matches(self, input_data: Mapping[str, Any]) -> bool:
+        return all(input_data.get(key) == value for key, value in self.filter.items())
+
+
+def SchemaField(
+    default: Any = ...,
+    *,
+    description: str = "",
+    title: str | None = None,
+    secret: bool = False,
+    advanced: bool = False,
+    placeholder: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A pin. `secret` pins are stripped from exports; `advanced` ones are folded in the UI."""
+    extra: dict[str, Any] = {"secret": secret, "advanced": advanced}
+    if placeholder is not None:
+        extra["placeholder"] = placeholder
+    return Field(default, description=description, title=title, json_schema_extra=extra, **kwargs)
+
+
+class BlockSchema(BaseModel):
+    """Input schemas refuse unknown keys: a misspelt `input_default` key is an error."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class BlockOutput(BaseModel):
+    """Every output schema has the `error` pin; a value on it fails the node execution."""
+
+    error: str = SchemaField(description="Why this execution failed.")
+
+
+class BlockInputError(ValueError):
+    """The input does not satisfy the block's input schema."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{pin}: {message}" for pin, message in errors.items()))
+
+
+ExpectedValue = Any | type | Callable[[Any], bool]
+
+
+class Block:
+    id: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    categories: ClassVar[frozenset[BlockCategory]]
+    block_type: ClassVar[BlockType] = BlockType.STANDARD
+    Input: ClassVar[type[BlockSchema]]
+    Output: ClassVar[type[BlockOutput]]
+    costs: ClassVar[tuple[BlockCost, ...]] = ()
+    # Links leaving a static block keep their last value for every later execution of the sink.
+    static_output: ClassVar[bool] = False
+    # Other ids the block answers to (the seed's example client uses "text_input_block").
+    aliases: ClassVar[tuple[str, ...]] = ()
+    # Default per-node time limit in seconds; a node may override it.
+    timeout_seconds: ClassVar[float] = 300.0
+    # Examples: one input dict (or several) and the (pin, value) pairs the run yields in order.
+    # An expected value may be a type (isinstance check) or a predicate (called with the value).
+    test_input: ClassVar[dict[str, Any] | list[dict[str, Any]]]
+    test_output: ClassVar[list[tuple[str, ExpectedValue]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "id" not in cls.__dict__:
+            return  # an abstract intermediate class
+        uuid.UUID(cls.id)  # a malformed constant id fails at import, not at run time
+        if not issubclass(cls.Output, BlockOutput):
+            raise TypeError(f"{cls.__name__}.Output must subclass BlockOutput (the error pin)")
+
+    def run(self, input_data: Any, context: BlockContext) -> Iterator[tuple[str, Any]]:
+        raise NotImplementedError
+
+    # --- derived facts used by validation, the API and the engine -----------------------------
+
+    @classmethod
+    def input_schema(cls) -> dict[str, Any]:
+        return cls.Input.model_json_schema()
+
+    @classmethod
+    def output_schema(cls) -> dict[str, Any]:
+        return cls.Output.model_json_schema()
+
+    @classmethod
+    def input_pins(cls) -> dict[str, dict[str, Any]]:
+        return cls.input_schema().get("properties", {})
+
+    @classmethod
+    def output_pins(cls) -> dict[str, dict[str, Any]]:
+        return cls.output_schema().get("properties", {})
+
+    @classmethod
+    def required_inputs(cls) -> set[str]:
+        return set(cls.input_schema().get("required", []))
+
+    @classmethod
+    def secret_inputs(cls) -> set[str]:
+        return {name for name, pin in cls.input_pins().items() if pin.get("secret")}
+
+    @classmethod
+    def cost_for(cls, input_data: Mapping[str, Any]) -> BlockCost | None:
+        return next((cost for cost in cls.costs if cost.matches(input_data)), None)
+
+    def parse_input(self, data: Mapping[str, Any]) -> BlockSchema:
+        try:
+            return self.Input.model_validate(dict(data))
+        except ValidationError as exc:
+            errors: dict[str, str] = {}
+            for error in exc.errors():
+                pin = ".".join(str(part) for part in error["loc"]) or "input"
+                errors.setdefault(pin, error["msg"])
+            raise BlockInputError(errors) from None
+
+    def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
+        """Validate `data`, then yield what `run` yields; an undeclared pin is a bug."""
+        parsed = self.parse_input(data)
+        pins = self.Output.model_fields
+        for pin, value in self.run(parsed, context):
+            if pin not in pins:
+                raise RuntimeError(f"block {self.name} yielded undeclared pin {pin!r}")
+            yield pin, value

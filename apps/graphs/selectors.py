@@ -1,0 +1,99 @@
+"""Reads of graphs and presets. A graph is visible to its owner, and to everyone when it is a
+template; anything else is NotFound (never a 403 that confirms it exists)."""
+
+import uuid
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from apps.common.exceptions import NotFound, PermissionDenied
+from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
+from apps.users.models import User
+
+
+def _parse_uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"{what} not found.") from None
+
+
+def _visible(user: User) -> Q:
+    return Q(user=user) | Q(is_template=True)
+
+
+def graph_get(*, user: User, graph_id: uuid.UUID | str, for_update: bool = False) -> Graph:
+    """The graph `user` may see; with for_update, only one they own, row-locked."""
+    graph_id = _parse_uuid(graph_id, "Graph")
+    graphs = Graph.objects.filter(pk=graph_id)
+    if for_update:
+        graph = graphs.select_for_update().filter(_visible(user)).first()
+        if graph is not None and graph.user_id != user.pk:
+            raise PermissionDenied("This graph is a template; fork it to change it.")
+    else:
+        graph = graphs.filter(_visible(user)).first()
+    if graph is None:
+        raise NotFound("Graph not found.")
+    return graph
+
+
+def _with_structure(versions: QuerySet[GraphVersion]) -> QuerySet[GraphVersion]:
+    return versions.select_related("graph").prefetch_related(
+        Prefetch("nodes", queryset=Node.objects.order_by("position")),
+        Prefetch("links", queryset=Link.objects.order_by("position")),
+    )
+
+
+def graph_version_get(
+    *, user: User, graph_id: uuid.UUID | str, version: int | None = None
+) -> GraphVersion:
+    """A version with its nodes and links: the active one unless `version` is given."""
+    graph = graph_get(user=user, graph_id=graph_id)
+    versions = _with_structure(GraphVersion.objects.filter(graph=graph))
+    found = (
+        versions.filter(version=version).first()
+        if version
+        else versions.filter(is_active=True).first()
+    )
+    if found is None:
+        raise NotFound(f"Graph version {version} not found." if version else "Graph not found.")
+    return found
+
+
+def graph_version_list(*, user: User, graph_id: uuid.UUID | str) -> QuerySet[GraphVersion]:
+    graph = graph_get(user=user, graph_id=graph_id)
+    return _annotated(GraphVersion.objects.filter(graph=graph)).order_by("-version")
+
+
+def _annotated(versions: QuerySet[GraphVersion]) -> QuerySet[GraphVersion]:
+    node_count = (
+        Node.objects.filter(graph_version=OuterRef("pk"))
+        .order_by()
+        .values("graph_version")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return versions.select_related("graph").annotate(node_count=Subquery(node_count))
+
+
+def graph_list(*, user: User, templates: bool = False) -> QuerySet[GraphVersion]:
+    """Active versions of the user's graphs (or of the templates), newest change first.
+
+    One query whatever the number of graphs: node counts come from a correlated subquery.
+    """
+    graphs = Q(graph__is_template=True) if templates else Q(graph__user=user)
+    versions = GraphVersion.objects.filter(graphs, is_active=True)
+    return _annotated(versions).order_by("-graph__updated_at", "-graph_id")
+
+
+def preset_list(*, user: User, graph_id: uuid.UUID | str | None = None) -> QuerySet[Preset]:
+    presets = Preset.objects.filter(user=user)
+    if graph_id is not None:
+        presets = presets.filter(graph_id=_parse_uuid(graph_id, "Graph"))
+    return presets.order_by("-updated_at")
+
+
+def preset_get(*, user: User, preset_id: uuid.UUID | str) -> Preset:
+    preset = Preset.objects.filter(user=user, pk=_parse_uuid(preset_id, "Preset")).first()
+    if preset is None:
+        raise NotFound("Preset not found.")
+    return preset

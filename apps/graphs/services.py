@@ -1,0 +1,310 @@
+"""Writes for graphs and presets.
+
+Versions are immutable: saving a graph inserts version max+1 with its nodes and links and makes
+it the active one, under a lock on the Graph row so concurrent saves get distinct numbers. The
+partial unique index `graph_one_active_version` keeps exactly one active version in the database.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from apps.common.exceptions import GraphValidationFailed, NotFound, ValidationFailed
+from apps.common.json_limits import check_json_limits
+from apps.graphs import selectors
+from apps.graphs.blocks.registry import get_block
+from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
+from apps.graphs.spec import GraphSpec, LinkSpec, NodeSpec
+from apps.graphs.validation import graph_errors_on_save
+from apps.users.models import User
+
+RUN_INPUT_MAX_DEPTH = 10
+RUN_INPUT_MAX_ITEMS = 1000
+
+
+def graph_spec_from_payload(
+    nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]
+) -> GraphSpec:
+    """Nodes keep the ids the client gave them; a node without one gets a UUID."""
+    return GraphSpec(
+        nodes=tuple(
+            NodeSpec(
+                key=str(node.get("id") or uuid.uuid4()),
+                block_id=str(node["block_id"]),
+                input_default=dict(node.get("input_default") or {}),
+                metadata=dict(node.get("metadata") or {}),
+                label=node.get("label") or "",
+            )
+            for node in nodes
+        ),
+        links=tuple(
+            LinkSpec(
+                source_id=str(link["source_id"]),
+                source_name=link["source_name"],
+                sink_id=str(link["sink_id"]),
+                sink_name=link["sink_name"],
+                is_static=bool(link.get("is_static", False)),
+            )
+            for link in links
+        ),
+    )
+
+
+def graph_spec_from_version(version: GraphVersion) -> GraphSpec:
+    return GraphSpec(
+        nodes=tuple(
+            NodeSpec(
+                key=node.key,
+                block_id=node.block_id,
+                input_default=node.input_default,
+                metadata=node.metadata,
+                label=node.label,
+            )
+            for node in version.nodes.all()
+        ),
+        links=tuple(
+            LinkSpec(
+                source_id=link.source_id,
+                source_name=link.source_name,
+                sink_id=link.sink_id,
+                sink_name=link.sink_name,
+                is_static=link.is_static,
+            )
+            for link in version.links.all()
+        ),
+    )
+
+
+def graph_spec_with_fresh_ids(spec: GraphSpec) -> GraphSpec:
+    """The same graph with new node ids (import and fork), links rewired to match."""
+    mapping = {node.key: str(uuid.uuid4()) for node in spec.nodes}
+    return GraphSpec(
+        nodes=tuple(
+            NodeSpec(
+                key=mapping[node.key],
+                block_id=node.block_id,
+                input_default=node.input_default,
+                metadata=node.metadata,
+                label=node.label,
+            )
+            for node in spec.nodes
+        ),
+        links=tuple(
+            LinkSpec(
+                source_id=mapping.get(link.source_id, link.source_id),
+                source_name=link.source_name,
+                sink_id=mapping.get(link.sink_id, link.sink_id),
+                sink_name=link.sink_name,
+                is_static=link.is_static,
+            )
+            for link in spec.links
+        ),
+    )
+
+
+def _check_spec(spec: GraphSpec) -> None:
+    node_errors = graph_errors_on_save(spec)
+    if node_errors:
+        raise GraphValidationFailed(node_errors)
+
+
+def _insert_version(*, graph: Graph, name: str, description: str, spec: GraphSpec) -> GraphVersion:
+    """Add version max+1 as the active one. The caller holds the Graph row lock."""
+    latest = graph.versions.aggregate(latest=Max("version"))["latest"] or 0
+    graph.versions.filter(is_active=True).update(is_active=False)
+    version = GraphVersion.objects.create(
+        graph=graph, version=latest + 1, name=name, description=description, is_active=True
+    )
+    blocks = {node.key: get_block(node.block_id) for node in spec.nodes}
+    Node.objects.bulk_create(
+        Node(
+            graph_version=version,
+            key=node.key,
+            block_id=blocks[node.key].id,  # an alias is stored as the canonical id
+            label=node.label,
+            input_default=dict(node.input_default),
+            metadata=dict(node.metadata),
+            node_type=blocks[node.key].block_type.value,
+            position=position,
+        )
+        for position, node in enumerate(spec.nodes)
+    )
+    Link.objects.bulk_create(
+        Link(
+            graph_version=version,
+            source_id=link.source_id,
+            source_name=link.source_name,
+            sink_id=link.sink_id,
+            sink_name=link.sink_name,
+            # Links leaving a static block (Input, Store Value) are static whatever was sent.
+            is_static=link.is_static or blocks[link.source_id].static_output,
+            position=position,
+        )
+        for position, link in enumerate(spec.links)
+    )
+    graph.save(update_fields=["updated_at"])
+    return version
+
+
+@transaction.atomic
+def graph_create(
+    *,
+    user: User,
+    name: str,
+    description: str = "",
+    spec: GraphSpec,
+    is_template: bool = False,
+    forked_from: GraphVersion | None = None,
+) -> GraphVersion:
+    _check_spec(spec)
+    graph = Graph.objects.create(
+        user=user,
+        is_template=is_template,
+        forked_from_id=forked_from.graph_id if forked_from else None,
+        forked_from_version=forked_from.version if forked_from else None,
+    )
+    return _insert_version(graph=graph, name=name, description=description, spec=spec)
+
+
+@transaction.atomic
+def graph_update(
+    *, user: User, graph_id: uuid.UUID | str, name: str, description: str = "", spec: GraphSpec
+) -> GraphVersion:
+    """Save a new version (max+1) of a graph the user owns and make it active."""
+    _check_spec(spec)
+    graph = selectors.graph_get(user=user, graph_id=graph_id, for_update=True)
+    return _insert_version(graph=graph, name=name, description=description, spec=spec)
+
+
+@transaction.atomic
+def graph_set_active_version(
+    *, user: User, graph_id: uuid.UUID | str, version: int
+) -> GraphVersion:
+    graph = selectors.graph_get(user=user, graph_id=graph_id, for_update=True)
+    target = graph.versions.filter(version=version).first()
+    if target is None:
+        raise NotFound(f"Graph version {version} not found.")
+    if not target.is_active:
+        graph.versions.filter(is_active=True).update(is_active=False)
+        target.is_active = True
+        target.save(update_fields=["is_active"])
+        graph.save(update_fields=["updated_at"])
+    return target
+
+
+@transaction.atomic
+def graph_delete(*, user: User, graph_id: uuid.UUID | str) -> None:
+    """Delete every version of a graph the user owns (nodes, links and presets go with it)."""
+    graph = selectors.graph_get(user=user, graph_id=graph_id, for_update=True)
+    graph.delete()
+
+
+def graph_export(*, version: GraphVersion) -> dict[str, Any]:
+    """The version as an importable document; secret pins (API keys…) are left out."""
+    nodes = []
+    for node in version.nodes.all():
+        block = get_block(node.block_id)
+        secret = block.secret_inputs() if block else set()
+        nodes.append(
+            {
+                "id": node.key,
+                "block_id": node.block_id,
+                "label": node.label,
+                "input_default": {k: v for k, v in node.input_default.items() if k not in secret},
+                "metadata": node.metadata,
+            }
+        )
+    links = [
+        {
+            "source_id": link.source_id,
+            "source_name": link.source_name,
+            "sink_id": link.sink_id,
+            "sink_name": link.sink_name,
+            "is_static": link.is_static,
+        }
+        for link in version.links.all()
+    ]
+    return {
+        "name": version.name,
+        "description": version.description,
+        "version": version.version,
+        "nodes": nodes,
+        "links": links,
+    }
+
+
+def graph_import(*, user: User, name: str, description: str, spec: GraphSpec) -> GraphVersion:
+    return graph_create(
+        user=user, name=name, description=description, spec=graph_spec_with_fresh_ids(spec)
+    )
+
+
+def graph_fork(
+    *, user: User, graph_id: uuid.UUID | str, version: int | None = None
+) -> GraphVersion:
+    """Copy a version the user can see (their own or a template) into a new graph of theirs."""
+    source = selectors.graph_version_get(user=user, graph_id=graph_id, version=version)
+    spec = graph_spec_with_fresh_ids(graph_spec_from_version(source))
+    return graph_create(
+        user=user,
+        name=source.name,
+        description=source.description,
+        spec=spec,
+        forked_from=source,
+    )
+
+
+def check_run_inputs(inputs: Any, *, what: str = "inputs") -> None:
+    if not isinstance(inputs, dict):
+        raise ValidationFailed(f"{what} must be an object.")
+    check_json_limits(
+        inputs, max_depth=RUN_INPUT_MAX_DEPTH, max_items=RUN_INPUT_MAX_ITEMS, what=what
+    )
+
+
+@transaction.atomic
+def preset_create(
+    *,
+    user: User,
+    graph_id: uuid.UUID | str,
+    graph_version: int,
+    name: str,
+    description: str = "",
+    inputs: dict[str, Any],
+    credentials_inputs: dict[str, Any],
+) -> Preset:
+    version = selectors.graph_version_get(user=user, graph_id=graph_id, version=graph_version)
+    check_run_inputs(inputs)
+    check_run_inputs(credentials_inputs, what="credentials_inputs")
+    return Preset.objects.create(
+        user=user,
+        graph=version.graph,
+        graph_version=version.version,
+        name=name,
+        description=description,
+        inputs=inputs,
+        credentials_inputs=credentials_inputs,
+    )
+
+
+@transaction.atomic
+def preset_update(*, user: User, preset_id: uuid.UUID | str, **fields: Any) -> Preset:
+    preset = selectors.preset_get(user=user, preset_id=preset_id)
+    if "graph_version" in fields:
+        selectors.graph_version_get(
+            user=user, graph_id=preset.graph_id, version=fields["graph_version"]
+        )
+    for name in ("inputs", "credentials_inputs"):
+        if name in fields:
+            check_run_inputs(fields[name], what=name)
+    for name, value in fields.items():
+        setattr(preset, name, value)
+    preset.save()
+    return preset
+
+
+def preset_delete(*, user: User, preset_id: uuid.UUID | str) -> None:
+    selectors.preset_get(user=user, preset_id=preset_id).delete()

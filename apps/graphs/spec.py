@@ -1,0 +1,48 @@
+"""Plain descriptions of a graph version, built from a request or from rows, for validation
+and analysis. No ORM types: the same checks run before anything is saved."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Dynamic pin suffixes (SPEC §6): name_$_0 (list item), name_#_key (dict entry), name_@_attr.
+LIST_SEPARATOR = "_$_"
+DICT_SEPARATOR = "_#_"
+OBJECT_SEPARATOR = "_@_"
+DYNAMIC_SEPARATORS = (LIST_SEPARATOR, DICT_SEPARATOR, OBJECT_SEPARATOR)
+
+
+def split_dynamic_pin(pin: str) -> tuple[str, str | None, str | None]:
+    """`values_#_name` → ("values", "_#_", "name"); a plain pin → (pin, None, None)."""
+    positions = [(pin.find(sep), sep) for sep in DYNAMIC_SEPARATORS if sep in pin]
+    if not positions:
+        return pin, None, None
+    index, separator = min(positions)
+    return pin[:index], separator, pin[index + len(separator) :]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    key: str
+    block_id: str
+    input_default: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    source_id: str
+    source_name: str
+    sink_id: str
+    sink_name: str
+    is_static: bool = False
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    nodes: tuple[NodeSpec, ...]
+    links: tuple[LinkSpec, ...]
+
+    def node(self, key: str) -> NodeSpec | None:
+        return next((node for node in self.nodes if node.key == key), None)

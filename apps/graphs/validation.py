@@ -1,0 +1,247 @@
+"""Graph validation (SPEC §5): every error is collected into node_errors, never first-only.
+
+`graph_errors_on_save` checks structure; `graph_errors_for_run` adds what a run needs. Errors
+that belong to no single node are filed under the key GRAPH_KEY.
+"""
+
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from typing import Any
+
+from apps.graphs.blocks.base import Block, BlockInputError, BlockType
+from apps.graphs.blocks.registry import get_block
+from apps.graphs.spec import (
+    DICT_SEPARATOR,
+    LIST_SEPARATOR,
+    GraphSpec,
+    LinkSpec,
+    split_dynamic_pin,
+)
+
+GRAPH_KEY = "graph"
+NodeErrors = dict[str, dict[str, str]]
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_node: NodeErrors = defaultdict(dict)
+
+    def add(self, node: str, field: str, message: str) -> None:
+        self.by_node[node].setdefault(field, message)
+
+    def result(self) -> NodeErrors:
+        return {node: dict(fields) for node, fields in self.by_node.items() if fields}
+
+
+def _types(pin_schema: Mapping[str, Any]) -> set[str]:
+    """JSON-schema types a pin accepts; {"any"} when unconstrained."""
+    if "type" in pin_schema:
+        kind = pin_schema["type"]
+        return set(kind) if isinstance(kind, list) else {kind}
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in pin_schema:
+            found: set[str] = set()
+            for option in pin_schema[combinator]:
+                found |= _types(option)
+            return found
+    if "$ref" in pin_schema or "enum" in pin_schema or "const" in pin_schema:
+        return {"any"}
+    return {"any"}
+
+
+def _compatible(source: set[str], sink: set[str]) -> bool:
+    if "any" in source or "any" in sink:
+        return True
+    for produced in source - {"null"}:
+        for accepted in sink:
+            if produced == accepted:
+                return True
+            if produced == "integer" and accepted == "number":
+                return True
+            # Scalars are rendered to text where text is expected (a number into a prompt).
+            if accepted == "string" and produced in {"number", "integer", "boolean"}:
+                return True
+    return source <= {"null"}
+
+
+def _sink_pin_schema(block: Block, pin: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The schema a value on `pin` must satisfy, or (None, why-not)."""
+    pins = block.input_pins()
+    base, separator, _ = split_dynamic_pin(pin)
+    if base not in pins:
+        return None, f"{block.name} has no input pin named {base!r}"
+    schema = pins[base]
+    if separator is None:
+        return schema, None
+    kinds = _types(schema)
+    if separator == LIST_SEPARATOR:
+        if not kinds & {"array", "any"}:
+            return None, f"pin {base!r} of {block.name} is not a list"
+        return schema.get("items", {}), None
+    if separator == DICT_SEPARATOR:
+        if not kinds & {"object", "any"}:
+            return None, f"pin {base!r} of {block.name} is not a dictionary"
+        extra = schema.get("additionalProperties")
+        return (extra if isinstance(extra, dict) else {}), None
+    if not kinds & {"object", "any"}:
+        return None, f"pin {base!r} of {block.name} does not take attributes"
+    return {}, None
+
+
+def _source_pin_schema(block: Block, pin: str) -> tuple[dict[str, Any] | None, str | None]:
+    pins = block.output_pins()
+    base, separator, _ = split_dynamic_pin(pin)
+    if base not in pins:
+        return None, f"{block.name} has no output pin named {base!r}"
+    # A part picked out of an output (`response_#_id`) can be of any type.
+    return (pins[base] if separator is None else {}), None
+
+
+def _check_links(spec: GraphSpec, blocks: Mapping[str, Block], errors: _Errors) -> None:
+    keys = {node.key for node in spec.nodes}
+    for index, link in enumerate(spec.links):
+        where = f"links.{index}"
+        missing = [end for end in (link.source_id, link.sink_id) if end not in keys]
+        if missing:
+            errors.add(GRAPH_KEY, where, f"link refers to unknown node {missing[0]!r}")
+            continue
+        source_block = blocks.get(link.source_id)
+        sink_block = blocks.get(link.sink_id)
+        if source_block is None or sink_block is None:
+            continue  # the unknown block is reported on its node
+        source_schema, problem = _source_pin_schema(source_block, link.source_name)
+        if problem:
+            errors.add(link.source_id, link.source_name, problem)
+        sink_schema, problem = _sink_pin_schema(sink_block, link.sink_name)
+        if problem:
+            errors.add(link.sink_id, link.sink_name, problem)
+        if source_schema is not None and sink_schema is not None:
+            produced, accepted = _types(source_schema), _types(sink_schema)
+            if not _compatible(produced, accepted):
+                errors.add(
+                    link.sink_id,
+                    link.sink_name,
+                    f"type mismatch: {source_block.name}.{link.source_name} gives "
+                    f"{'/'.join(sorted(produced))}, {link.sink_name} takes "
+                    f"{'/'.join(sorted(accepted))}",
+                )
+
+
+def _cycle_members(spec: GraphSpec) -> set[str]:
+    """Nodes left over by Kahn's algorithm sit on (or behind) a cycle."""
+    keys = {node.key for node in spec.nodes}
+    incoming = {key: 0 for key in keys}
+    outgoing: dict[str, list[str]] = defaultdict(list)
+    for link in spec.links:
+        if link.source_id in keys and link.sink_id in keys:
+            incoming[link.sink_id] += 1
+            outgoing[link.source_id].append(link.sink_id)
+    ready = deque(key for key, count in incoming.items() if count == 0)
+    while ready:
+        key = ready.popleft()
+        for sink in outgoing[key]:
+            incoming[sink] -= 1
+            if incoming[sink] == 0:
+                ready.append(sink)
+    return {key for key, count in incoming.items() if count > 0}
+
+
+def _resolve_blocks(spec: GraphSpec, errors: _Errors) -> dict[str, Block]:
+    blocks: dict[str, Block] = {}
+    for node in spec.nodes:
+        block = get_block(node.block_id)
+        if block is None:
+            errors.add(node.key, "block_id", f"unknown block {node.block_id!r}")
+        else:
+            blocks[node.key] = block
+    return blocks
+
+
+def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
+    errors = _Errors()
+    if not spec.nodes:
+        errors.add(GRAPH_KEY, "nodes", "a graph needs at least one node")
+        return errors.result()
+    seen: set[str] = set()
+    for node in spec.nodes:
+        if node.key in seen:
+            errors.add(node.key, "id", f"node id {node.key!r} is used twice")
+        seen.add(node.key)
+    blocks = _resolve_blocks(spec, errors)
+    for node in spec.nodes:
+        block = blocks.get(node.key)
+        if block is None:
+            continue
+        pins = block.input_pins()
+        for name in node.input_default:
+            if split_dynamic_pin(name)[0] not in pins:
+                errors.add(node.key, name, f"{block.name} has no input pin named {name!r}")
+    _check_links(spec, blocks, errors)
+    for key in sorted(_cycle_members(spec)):
+        errors.add(key, "links", "this node is part of a cycle")
+    return errors.result()
+
+
+def _linked_pins(links: tuple[LinkSpec, ...], key: str) -> set[str]:
+    return {split_dynamic_pin(link.sink_name)[0] for link in links if link.sink_id == key}
+
+
+def graph_errors_for_run(spec: GraphSpec, run_inputs: Mapping[str, Any]) -> NodeErrors:
+    """Structure, then: required inputs provided, an entry node, nothing unreachable, and run
+    inputs that match the Input nodes' types."""
+    structural = graph_errors_on_save(spec)
+    if structural:
+        return structural
+    errors = _Errors()
+    blocks = {node.key: get_block(node.block_id) for node in spec.nodes}
+    executable = [node for node in spec.nodes if blocks[node.key].block_type != BlockType.NOTE]
+    input_names: set[str] = set()
+
+    for node in executable:
+        block = blocks[node.key]
+        linked = _linked_pins(spec.links, node.key)
+        provided = set(node.input_default) | linked
+        provided |= {split_dynamic_pin(name)[0] for name in node.input_default}
+        if block.block_type == BlockType.INPUT:
+            name = node.input_default.get("name") or block.Input.model_fields["name"].default
+            input_names.add(name)
+            data = dict(node.input_default)
+            if name in run_inputs:
+                data["value"] = run_inputs[name]
+            elif data.get("value") is None and data.get("default") is None:
+                errors.add(node.key, "value", f"the run input {name!r} is required")
+                continue
+            try:
+                block.parse_input(data)
+            except BlockInputError as exc:
+                for pin, message in exc.errors.items():
+                    errors.add(node.key, pin, f"run input {name!r}: {message}")
+                continue
+            provided.add("value")
+        for pin in sorted(block.required_inputs() - provided):
+            errors.add(node.key, pin, f"required input {pin!r} has no default and no link")
+
+    # Entry nodes have no linked pins. A linked pin is always waited for, so a node with a link
+    # from a Note (never executed) can never run, nor can anything behind it. (A node behind a
+    # node with errors is not reported again: fixing the first error may well fix it.)
+    executable_keys = {node.key for node in executable}
+    blocked = {link.sink_id for link in spec.links if link.source_id not in executable_keys}
+    startable = {key for key in executable_keys if not _linked_pins(spec.links, key)}
+
+    for name in sorted(set(run_inputs) - input_names):
+        errors.add(GRAPH_KEY, f"inputs.{name}", f"no Input node is named {name!r}")
+    if executable and not startable:
+        errors.add(GRAPH_KEY, "nodes", "no node can start: every node waits for a link")
+
+    reached = set(startable)
+    frontier = deque(startable)
+    while frontier:
+        key = frontier.popleft()
+        for link in spec.links:
+            if link.source_id == key and link.sink_id not in reached | blocked:
+                reached.add(link.sink_id)
+                frontier.append(link.sink_id)
+    for node in executable:
+        if node.key not in reached and not errors.by_node.get(node.key):
+            errors.add(node.key, "links", "unreachable: no path from a node that can start")
+    return errors.result()
