@@ -5,6 +5,7 @@ unix socket under `var/` (see autogpt/embedded.py). Every variable is listed in 
 Production safety lives in autogpt/checks.py as system checks.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from autogpt.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Workers and web processes write their metrics here; /metrics adds them up (SPEC §13). Set
+# before prometheus_client is imported anywhere.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105 - refused by autogpt.checks outside DEBUG
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
@@ -145,6 +150,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_ROUTES = {"executions.run_graph": {"queue": "executions"}}
 # How often a worker records that it is alive (read by /health/ready).
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
@@ -155,6 +161,23 @@ CHANNEL_LAYERS = {
         # 5 s and close every idle WebSocket (tests/executions/test_websocket.py holds one open).
         "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
     }
+}
+
+# --- Executions (SPEC §6) ------------------------------------------------------------------
+EXECUTION_TIME_LIMIT_SECONDS = env_int("EXECUTION_TIME_LIMIT_SECONDS", 3600, minimum=1)
+EXECUTION_MAX_PARALLEL_NODES = env_int("EXECUTION_MAX_PARALLEL_NODES", 8, minimum=1)
+EXECUTION_MAX_RUNNING_PER_GRAPH = env_int("EXECUTION_MAX_RUNNING_PER_GRAPH", 25, minimum=1)
+EXECUTION_CAP_RETRY_SECONDS = 1.0
+EXECUTION_LEASE_SECONDS = env_int("EXECUTION_LEASE_SECONDS", 30, minimum=3)
+EXECUTION_MAX_ATTEMPTS = env_int("EXECUTION_MAX_ATTEMPTS", 3, minimum=1)
+WATCHDOG_INTERVAL_SECONDS = env_int("WATCHDOG_INTERVAL_SECONDS", 30, minimum=5)
+WATCHDOG_QUEUED_SECONDS = env_int("WATCHDOG_QUEUED_SECONDS", 60, minimum=1)
+# Housekeeping declared in code; django-celery-beat copies it into its tables at start-up.
+CELERY_BEAT_SCHEDULE = {
+    "execution-watchdog": {
+        "task": "executions.watchdog",
+        "schedule": float(WATCHDOG_INTERVAL_SECONDS),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common import views as common_views
+from apps.executions import views as execution_views
 from apps.graphs.admin import block_library_view
 
 handler404 = "apps.common.views.not_found"
@@ -11,10 +12,12 @@ handler500 = "apps.common.views.server_error"
 urlpatterns = [
     path("health", common_views.health, name="health"),
     path("health/ready", common_views.health_ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", execution_views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("apps.users.api.urls")),
+    # Before graphs: executions serves `GET /api/graphs` with each graph's run statistics.
+    path("api/", include("apps.executions.api.urls")),
     path("api/", include("apps.graphs.api.urls")),
     path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),

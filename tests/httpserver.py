@@ -33,6 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
+        self.server.requests.append(self.path)
         query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -74,6 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    requests: list[str]  # every path asked for, in order
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # the size and time-limit tests hang up mid-response on purpose
@@ -87,11 +89,16 @@ class TestHttpServer:
 
     def __init__(self) -> None:
         self.server = _QuietServer(("127.0.0.1", 0), _Handler)
+        self.server.requests = []
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def hits(self, path: str) -> int:
+        """How many requests asked for exactly this path (query included)."""
+        return self.server.requests.count(path)
 
     def start(self) -> "TestHttpServer":
         self.thread.start()

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,11 +44,22 @@ def platform_env() -> dict[str, str]:
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["CACHE_KEY_PREFIX"] = settings.CACHES["default"]["KEY_PREFIX"]
     env["WORKER_HEARTBEAT_SECONDS"] = "1"
+    env["BLOCK_HTTP_ALLOWED_HOSTS"] = "127.0.0.1"
     return env
 
 
 class WorkerProcess:
-    def __init__(self, *, concurrency: int = 2, hostname: str = "test-worker") -> None:
+    """A real Celery worker (`celery -A autogpt worker`) on the test database, in a session of
+    its own so that `kill()` can SIGKILL it with its pool children, as a crash would."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 2,
+        hostname: str = "test-worker",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.env = env or {}
         self.command = [
             sys.executable,
             "-m",
@@ -69,8 +81,15 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "WorkerProcess":
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=platform_env())
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env={**platform_env(), **self.env}, start_new_session=True
+        )
         return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -78,7 +97,7 @@ class WorkerProcess:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 

@@ -1,7 +1,5 @@
-"""The `/ws` endpoint (SPEC §8): authorises the socket and answers its messages.
-
-Consumers only authorise, subscribe and forward; what a message means lives in services.
-"""
+"""The `/ws` endpoint (SPEC §8): authorises the socket, subscribes it to execution groups and
+forwards what is published there. Consumers only authorise, subscribe and forward."""
 
 from typing import Any
 from urllib.parse import parse_qs
@@ -9,10 +7,23 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.common.exceptions import NotFound
+from apps.executions import events, selectors
+from apps.graphs import selectors as graph_selectors
 from apps.users.services import user_authenticate_token
 
 CLOSE_MISSING_AUTH = 4001
 CLOSE_INVALID_AUTH = 4003
+
+
+def _execution_group(user: Any, graph_exec_id: str) -> str:
+    execution = selectors.graph_execution_get(user=user, graph_exec_id=graph_exec_id)
+    return events.execution_group(str(execution.id))
+
+
+def _graph_group(user: Any, graph_id: str) -> str:
+    graph = graph_selectors.graph_get(user=user, graph_id=graph_id)
+    return events.graph_group(str(graph.id), str(user.pk))
 
 
 class PlatformConsumer(AsyncJsonWebsocketConsumer):
@@ -32,14 +43,22 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=CLOSE_MISSING_AUTH)
                 return
         self.user = user
+        self.groups_joined: set[str] = set()
+        await self.channel_layer.group_add(events.user_group(str(user.pk)), self.channel_name)
+        self.groups_joined.add(events.user_group(str(user.pk)))
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         method = content.get("method") if isinstance(content, dict) else None
+        data = content.get("data") if isinstance(content, dict) else None
         handler = self.METHODS.get(method)
         if handler is None:
             await self.send_error(method, f"Unknown method {method!r}.")
             return
-        await handler(self, content.get("data"))
+        await handler(self, data if isinstance(data, dict) else {})
 
     async def send_error(self, method: str | None, message: str) -> None:
         await self.send_json(
@@ -52,9 +71,54 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def handle_heartbeat(self, data: Any) -> None:
+    async def _join(self, method: str, resolve: Any, user: Any, ident: Any) -> None:
+        if not isinstance(ident, str) or not ident:
+            await self.send_error(method, "Give the id to subscribe to.")
+            return
+        try:
+            group = await database_sync_to_async(resolve)(user, ident)
+        except NotFound:
+            await self.send_error(method, "Not found.")
+            return
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.add(group)
+        await self.send_json(events.message(method, {"channel": group}, group))
+
+    async def handle_subscribe_execution(self, data: dict[str, Any]) -> None:
+        await self._join(
+            "subscribe_graph_execution", _execution_group, self.user, data.get("graph_exec_id")
+        )
+
+    async def handle_subscribe_graph(self, data: dict[str, Any]) -> None:
+        await self._join(
+            "subscribe_graph_executions", _graph_group, self.user, data.get("graph_id")
+        )
+
+    async def handle_unsubscribe(self, data: dict[str, Any]) -> None:
+        if data.get("graph_exec_id"):
+            group = events.execution_group(str(data["graph_exec_id"]))
+        elif data.get("graph_id"):
+            group = events.graph_group(str(data["graph_id"]), str(self.user.pk))
+        else:
+            await self.send_error("unsubscribe", "Give graph_exec_id or graph_id.")
+            return
+        if group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.discard(group)
+        await self.send_json(events.message("unsubscribe", {"channel": group}, group))
+
+    async def handle_heartbeat(self, data: dict[str, Any]) -> None:
         await self.send_json(
             {"method": "heartbeat", "data": "pong", "success": True, "channel": None, "error": None}
         )
 
-    METHODS = {"heartbeat": handle_heartbeat}
+    async def execution_event(self, event: dict[str, Any]) -> None:
+        """A message published to a group this socket joined (apps.executions.events)."""
+        await self.send_json(event["message"])
+
+    METHODS = {
+        "subscribe_graph_execution": handle_subscribe_execution,
+        "subscribe_graph_executions": handle_subscribe_graph,
+        "unsubscribe": handle_unsubscribe,
+        "heartbeat": handle_heartbeat,
+    }

@@ -40,6 +40,8 @@ class GraphVersion(models.Model):
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
     is_active = models.BooleanField(default=False)
+    # Overrides EXECUTION_TIME_LIMIT_SECONDS for runs of this version.
+    time_limit_seconds = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

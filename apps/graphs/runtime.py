@@ -11,7 +11,7 @@ from django.db import connection
 from apps.common.exceptions import NotFound, ValidationFailed
 from apps.common.safe_http import SafeHttpClient
 from apps.graphs.blocks.base import BlockInputError, BlockType
-from apps.graphs.blocks.context import BlockContext, Cancelled, CancelToken
+from apps.graphs.blocks.context import AgentRunner, BlockContext, Cancelled, CancelToken
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.kv import DatabaseKeyValueStore
 from apps.users.models import User
@@ -36,6 +36,7 @@ def block_context_build(
     node_id: str | None = None,
     node_exec_id: str | None = None,
     cancel: CancelToken | None = None,
+    agents: AgentRunner | None = None,
 ) -> BlockContext:
     return BlockContext(
         user_id=str(user.pk),
@@ -48,6 +49,7 @@ def block_context_build(
         node_id=node_id,
         node_exec_id=node_exec_id,
         cancel=cancel or CancelToken(),
+        agents=agents,
     )
 
 

@@ -111,12 +111,24 @@ def _check_spec(spec: GraphSpec) -> None:
         raise GraphValidationFailed(node_errors)
 
 
-def _insert_version(*, graph: Graph, name: str, description: str, spec: GraphSpec) -> GraphVersion:
+def _insert_version(
+    *,
+    graph: Graph,
+    name: str,
+    description: str,
+    spec: GraphSpec,
+    time_limit_seconds: int | None = None,
+) -> GraphVersion:
     """Add version max+1 as the active one. The caller holds the Graph row lock."""
     latest = graph.versions.aggregate(latest=Max("version"))["latest"] or 0
     graph.versions.filter(is_active=True).update(is_active=False)
     version = GraphVersion.objects.create(
-        graph=graph, version=latest + 1, name=name, description=description, is_active=True
+        graph=graph,
+        version=latest + 1,
+        name=name,
+        description=description,
+        is_active=True,
+        time_limit_seconds=time_limit_seconds,
     )
     blocks = {node.key: get_block(node.block_id) for node in spec.nodes}
     Node.objects.bulk_create(
@@ -158,6 +170,7 @@ def graph_create(
     spec: GraphSpec,
     is_template: bool = False,
     forked_from: GraphVersion | None = None,
+    time_limit_seconds: int | None = None,
 ) -> GraphVersion:
     _check_spec(spec)
     graph = Graph.objects.create(
@@ -166,17 +179,35 @@ def graph_create(
         forked_from_id=forked_from.graph_id if forked_from else None,
         forked_from_version=forked_from.version if forked_from else None,
     )
-    return _insert_version(graph=graph, name=name, description=description, spec=spec)
+    return _insert_version(
+        graph=graph,
+        name=name,
+        description=description,
+        spec=spec,
+        time_limit_seconds=time_limit_seconds,
+    )
 
 
 @transaction.atomic
 def graph_update(
-    *, user: User, graph_id: uuid.UUID | str, name: str, description: str = "", spec: GraphSpec
+    *,
+    user: User,
+    graph_id: uuid.UUID | str,
+    name: str,
+    description: str = "",
+    spec: GraphSpec,
+    time_limit_seconds: int | None = None,
 ) -> GraphVersion:
     """Save a new version (max+1) of a graph the user owns and make it active."""
     _check_spec(spec)
     graph = selectors.graph_get(user=user, graph_id=graph_id, for_update=True)
-    return _insert_version(graph=graph, name=name, description=description, spec=spec)
+    return _insert_version(
+        graph=graph,
+        name=name,
+        description=description,
+        spec=spec,
+        time_limit_seconds=time_limit_seconds,
+    )
 
 
 @transaction.atomic
@@ -231,14 +262,26 @@ def graph_export(*, version: GraphVersion) -> dict[str, Any]:
         "name": version.name,
         "description": version.description,
         "version": version.version,
+        "time_limit_seconds": version.time_limit_seconds,
         "nodes": nodes,
         "links": links,
     }
 
 
-def graph_import(*, user: User, name: str, description: str, spec: GraphSpec) -> GraphVersion:
+def graph_import(
+    *,
+    user: User,
+    name: str,
+    description: str,
+    spec: GraphSpec,
+    time_limit_seconds: int | None = None,
+) -> GraphVersion:
     return graph_create(
-        user=user, name=name, description=description, spec=graph_spec_with_fresh_ids(spec)
+        user=user,
+        name=name,
+        description=description,
+        spec=graph_spec_with_fresh_ids(spec),
+        time_limit_seconds=time_limit_seconds,
     )
 
 
@@ -254,6 +297,7 @@ def graph_fork(
         description=source.description,
         spec=spec,
         forked_from=source,
+        time_limit_seconds=source.time_limit_seconds,
     )
 
 

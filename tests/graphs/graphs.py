@@ -42,3 +42,21 @@ def echo_graph(name: str = "Echo") -> dict[str, Any]:
         ],
         "links": [link("in", "result", "print", "text"), link("print", "output", "out", "value")],
     }
+
+
+DELAY = "c8e3a6f1-5b47-4d92-a7c8-1e6f9b2d4a05"
+WEB_REQUEST = "d0767bc2-7edb-447a-8fb1-51be20ca8f82"
+AGENT = "e189baac-8c20-45a1-94a7-55177ea42565"
+
+
+def delay_graph(seconds: float, name: str = "Slow") -> dict[str, Any]:
+    """input(topic) → delay(seconds) → output(answer)"""
+    return {
+        "name": name,
+        "nodes": [
+            node("in", INPUT, name="topic"),
+            node("wait", DELAY, seconds=seconds),
+            node("out", OUTPUT, name="answer"),
+        ],
+        "links": [link("in", "result", "wait", "data"), link("wait", "output", "out", "value")],
+    }

@@ -11,6 +11,8 @@ from apps.graphs.spec import GraphSpec
 
 MAX_NODES = 1000
 MAX_LINKS = 5000
+# The Celery task's hard limit is set from this (apps/executions/tasks.py).
+MAX_TIME_LIMIT_SECONDS = 86_400
 
 
 class NodeInSerializer(serializers.Serializer):
@@ -38,6 +40,14 @@ class GraphInSerializer(serializers.Serializer):
     links = LinkInSerializer(many=True, max_length=MAX_LINKS, required=False, default=list)
     is_template = serializers.BooleanField(
         required=False, default=False, help_text="Staff only: visible to every user."
+    )
+    time_limit_seconds = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_TIME_LIMIT_SECONDS,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Runs longer than this end `timeout` (default: the platform's limit).",
     )
 
 
@@ -82,6 +92,7 @@ class GraphMetaSerializer(serializers.ModelSerializer):
             "user_id",
             "forked_from_id",
             "forked_from_version",
+            "time_limit_seconds",
             "node_count",
             "created_at",
             "updated_at",
@@ -135,6 +146,7 @@ class GraphExportSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     version = serializers.IntegerField()
+    time_limit_seconds = serializers.IntegerField(allow_null=True)
     nodes = NodeInSerializer(many=True)
     links = LinkInSerializer(many=True)
 

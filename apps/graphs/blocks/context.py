@@ -54,6 +54,16 @@ class HttpClient(Protocol):
     ) -> Any: ...
 
 
+class AgentRunner(Protocol):
+    """Runs another graph as a sub-execution of this run (the Agent Executor block)."""
+
+    def run(
+        self, *, graph_id: str, graph_version: int | None, inputs: Mapping[str, Any]
+    ) -> tuple[str, dict[str, list[Any]]]:
+        """Start the child, wait for it; (its final status, its outputs by name)."""
+        ...
+
+
 @dataclass(frozen=True)
 class BlockContext:
     user_id: str
@@ -67,6 +77,7 @@ class BlockContext:
     node_exec_id: str | None = None
     credentials: Mapping[str, Any] = field(default_factory=dict)
     cancel: CancelToken = field(default_factory=CancelToken)
+    agents: AgentRunner | None = None
 
     def sleep(self, seconds: float) -> None:
         """Sleep, waking with Cancelled as soon as the run is stopped."""

@@ -1,0 +1,155 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.executions.models import GraphExecution, NodeExecution
+from apps.graphs.api.serializers import GraphMetaSerializer
+
+
+class GraphExecutionSerializer(serializers.ModelSerializer):
+    """The execution meta: REST responses and `graph_execution_event` payloads."""
+
+    graph_id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    preset_id = serializers.UUIDField(allow_null=True)
+    parent_id = serializers.UUIDField(allow_null=True)
+
+    class Meta:
+        model = GraphExecution
+        fields = [
+            "id",
+            "graph_id",
+            "graph_version",
+            "user_id",
+            "status",
+            "inputs",
+            "credentials_inputs",
+            "outputs",
+            "stats",
+            "error_message",
+            "preset_id",
+            "parent_id",
+            "created_at",
+            "started_at",
+            "ended_at",
+        ]
+
+
+class NodeExecutionSerializer(serializers.ModelSerializer):
+    """One node execution: REST detail and `node_execution_event` payloads.
+
+    `output_data` comes from `instance.output_pairs` when the caller already has the outputs in
+    memory (the worker), else from the prefetched output rows.
+    """
+
+    graph_exec_id = serializers.UUIDField(source="graph_execution_id")
+    node_id = serializers.CharField(source="node.key")
+    block_id = serializers.CharField(source="node.block_id")
+    output_data = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NodeExecution
+        fields = [
+            "id",
+            "graph_exec_id",
+            "node_id",
+            "block_id",
+            "sequence",
+            "status",
+            "input_data",
+            "output_data",
+            "error",
+            "stats",
+            "queued_at",
+            "started_at",
+            "ended_at",
+        ]
+
+    def get_output_data(self, instance: NodeExecution) -> dict[str, list[Any]]:
+        pairs = getattr(instance, "output_pairs", None)
+        if pairs is None:
+            pairs = [(row.pin, row.value) for row in instance.outputs.all()]
+        grouped: dict[str, list[Any]] = {}
+        for pin, value in pairs:
+            grouped.setdefault(pin, []).append(value)
+        return grouped
+
+
+class GraphExecutionDetailSerializer(GraphExecutionSerializer):
+    node_executions = NodeExecutionSerializer(many=True)
+
+    class Meta(GraphExecutionSerializer.Meta):
+        fields = [*GraphExecutionSerializer.Meta.fields, "node_executions"]
+
+
+class ExecuteRequestSerializer(serializers.Serializer):
+    inputs = serializers.DictField(required=False, default=dict)
+    credentials_inputs = serializers.DictField(required=False, default=dict)
+
+
+class NodeResultSerializer(serializers.Serializer):
+    node_id = serializers.CharField()
+    node_exec_id = serializers.UUIDField()
+    block_id = serializers.CharField()
+    status = serializers.CharField()
+    input = serializers.DictField()
+    output = serializers.DictField()
+
+
+class ExecutionResultsSerializer(serializers.Serializer):
+    execution_id = serializers.UUIDField()
+    status = serializers.CharField()
+    nodes = NodeResultSerializer(many=True)
+    output = serializers.DictField()
+
+
+class ShareSerializer(serializers.Serializer):
+    share_token = serializers.CharField()
+    share_url = serializers.CharField()
+
+
+class SharedExecutionSerializer(serializers.ModelSerializer):
+    """What a public link shows: the outputs and status, nothing about the owner or inputs."""
+
+    graph_name = serializers.CharField()
+
+    class Meta:
+        model = GraphExecution
+        fields = ["id", "graph_name", "status", "outputs", "created_at", "ended_at"]
+
+
+class GraphWithStatsSerializer(GraphMetaSerializer):
+    execution_count = serializers.IntegerField()
+    last_execution_at = serializers.DateTimeField(allow_null=True)
+    success_rate = serializers.FloatField(
+        allow_null=True, help_text="completed / finished runs; null before the first finished run"
+    )
+
+    class Meta(GraphMetaSerializer.Meta):
+        fields = [
+            *GraphMetaSerializer.Meta.fields,
+            "execution_count",
+            "last_execution_at",
+            "success_rate",
+        ]
+
+
+def execution_results(execution: GraphExecution) -> dict[str, Any]:
+    """`GET executions/{id}/results` (seed 02 §2.3.2): per node its input and output."""
+    nodes = [
+        {
+            "node_id": node_execution.node.key,
+            "node_exec_id": node_execution.id,
+            "block_id": node_execution.node.block_id,
+            "status": node_execution.status,
+            "input": node_execution.input_data,
+            "output": NodeExecutionSerializer().get_output_data(node_execution),
+        }
+        for node_execution in execution.node_executions.all()
+    ]
+    return {
+        "execution_id": execution.id,
+        "status": execution.status,
+        "nodes": nodes,
+        "output": execution.outputs,
+    }

@@ -1,0 +1,43 @@
+from django.urls import path
+
+from apps.executions.api import views
+
+urlpatterns = [
+    path("graphs", views.GraphListWithStatsApi.as_view(), name="graph-list"),
+    path("graphs/<str:graph_id>/execute", views.GraphExecuteApi.as_view(), name="graph-execute"),
+    path(
+        "graphs/<str:graph_id>/execute/<int:version>",
+        views.GraphExecuteApi.as_view(),
+        name="graph-execute-version",
+    ),
+    path(
+        "graphs/<str:graph_id>/executions",
+        views.GraphExecutionListApi.as_view(),
+        name="graph-executions",
+    ),
+    path(
+        "graphs/<str:graph_id>/executions/<str:graph_exec_id>/stop",
+        views.GraphExecutionStopApi.as_view(),
+        name="graph-execution-stop",
+    ),
+    path(
+        "graphs/<str:graph_id>/executions/<str:graph_exec_id>/share",
+        views.ExecutionShareApi.as_view(),
+        name="graph-execution-share",
+    ),
+    path("executions", views.ExecutionListApi.as_view(), name="execution-list"),
+    path("executions/<str:graph_exec_id>", views.ExecutionDetailApi.as_view(), name="execution"),
+    path(
+        "executions/<str:graph_exec_id>/results",
+        views.ExecutionResultsApi.as_view(),
+        name="execution-results",
+    ),
+    path(
+        "presets/<str:preset_id>/execute", views.PresetExecuteApi.as_view(), name="preset-execute"
+    ),
+    path(
+        "public/shared/<str:share_token>",
+        views.SharedExecutionApi.as_view(),
+        name="shared-execution",
+    ),
+]

@@ -1,0 +1,189 @@
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
+from apps.common.exceptions import ValidationFailed
+from apps.executions import selectors, services
+from apps.executions.api import serializers as s
+from apps.executions.models import ExecutionStatus
+from apps.graphs import selectors as graph_selectors
+from apps.graphs.api import views as graph_views
+from apps.users.models import APIKey
+
+EXECUTE = APIKey.Permission.EXECUTE_GRAPH
+READ = APIKey.Permission.READ_GRAPH
+STATUS_PARAMETER = OpenApiParameter(
+    "status", str, enum=[choice.value for choice in ExecutionStatus], description="filter"
+)
+
+
+def _status_filter(request: Request) -> str | None:
+    wanted = request.query_params.get("status") or None
+    if wanted is not None and wanted not in ExecutionStatus.values:
+        raise ValidationFailed(
+            f"status must be one of {', '.join(ExecutionStatus.values)}.",
+            details={"fields": {"status": wanted}},
+        )
+    return wanted
+
+
+class GraphListWithStatsApi(graph_views.GraphListApi):
+    """`GET/POST /api/graphs`, the list carrying each graph's run statistics.
+
+    It lives here because the statistics come from executions, a layer above graphs.
+    """
+
+    def get(self, request: Request) -> Response:
+        templates = request.query_params.get("templates") in ("1", "true", "yes")
+        versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
+        return paginated_response(request, versions, s.GraphWithStatsSerializer)
+
+
+class GraphExecuteApi(APIView):
+    api_key_permission = EXECUTE
+
+    @extend_schema(
+        request=s.ExecuteRequestSerializer,
+        responses=s.GraphExecutionSerializer,
+        parameters=[OpenApiParameter("preset_id", str, description="start from a preset")],
+        tags=["executions"],
+        summary="Start a run (the active version unless one is given)",
+    )
+    def post(self, request: Request, graph_id: str, version: int | None = None) -> Response:
+        data = s.ExecuteRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        execution = services.graph_execution_start(
+            user=request.user,
+            graph_id=graph_id,
+            graph_version=version,
+            preset_id=request.query_params.get("preset_id") or None,
+            **data.validated_data,
+        )
+        return Response(s.GraphExecutionSerializer(execution).data)
+
+
+class PresetExecuteApi(APIView):
+    api_key_permission = EXECUTE
+
+    @extend_schema(
+        request=s.ExecuteRequestSerializer,
+        responses=s.GraphExecutionSerializer,
+        tags=["presets"],
+        summary="Start a run from a preset (request inputs override the preset's)",
+    )
+    def post(self, request: Request, preset_id: str) -> Response:
+        preset = graph_selectors.preset_get(user=request.user, preset_id=preset_id)
+        data = s.ExecuteRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        execution = services.graph_execution_start(
+            user=request.user, graph_id=preset.graph_id, preset_id=preset.pk, **data.validated_data
+        )
+        return Response(s.GraphExecutionSerializer(execution).data)
+
+
+class GraphExecutionStopApi(APIView):
+    api_key_permission = EXECUTE
+
+    @extend_schema(request=None, responses=s.GraphExecutionSerializer, tags=["executions"])
+    def post(self, request: Request, graph_id: str, graph_exec_id: str) -> Response:
+        execution = services.graph_execution_stop(
+            user=request.user, graph_id=graph_id, graph_exec_id=graph_exec_id
+        )
+        return Response(s.GraphExecutionSerializer(execution).data)
+
+
+class GraphExecutionListApi(APIView):
+    api_key_permission = READ
+
+    @extend_schema(
+        responses=paginated_schema(s.GraphExecutionSerializer),
+        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER],
+        tags=["executions"],
+        operation_id="graphs_executions_list",
+    )
+    def get(self, request: Request, graph_id: str) -> Response:
+        graph_selectors.graph_get(user=request.user, graph_id=graph_id)
+        executions = selectors.graph_execution_list(
+            user=request.user, graph_id=graph_id, status=_status_filter(request)
+        )
+        return paginated_response(request, executions, s.GraphExecutionSerializer)
+
+
+class ExecutionListApi(APIView):
+    api_key_permission = READ
+
+    @extend_schema(
+        responses=paginated_schema(s.GraphExecutionSerializer),
+        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, OpenApiParameter("graph_id", str)],
+        tags=["executions"],
+        operation_id="executions_list",
+    )
+    def get(self, request: Request) -> Response:
+        executions = selectors.graph_execution_list(
+            user=request.user,
+            graph_id=request.query_params.get("graph_id") or None,
+            status=_status_filter(request),
+        )
+        return paginated_response(request, executions, s.GraphExecutionSerializer)
+
+
+class ExecutionDetailApi(APIView):
+    api_key_permission = {"GET": READ, "DELETE": EXECUTE}
+
+    @extend_schema(responses=s.GraphExecutionDetailSerializer, tags=["executions"])
+    def get(self, request: Request, graph_exec_id: str) -> Response:
+        execution = selectors.graph_execution_get_detailed(
+            user=request.user, graph_exec_id=graph_exec_id
+        )
+        return Response(s.GraphExecutionDetailSerializer(execution).data)
+
+    @extend_schema(responses={204: None}, tags=["executions"], summary="Delete (soft)")
+    def delete(self, request: Request, graph_exec_id: str) -> Response:
+        services.graph_execution_delete(user=request.user, graph_exec_id=graph_exec_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExecutionResultsApi(APIView):
+    api_key_permission = READ
+
+    @extend_schema(responses=s.ExecutionResultsSerializer, tags=["executions"])
+    def get(self, request: Request, graph_exec_id: str) -> Response:
+        execution = selectors.graph_execution_get_detailed(
+            user=request.user, graph_exec_id=graph_exec_id
+        )
+        return Response(s.execution_results(execution))
+
+
+class ExecutionShareApi(APIView):
+    api_key_permission = EXECUTE
+
+    @extend_schema(request=None, responses=s.ShareSerializer, tags=["executions"])
+    def post(self, request: Request, graph_id: str, graph_exec_id: str) -> Response:
+        execution = services.graph_execution_share(
+            user=request.user, graph_id=graph_id, graph_exec_id=graph_exec_id
+        )
+        token = execution.share_token
+        url = f"{settings.SITE_URL.rstrip('/')}/api/public/shared/{token}"
+        return Response({"share_token": token, "share_url": url})
+
+    @extend_schema(responses={204: None}, tags=["executions"])
+    def delete(self, request: Request, graph_id: str, graph_exec_id: str) -> Response:
+        services.graph_execution_unshare(
+            user=request.user, graph_id=graph_id, graph_exec_id=graph_exec_id
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SharedExecutionApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=s.SharedExecutionSerializer, tags=["executions"], auth=[])
+    def get(self, request: Request, share_token: str) -> Response:
+        execution = selectors.graph_execution_get_shared(share_token=share_token)
+        return Response(s.SharedExecutionSerializer(execution).data)

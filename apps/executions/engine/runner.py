@@ -1,0 +1,392 @@
+"""Runs one graph execution (SPEC §6).
+
+One coordinator thread owns all run state: it assembles inputs, dispatches ready node
+executions to threads of their own, takes their results from a queue, forwards outputs along the
+links and commits every change through the store port. Block threads only run blocks. Per node,
+executions run one at a time in creation order, so what a node feeds downstream keeps its order
+while independent nodes run side by side.
+
+A node's outputs are forwarded when it finishes, in the same commit as its completion, so a run
+resumed after a crash never sees half of a node's effects: finished nodes are not run again,
+nodes that were running are run again from their persisted inputs.
+"""
+
+import queue
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.executions.engine.pins import assemble_inputs, is_missing, pick, split_pin
+from apps.executions.engine.types import (
+    KIND_INPUT,
+    KIND_NOTE,
+    KIND_OUTPUT,
+    BlockRun,
+    EngineGraph,
+    EngineLink,
+    EngineNode,
+    EngineSettings,
+    NodeExecutionRecord,
+    Ports,
+    RunResult,
+    Status,
+)
+
+# How long stopped blocks get to notice before they are abandoned to their threads.
+CANCEL_GRACE_SECONDS = 1.0
+
+
+def initial_node_executions(
+    graph: EngineGraph, run_inputs: Mapping[str, Any], *, now: float, new_id: Any
+) -> list[NodeExecutionRecord]:
+    """The entry node executions of a new run: every node that waits for no link.
+
+    Input nodes receive their run input on the `value` pin.
+    """
+    linked = {link.sink_id for link in graph.links}
+    records = []
+    for node in graph.nodes:
+        if node.kind == KIND_NOTE or node.id in linked:
+            continue
+        data: dict[str, Any] = {}
+        if node.kind == KIND_INPUT and node.input_default.get("name") in run_inputs:
+            data["value"] = run_inputs[node.input_default["name"]]
+        records.append(
+            NodeExecutionRecord(
+                id=new_id(),
+                node_id=node.id,
+                sequence=len(records),
+                status=Status.QUEUED,
+                input_data=data,
+                queued_at=now,
+                is_new=True,
+            )
+        )
+    return records
+
+
+@dataclass
+class _Active:
+    record: NodeExecutionRecord
+    node: EngineNode
+    block_run: BlockRun
+    started: float  # monotonic
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def _size(value: Any) -> int:
+    return len(repr(value))
+
+
+class _Run:
+    def __init__(self, graph: EngineGraph, ports: Ports, settings: EngineSettings) -> None:
+        self.ports = ports
+        self.settings = settings
+        self.nodes = {node.id: node for node in graph.nodes}
+        self.links_from: dict[str, list[EngineLink]] = defaultdict(list)
+        self.linked_pins: dict[str, set[str]] = defaultdict(set)
+        for link in graph.links:
+            self.links_from[link.source_id].append(link)
+            self.linked_pins[link.sink_id].add(link.sink_name)
+        self.static_values: dict[str, dict[str, Any]] = defaultdict(dict)
+        self.by_node: dict[str, list[NodeExecutionRecord]] = defaultdict(list)
+        self.ready: dict[str, deque[NodeExecutionRecord]] = defaultdict(deque)
+        self.running: dict[str, _Active] = {}
+        self.messages: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.changes: dict[str, NodeExecutionRecord] = {}
+        self.outputs: dict[str, list[Any]] = defaultdict(list)
+        self.sequence = 0
+        self.final_status: Status | None = None
+        self.error_message: str | None = None
+        self.dispatch_stopped = False
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _changed(self, record: NodeExecutionRecord) -> None:
+        self.changes[record.id] = record
+
+    def _flush(self) -> None:
+        if not self.changes:
+            return
+        snapshots = [record.snapshot() for record in self.changes.values()]
+        self.ports.store.commit(snapshots)
+        for record in self.changes.values():
+            record.is_new = False
+        self.changes.clear()
+
+    def _add(self, record: NodeExecutionRecord) -> None:
+        self.by_node[record.node_id].append(record)
+        self.sequence = max(self.sequence, record.sequence + 1)
+        if record.status == Status.QUEUED:
+            self.ready[record.node_id].append(record)
+
+    def _load(self) -> None:
+        for record in sorted(self.ports.store.load(), key=lambda r: r.sequence):
+            if record.status == Status.RUNNING:
+                # It was running when its worker died: run it again from its inputs.
+                record.status = Status.QUEUED
+                record.started_at = None
+                self._changed(record)
+            self._add(record)
+        for node_id, records in self.by_node.items():
+            for record in records:
+                if record.status == Status.COMPLETED:
+                    self._remember(self.nodes[node_id], record)
+
+    def _remember(self, node: EngineNode, record: NodeExecutionRecord) -> None:
+        """What a finished execution leaves behind: static link values and run outputs."""
+        for link in self.links_from[node.id]:
+            if not link.is_static:
+                continue
+            base = split_pin(link.source_name)[0]
+            for pin, value in record.outputs:
+                part = pick(value, link.source_name) if pin == base else None
+                if pin == base and not is_missing(part):
+                    self.static_values[link.sink_id][link.sink_name] = part
+        if node.kind == KIND_OUTPUT:
+            names = [value for pin, value in record.outputs if pin == "name"]
+            name = str(names[-1]) if names else str(node.input_default.get("name") or node.id)
+            self.outputs[name].extend(value for pin, value in record.outputs if pin == "output")
+
+    # --- input assembly ------------------------------------------------------------------
+
+    def _new_record(self, node_id: str, input_data: dict[str, Any]) -> NodeExecutionRecord:
+        record = NodeExecutionRecord(
+            id=self.ports.new_id(),
+            node_id=node_id,
+            sequence=self.sequence,
+            status=Status.INCOMPLETE,
+            input_data=input_data,
+            is_new=True,
+        )
+        self.sequence += 1
+        self.by_node[node_id].append(record)
+        return record
+
+    def _fill(self, record: NodeExecutionRecord, pin: str, value: Any) -> None:
+        record.input_data[pin] = value
+        self._changed(record)
+        if record.status == Status.INCOMPLETE and self.linked_pins[record.node_id] <= set(
+            record.input_data
+        ):
+            record.status = Status.QUEUED
+            record.queued_at = self.ports.now()
+            self.ready[record.node_id].append(record)
+
+    def _deliver(self, link: EngineLink, value: Any) -> None:
+        sink, pin = link.sink_id, link.sink_name
+        if self.nodes[sink].kind == KIND_NOTE:
+            return
+        waiting = [
+            record
+            for record in self.by_node[sink]
+            if record.status == Status.INCOMPLETE and pin not in record.input_data
+        ]
+        if link.is_static:
+            # A static value fills every waiting execution and every later one of the sink.
+            self.static_values[sink][pin] = value
+            if waiting:
+                for record in waiting:
+                    self._fill(record, pin, value)
+                return
+        elif waiting:
+            # The oldest execution still lacking this pin gets it: values zip in arrival order.
+            self._fill(waiting[0], pin, value)
+            return
+        statics = {
+            name: known
+            for name, known in self.static_values[sink].items()
+            if name in self.linked_pins[sink]
+        }
+        self._fill(self._new_record(sink, statics), pin, value)
+
+    def _forward(self, node: EngineNode, outputs: Sequence[tuple[str, Any]]) -> None:
+        for pin, value in outputs:
+            for link in self.links_from[node.id]:
+                if split_pin(link.source_name)[0] != pin:
+                    continue
+                part = pick(value, link.source_name)
+                if not is_missing(part):
+                    self._deliver(link, part)
+
+    # --- running blocks ------------------------------------------------------------------
+
+    def _execute(self, active: _Active, data: dict[str, Any]) -> None:
+        """Block thread: run the block and report back; never touches run state."""
+        outputs: list[tuple[str, Any]] = []
+        status, error = Status.COMPLETED, None
+        cpu_started = time.thread_time()
+        try:
+            for pin, value in active.node.block.execute(data, active.block_run.context):
+                if active.stop.is_set():
+                    status = Status.CANCELLED
+                    break
+                outputs.append((pin, value))
+                if pin == "error":
+                    status, error = Status.FAILED, str(value)
+        except Exception as exc:
+            if active.stop.is_set():
+                status = Status.CANCELLED
+            else:
+                status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
+        stats = {"cpu_time": time.thread_time() - cpu_started, "input_size": _size(data)}
+        self.messages.put((active.record.id, status, outputs, error, stats))
+
+    def _dispatch(self) -> None:
+        busy = {active.node.id for active in self.running.values()}
+        candidates = sorted(
+            (records[0].sequence, node_id)
+            for node_id, records in self.ready.items()
+            if records and node_id not in busy
+        )
+        for _, node_id in candidates:
+            if len(self.running) >= self.settings.max_parallel:
+                return
+            record = self.ready[node_id].popleft()
+            node = self.nodes[node_id]
+            data = assemble_inputs(node.input_default, record.input_data)
+            refusal = self.ports.charge(node, record, data)
+            # From here the record shows the input the block got, defaults included; assembling
+            # it again on a resume gives the same input.
+            record.input_data = data
+            record.started_at = self.ports.now()
+            self._changed(record)
+            if refusal is not None:
+                record.status, record.error, record.ended_at = (
+                    Status.FAILED,
+                    refusal,
+                    record.started_at,
+                )
+                record.outputs = [("error", refusal)]
+                self.error_message = refusal
+                self.dispatch_stopped = True
+                return
+            record.status = Status.RUNNING
+            active = _Active(record, node, self.ports.block_run(node, record), time.monotonic())
+            self.running[record.id] = active
+            threading.Thread(
+                target=self._execute, args=(active, data), name=f"node-{node_id}", daemon=True
+            ).start()
+
+    def _finished(self, message: tuple[Any, ...]) -> None:
+        record_id, status, outputs, error, stats = message
+        active = self.running.pop(record_id, None)
+        if active is None:
+            return  # abandoned after a node timeout or a stop: its result comes too late
+        record = active.record
+        record.status, record.outputs, record.error = status, outputs, error
+        record.ended_at = self.ports.now()
+        stats["wall_time"] = time.monotonic() - active.started
+        stats["output_size"] = _size(outputs)
+        record.stats = stats
+        self._changed(record)
+        if status in (Status.COMPLETED, Status.FAILED) and self.final_status is None:
+            self._forward(active.node, outputs)
+            if status == Status.COMPLETED:
+                self._remember(active.node, record)
+
+    def _check_node_timeouts(self) -> None:
+        now = time.monotonic()
+        for record_id, active in list(self.running.items()):
+            limit = active.node.timeout_seconds
+            if now - active.started <= limit:
+                continue
+            active.stop.set()
+            active.block_run.cancel()
+            del self.running[record_id]
+            message = f"timed out after {limit:g} s"
+            record = active.record
+            record.status, record.error, record.ended_at = Status.FAILED, message, self.ports.now()
+            record.outputs = [("error", message)]
+            self._changed(record)
+
+    # --- the run -------------------------------------------------------------------------
+
+    def _stop_everything(self, status: Status, message: str) -> None:
+        self.final_status, self.error_message = status, message
+        for active in self.running.values():
+            active.stop.set()
+            active.block_run.cancel()
+        self._cancel_pending()
+
+    def _cancel_pending(self) -> None:
+        now = self.ports.now()
+        for records in self.by_node.values():
+            for record in records:
+                if record.status in (Status.INCOMPLETE, Status.QUEUED):
+                    record.status, record.ended_at = Status.CANCELLED, now
+                    self._changed(record)
+        self.ready.clear()
+
+    def _drain(self, timeout: float) -> None:
+        try:
+            self._finished(self.messages.get(timeout=timeout))
+            while True:
+                self._finished(self.messages.get_nowait())
+        except queue.Empty:
+            pass
+
+    def run(self) -> RunResult:
+        started = time.monotonic()
+        self._load()
+        stop_deadline: float | None = None
+        while True:
+            if self.ports.is_abandoned():
+                for active in self.running.values():
+                    active.stop.set()
+                    active.block_run.cancel()
+                return self._result(None, started)
+            if self.final_status is None:
+                if self.ports.is_cancelled():
+                    self._stop_everything(Status.CANCELLED, "The run was stopped.")
+                elif self.settings.run_deadline and self.ports.now() > self.settings.run_deadline:
+                    self._stop_everything(Status.TIMEOUT, "The run exceeded its time limit.")
+                if self.final_status is not None:
+                    stop_deadline = time.monotonic() + CANCEL_GRACE_SECONDS
+            self._check_node_timeouts()
+            if self.final_status is None and not self.dispatch_stopped:
+                self._dispatch()
+            if stop_deadline is not None and time.monotonic() > stop_deadline:
+                self._abandon_running()
+            self._flush()
+            idle = not any(self.ready.values()) or self.dispatch_stopped
+            if not self.running and (self.final_status is not None or idle):
+                break
+            self._drain(self.settings.tick_seconds)
+        if self.dispatch_stopped:
+            self._cancel_pending()
+        self._flush()
+        status = self.final_status or (Status.FAILED if self.dispatch_stopped else Status.COMPLETED)
+        return self._result(status, started)
+
+    def _abandon_running(self) -> None:
+        now = self.ports.now()
+        for active in self.running.values():
+            record = active.record
+            record.status, record.ended_at = Status.CANCELLED, now
+            self._changed(record)
+        self.running.clear()
+
+    def _result(self, status: Status | None, started: float) -> RunResult:
+        ran = [
+            record
+            for records in self.by_node.values()
+            for record in records
+            if record.status in (Status.COMPLETED, Status.FAILED)
+        ]
+        return RunResult(
+            status=status,
+            outputs=dict(self.outputs),
+            node_count=len(ran),
+            node_error_count=sum(record.status == Status.FAILED for record in ran),
+            error_message=self.error_message,
+            wall_time=time.monotonic() - started,
+        )
+
+
+def run_graph(graph: EngineGraph, ports: Ports, settings: EngineSettings) -> RunResult:
+    """Run (or resume) one graph execution to its end; see the module docstring."""
+    return _Run(graph, ports, settings).run()

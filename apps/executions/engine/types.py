@@ -1,0 +1,150 @@
+"""Contracts of the engine: the frozen graph it runs, the records it keeps, and its ports."""
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Status(StrEnum):
+    INCOMPLETE = "incomplete"  # a node execution still collecting its linked pins
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.TIMEOUT})
+
+# Node kinds the engine treats specially (the rest run like any block).
+KIND_INPUT = "input"
+KIND_OUTPUT = "output"
+KIND_NOTE = "note"
+
+INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
+
+
+class Runnable(Protocol):
+    """What the engine needs of a block: a name and a generator of (pin, value) pairs."""
+
+    name: str
+
+    def execute(self, data: Mapping[str, Any], context: Any) -> Iterator[tuple[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class EngineNode:
+    id: str
+    block: Runnable
+    kind: str  # "input", "output", "note", "standard", "agent", "webhook"
+    input_default: Mapping[str, Any] = field(default_factory=dict)
+    timeout_seconds: float = 300.0
+    static_output: bool = False
+
+
+@dataclass(frozen=True)
+class EngineLink:
+    source_id: str
+    source_name: str  # may carry a dynamic suffix that picks a part of the output
+    sink_id: str
+    sink_name: str  # may carry a dynamic suffix that assembles a list/dict/object pin
+    is_static: bool = False
+
+
+@dataclass(frozen=True)
+class EngineGraph:
+    nodes: tuple[EngineNode, ...]
+    links: tuple[EngineLink, ...]
+
+
+@dataclass
+class NodeExecutionRecord:
+    """One node execution as the store persists it. The engine mutates its own copies and hands
+    the store snapshots of the ones that changed."""
+
+    id: str
+    node_id: str
+    sequence: int  # creation order within the run: FIFO per node follows it
+    status: Status
+    input_data: dict[str, Any] = field(default_factory=dict)  # linked pins received so far
+    outputs: list[tuple[str, Any]] = field(default_factory=list)  # in yield order
+    error: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)  # wall/cpu time, input/output size
+    queued_at: float | None = None  # epoch seconds (Ports.now)
+    started_at: float | None = None
+    ended_at: float | None = None
+    is_new: bool = False  # not yet in the store
+
+    def snapshot(self) -> "NodeExecutionRecord":
+        return NodeExecutionRecord(
+            id=self.id,
+            node_id=self.node_id,
+            sequence=self.sequence,
+            status=self.status,
+            input_data=dict(self.input_data),
+            outputs=list(self.outputs),
+            error=self.error,
+            stats=dict(self.stats),
+            queued_at=self.queued_at,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            is_new=self.is_new,
+        )
+
+
+class Store(Protocol):
+    def load(self) -> Sequence[NodeExecutionRecord]:
+        """Every node execution of the run so far (empty on a first start)."""
+
+    def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
+        """Insert the new records and update the others in ONE transaction; then publish an
+        event for each, in order. A run resumed after a crash sees exactly what was committed."""
+
+
+@dataclass(frozen=True)
+class BlockRun:
+    """What a block execution runs with: its context and a way to interrupt it."""
+
+    context: Any
+    cancel: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Ports:
+    store: Store
+    # Charge a node execution before it runs; None when allowed, else the refusal message.
+    charge: Callable[[EngineNode, NodeExecutionRecord, Mapping[str, Any]], str | None]
+    # Build the context for one block execution.
+    block_run: Callable[[EngineNode, NodeExecutionRecord], BlockRun]
+    # Polled every tick: stop requested (→ cancelled) / lease lost (→ stop without writing).
+    is_cancelled: Callable[[], bool]
+    is_abandoned: Callable[[], bool] = lambda: False
+    now: Callable[[], float] = time.time
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_parallel: int = 8  # node executions of one run running at once
+    run_deadline: float | None = None  # epoch seconds; past it the run ends `timeout`
+    tick_seconds: float = 0.1  # how often cancellation and time limits are checked
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How the run ended. `status` is None when the run was abandoned (lease lost)."""
+
+    status: Status | None
+    outputs: dict[str, list[Any]]
+    node_count: int
+    node_error_count: int
+    error_message: str | None = None
+    wall_time: float = 0.0

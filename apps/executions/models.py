@@ -1,0 +1,139 @@
+"""Graph and node executions (SPEC §3, §6). The rows are the truth about every run: a worker's
+memory can always be rebuilt from them."""
+
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+
+class ExecutionStatus(models.TextChoices):
+    INCOMPLETE = "incomplete"
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+
+
+TERMINAL_STATUSES = (
+    ExecutionStatus.COMPLETED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.CANCELLED,
+    ExecutionStatus.TIMEOUT,
+)
+# SPEC §6: a transition to the key is allowed only from these statuses (guarded UPDATEs).
+ALLOWED_SOURCES: dict[str, tuple[str, ...]] = {
+    ExecutionStatus.QUEUED: (ExecutionStatus.INCOMPLETE,),
+    ExecutionStatus.RUNNING: (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED),
+    ExecutionStatus.COMPLETED: (ExecutionStatus.RUNNING,),
+    ExecutionStatus.FAILED: (
+        ExecutionStatus.INCOMPLETE,
+        ExecutionStatus.QUEUED,
+        ExecutionStatus.RUNNING,
+    ),
+    ExecutionStatus.CANCELLED: (
+        ExecutionStatus.INCOMPLETE,
+        ExecutionStatus.QUEUED,
+        ExecutionStatus.RUNNING,
+    ),
+    ExecutionStatus.TIMEOUT: (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING),
+}
+
+
+class GraphExecution(models.Model):
+    Status = ExecutionStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    graph = models.ForeignKey("graphs.Graph", on_delete=models.CASCADE, related_name="executions")
+    graph_version = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="graph_executions"
+    )
+    status = models.CharField(max_length=16, choices=ExecutionStatus.choices)
+    inputs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    credentials_inputs = models.JSONField(default=dict)
+    outputs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    stats = models.JSONField(default=dict)
+    error_message = models.TextField(blank=True)
+    preset = models.ForeignKey(
+        "graphs.Preset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    is_deleted = models.BooleanField(default=False)
+    share_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Which worker runs it, until when (renewed while running), and how often it was taken.
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "status", "-created_at"], name="ge_user_status_created"),
+            models.Index(fields=["graph", "user", "-created_at"], name="ge_graph_user_created"),
+            models.Index(
+                fields=["status", "lease_expires_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="ge_live_idx",
+            ),
+            models.Index(fields=["ended_at"], name="ge_ended_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class NodeExecution(models.Model):
+    Status = ExecutionStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    graph_execution = models.ForeignKey(
+        GraphExecution, on_delete=models.CASCADE, related_name="node_executions"
+    )
+    node = models.ForeignKey("graphs.Node", on_delete=models.CASCADE, related_name="+")
+    sequence = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=ExecutionStatus.choices)
+    input_data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    error = models.TextField(blank=True)
+    stats = models.JSONField(default=dict)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["graph_execution_id", "sequence"]
+        indexes = [models.Index(fields=["graph_execution", "sequence"], name="ne_exec_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class NodeExecutionOutput(models.Model):
+    """One value a node execution yielded, in yield order."""
+
+    node_execution = models.ForeignKey(
+        NodeExecution, on_delete=models.CASCADE, related_name="outputs"
+    )
+    position = models.PositiveIntegerField()
+    pin = models.CharField(max_length=200)
+    value = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["node_execution_id", "position"]
+
+    def __str__(self) -> str:
+        return self.pin

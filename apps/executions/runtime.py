@@ -1,0 +1,324 @@
+"""The Django side of the engine's ports: graph versions become EngineGraphs, records become
+rows (one transaction per engine step, events after commit), blocks get their contexts, and the
+run is controlled through Redis (cancel flags) and the lease on its row."""
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.common.redis import get_redis
+from apps.executions import events, metrics
+from apps.executions.api.serializers import NodeExecutionSerializer
+from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
+from apps.executions.engine.types import KIND_INPUT, BlockRun, Status
+from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
+from apps.graphs.blocks.context import CancelToken
+from apps.graphs.blocks.registry import get_block
+from apps.graphs.models import GraphVersion, Node
+from apps.graphs.runtime import block_context_build
+from apps.users.models import User
+
+logger = logging.getLogger(__name__)
+CANCEL_KEY = "autogpt:cancel:{}"
+CANCEL_KEY_TTL = 86_400
+# Redis is asked about a stop at most this often per run, not on every engine step.
+CANCEL_POLL_SECONDS = 0.1
+
+
+def to_datetime(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def to_epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def jsonable(value: Any) -> Any:
+    """What a JSON column and a channel message can carry: anything else becomes its text."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+
+
+@dataclass(frozen=True)
+class CompiledGraph:
+    graph: EngineGraph
+    nodes: dict[str, Node]  # by key, for rows and event payloads
+    time_limit_seconds: int
+
+
+@lru_cache(maxsize=512)
+def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
+    """Versions never change once saved, so each process compiles one at most once."""
+    row = GraphVersion.objects.prefetch_related("nodes", "links").get(
+        graph_id=graph_id, version=version
+    )
+    engine_nodes = []
+    for node in row.nodes.all():
+        block = get_block(node.block_id)
+        defaults = dict(node.input_default)
+        if node.node_type == KIND_INPUT and "name" not in defaults:
+            defaults["name"] = block.Input.model_fields["name"].default
+        engine_nodes.append(
+            EngineNode(
+                id=node.key,
+                block=block,
+                kind=node.node_type,
+                input_default=defaults,
+                timeout_seconds=float(
+                    node.metadata.get("timeout_seconds") or block.timeout_seconds
+                ),
+                static_output=block.static_output,
+            )
+        )
+    links = tuple(
+        EngineLink(
+            source_id=link.source_id,
+            source_name=link.source_name,
+            sink_id=link.sink_id,
+            sink_name=link.sink_name,
+            is_static=link.is_static,
+        )
+        for link in row.links.all()
+    )
+    return CompiledGraph(
+        graph=EngineGraph(nodes=tuple(engine_nodes), links=links),
+        nodes={node.key: node for node in row.nodes.all()},
+        time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,
+    )
+
+
+def node_execution_row(
+    record: NodeExecutionRecord, *, graph_exec_id: uuid.UUID, node: Node
+) -> NodeExecution:
+    row = NodeExecution(
+        id=record.id,
+        graph_execution_id=graph_exec_id,
+        node=node,
+        sequence=record.sequence,
+        status=record.status.value,
+        input_data=jsonable(record.input_data),
+        error=record.error or "",
+        stats=jsonable(record.stats),
+        queued_at=to_datetime(record.queued_at),
+        started_at=to_datetime(record.started_at),
+        ended_at=to_datetime(record.ended_at),
+    )
+    row.output_pairs = [(pin, jsonable(value)) for pin, value in record.outputs]
+    return row
+
+
+def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str, Any]]]:
+    from apps.executions.api.serializers import GraphExecutionSerializer
+
+    data = jsonable(GraphExecutionSerializer(execution).data)
+    return [
+        (group, events.message(events.GRAPH_EXECUTION_EVENT, data, group))
+        for group in (
+            events.execution_group(str(execution.id)),
+            events.graph_group(str(execution.graph_id), str(execution.user_id)),
+        )
+    ]
+
+
+class DatabaseStore:
+    """The engine's store port: records ↔ NodeExecution rows of one graph execution."""
+
+    def __init__(self, execution: GraphExecution, compiled: CompiledGraph) -> None:
+        self.execution = execution
+        self.compiled = compiled
+        self.group = events.execution_group(str(execution.id))
+
+    def load(self) -> list[NodeExecutionRecord]:
+        rows = (
+            NodeExecution.objects.filter(graph_execution=self.execution)
+            .select_related("node")
+            .prefetch_related("outputs")
+        )
+        return [
+            NodeExecutionRecord(
+                id=str(row.id),
+                node_id=row.node.key,
+                sequence=row.sequence,
+                status=Status(row.status),
+                input_data=dict(row.input_data),
+                outputs=[(output.pin, output.value) for output in row.outputs.all()],
+                error=row.error or None,
+                stats=dict(row.stats),
+                queued_at=to_epoch(row.queued_at),
+                started_at=to_epoch(row.started_at),
+                ended_at=to_epoch(row.ended_at),
+            )
+            for row in rows
+        ]
+
+    def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
+        rows = [
+            node_execution_row(
+                record, graph_exec_id=self.execution.id, node=self.compiled.nodes[record.node_id]
+            )
+            for record in changes
+        ]
+        new = [row for row, record in zip(rows, changes, strict=True) if record.is_new]
+        changed = [row for row, record in zip(rows, changes, strict=True) if not record.is_new]
+        finished = [row for row in rows if row.status in _FINISHED and row.output_pairs]
+        with transaction.atomic():
+            if new:
+                NodeExecution.objects.bulk_create(new)
+            if changed:
+                NodeExecution.objects.bulk_update(changed, _UPDATED_FIELDS)
+            if finished:
+                NodeExecutionOutput.objects.bulk_create(
+                    NodeExecutionOutput(node_execution=row, position=index, pin=pin, value=value)
+                    for row in finished
+                    for index, (pin, value) in enumerate(row.output_pairs)
+                )
+        events.publish(
+            [
+                (
+                    self.group,
+                    events.message(
+                        events.NODE_EXECUTION_EVENT, NodeExecutionSerializer(row).data, self.group
+                    ),
+                )
+                for row in rows
+            ]
+        )
+        for row in rows:
+            if row.status in _FINISHED:
+                metrics.record_node(
+                    block=block_name(row.node.block_id),
+                    status=row.status,
+                    seconds=row.stats.get("wall_time", 0.0),
+                )
+
+
+_FINISHED = {Status.COMPLETED.value, Status.FAILED.value, Status.CANCELLED.value}
+_UPDATED_FIELDS = ["status", "input_data", "error", "stats", "queued_at", "started_at", "ended_at"]
+
+
+def request_cancel(graph_exec_id: uuid.UUID | str) -> None:
+    get_redis().set(CANCEL_KEY.format(graph_exec_id), "1", ex=CANCEL_KEY_TTL)
+
+
+def cancel_poller(
+    graph_exec_id: uuid.UUID, parent_cancel: CancelToken | None
+) -> Callable[[], bool]:
+    """is_cancelled for the engine: the run's Redis flag (any worker may have set it), or the
+    parent's stop for a sub-agent run; Redis is asked at most every CANCEL_POLL_SECONDS."""
+    key = CANCEL_KEY.format(graph_exec_id)
+    state = {"checked": 0.0, "cancelled": False}
+
+    def is_cancelled() -> bool:
+        if parent_cancel is not None and parent_cancel.is_cancelled:
+            return True
+        now = time.monotonic()
+        if not state["cancelled"] and now - state["checked"] >= CANCEL_POLL_SECONDS:
+            state["checked"] = now
+            state["cancelled"] = bool(get_redis().exists(key))
+        return state["cancelled"]
+
+    return is_cancelled
+
+
+class Lease:
+    """Ownership of a running execution, renewed in the background while the engine runs.
+
+    If a renewal finds the lease taken (this worker stalled past its expiry and another took the
+    run over), `lost` turns true and the engine stops without writing anything more.
+    """
+
+    def __init__(self, graph_exec_id: uuid.UUID, owner: str) -> None:
+        self.graph_exec_id = graph_exec_id
+        self.owner = owner
+        self.seconds = settings.EXECUTION_LEASE_SECONDS
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def expiry(self) -> datetime:
+        return timezone.now() + timedelta(seconds=self.seconds)
+
+    def _renew(self) -> None:
+        try:
+            while not self._stop.wait(self.seconds / 3):
+                renewed = GraphExecution.objects.filter(
+                    pk=self.graph_exec_id,
+                    lease_owner=self.owner,
+                    status=GraphExecution.Status.RUNNING,
+                ).update(lease_expires_at=self.expiry())
+                if not renewed:
+                    self.lost = True
+                    return
+        except Exception:
+            logger.exception("lease renewal of %s failed", self.graph_exec_id)
+            self.lost = True
+        finally:
+            connection.close()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+AgentRunnerFactory = Callable[[CancelToken], Any]
+
+
+def block_run_factory(
+    *,
+    user: User,
+    execution: GraphExecution,
+    agent_runner: AgentRunnerFactory,
+) -> Callable[[EngineNode, NodeExecutionRecord], BlockRun]:
+    def block_run(node: EngineNode, record: NodeExecutionRecord) -> BlockRun:
+        token = CancelToken()
+        context = block_context_build(
+            user=user,
+            graph_id=str(execution.graph_id),
+            graph_version=execution.graph_version,
+            graph_exec_id=str(execution.id),
+            node_id=node.id,
+            node_exec_id=record.id,
+            cancel=token,
+            agents=agent_runner(token),
+        )
+        return BlockRun(context=context, cancel=token.cancel)
+
+    return block_run
+
+
+def charge_node(
+    node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
+) -> str | None:
+    """The engine's credits port: charge a node execution before it runs (SPEC §9).
+
+    Block costs are charged here once the ledger of the credits issue exists; until then every
+    node is allowed and nothing is recorded.
+    """
+    return None
+
+
+def block_name(block_id: str) -> str:
+    block = get_block(block_id)
+    return block.name if block else block_id
+
+
+def iterate_outputs(outputs: Mapping[str, list[Any]]) -> Iterator[tuple[str, Any]]:
+    for name, values in outputs.items():
+        for value in values:
+            yield name, value

@@ -1,0 +1,379 @@
+"""Writes for executions: start, run (worker side), stop, delete, share, and the watchdog.
+
+Status changes are guarded UPDATEs (SPEC §6): `... WHERE status IN (allowed sources)`, so two
+processes racing on one execution cannot both move it. Side effects (the Celery task, events)
+leave after commit.
+"""
+
+import logging
+import secrets
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from apps.common.exceptions import GraphValidationFailed, ValidationFailed
+from apps.executions import events, metrics, runtime, selectors
+from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
+from apps.executions.engine.types import RunResult
+from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecution
+from apps.graphs import selectors as graph_selectors
+from apps.graphs.blocks.context import CancelToken
+from apps.graphs.models import Graph
+from apps.graphs.services import check_run_inputs, graph_spec_from_version
+from apps.graphs.validation import graph_errors_for_run
+from apps.users.models import User
+
+logger = logging.getLogger(__name__)
+RUN_TASK = "executions.run_graph"
+
+
+def _transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
+    """Move an execution to `target` if its current status allows it; True when it moved."""
+    if target in (
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.TIMEOUT,
+    ):
+        fields.setdefault("ended_at", timezone.now())
+    moved = GraphExecution.objects.filter(
+        pk=graph_exec_id, status__in=ALLOWED_SOURCES[target]
+    ).update(status=target, **fields)
+    return bool(moved)
+
+
+def enqueue_run(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
+    GraphExecution.objects.filter(pk=graph_exec_id).update(enqueued_at=timezone.now())
+    current_app.send_task(
+        RUN_TASK, args=[str(graph_exec_id)], queue="executions", countdown=countdown
+    )
+
+
+def graph_execution_start(
+    *,
+    user: User,
+    graph_id: uuid.UUID | str,
+    graph_version: int | None = None,
+    inputs: dict[str, Any] | None = None,
+    credentials_inputs: dict[str, Any] | None = None,
+    preset_id: uuid.UUID | str | None = None,
+    parent: GraphExecution | None = None,
+    enqueue: bool = True,
+) -> GraphExecution:
+    """Validate and create a run with its entry node executions; enqueue it after commit.
+
+    Preset inputs are merged under the request's (the request wins). Invalid graphs or inputs
+    raise GraphValidationFailed with node_errors and create nothing.
+    """
+    # Credits (SPEC §9): the balance check (402) is made here once the credits issue lands.
+    inputs = dict(inputs or {})
+    credentials_inputs = dict(credentials_inputs or {})
+    preset = None
+    if preset_id is not None:
+        preset = graph_selectors.preset_get(user=user, preset_id=preset_id)
+        if str(preset.graph_id) != str(graph_id):
+            raise ValidationFailed("The preset belongs to another graph.")
+        graph_version = graph_version or preset.graph_version
+        inputs = {**preset.inputs, **inputs}
+        credentials_inputs = {**preset.credentials_inputs, **credentials_inputs}
+    check_run_inputs(inputs)
+    check_run_inputs(credentials_inputs, what="credentials_inputs")
+    version = graph_selectors.graph_version_get(user=user, graph_id=graph_id, version=graph_version)
+    node_errors = graph_errors_for_run(graph_spec_from_version(version), inputs)
+    if node_errors:
+        raise GraphValidationFailed(node_errors)
+    compiled = runtime.compiled_graph(version.graph_id, version.version)
+    with transaction.atomic():
+        execution = GraphExecution.objects.create(
+            graph_id=version.graph_id,
+            graph_version=version.version,
+            user=user,
+            status=ExecutionStatus.QUEUED,
+            inputs=runtime.jsonable(inputs),
+            credentials_inputs=credentials_inputs,
+            preset=preset,
+            parent=parent,
+        )
+        records = initial_node_executions(
+            compiled.graph, inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())
+        )
+        runtime.DatabaseStore(execution, compiled).commit(records)
+        transaction.on_commit(lambda: events.publish(runtime.graph_execution_event(execution)))
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_run(execution.id))
+    return execution
+
+
+def graph_execution_stop(
+    *, user: User, graph_exec_id: uuid.UUID | str, graph_id: uuid.UUID | str | None = None
+) -> GraphExecution:
+    """Stop a run. A running one is told through Redis (every worker sees it) and ends
+    `cancelled` at its next yield or sleep tick; one not started yet is cancelled here. A
+    finished run is returned unchanged."""
+    execution = selectors.graph_execution_get(
+        user=user, graph_exec_id=graph_exec_id, graph_id=graph_id
+    )
+    if execution.is_terminal:
+        return execution
+    runtime.request_cancel(execution.id)
+    with transaction.atomic():
+        moved = GraphExecution.objects.filter(
+            pk=execution.pk, status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE]
+        ).update(
+            status=ExecutionStatus.CANCELLED,
+            ended_at=timezone.now(),
+            error_message="The run was stopped.",
+        )
+        if moved:
+            execution.node_executions.filter(
+                status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE]
+            ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
+    execution.refresh_from_db()
+    if moved:
+        events.publish(runtime.graph_execution_event(execution))
+    return execution
+
+
+def graph_execution_delete(*, user: User, graph_exec_id: uuid.UUID | str) -> None:
+    """Soft delete: the run disappears from lists and lookups; a live one is stopped first."""
+    execution = graph_execution_stop(user=user, graph_exec_id=graph_exec_id)
+    GraphExecution.objects.filter(pk=execution.pk).update(is_deleted=True, share_token=None)
+
+
+def graph_execution_share(
+    *, user: User, graph_id: uuid.UUID | str, graph_exec_id: uuid.UUID | str
+) -> GraphExecution:
+    execution = selectors.graph_execution_get(
+        user=user, graph_exec_id=graph_exec_id, graph_id=graph_id
+    )
+    if not execution.share_token:
+        execution.share_token = secrets.token_urlsafe(24)
+        execution.save(update_fields=["share_token"])
+    return execution
+
+
+def graph_execution_unshare(
+    *, user: User, graph_id: uuid.UUID | str, graph_exec_id: uuid.UUID | str
+) -> None:
+    execution = selectors.graph_execution_get(
+        user=user, graph_exec_id=graph_exec_id, graph_id=graph_id
+    )
+    GraphExecution.objects.filter(pk=execution.pk).update(share_token=None)
+
+
+# --- the worker side ------------------------------------------------------------------------
+
+
+def _acquire(graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool) -> str:
+    """Take the run for this worker: "acquired", "capped" (too many runs of this graph by its
+    user are running; try later) or "gone" (finished, or leased by a live worker)."""
+    now = timezone.now()
+    with transaction.atomic():
+        execution = (
+            GraphExecution.objects.filter(pk=graph_exec_id)
+            .only("graph_id", "user_id", "status")
+            .first()
+        )
+        if execution is None or execution.is_terminal:
+            return "gone"
+        # Serialise acquisitions per graph so the cap cannot be overshot by a race.
+        Graph.objects.select_for_update().filter(pk=execution.graph_id).first()
+        running = (
+            GraphExecution.objects.filter(
+                graph_id=execution.graph_id,
+                user_id=execution.user_id,
+                status=ExecutionStatus.RUNNING,
+                lease_expires_at__gt=now,
+            )
+            .exclude(pk=graph_exec_id)
+            .count()
+        )
+        if enforce_cap and running >= settings.EXECUTION_MAX_RUNNING_PER_GRAPH:
+            return "capped"
+        taken = (
+            GraphExecution.objects.filter(
+                pk=graph_exec_id,
+                status__in=[ExecutionStatus.QUEUED, ExecutionStatus.RUNNING],
+            )
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            .update(
+                status=ExecutionStatus.RUNNING,
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+                # A resumed run keeps its first start: the time limit counts from there.
+                started_at=Coalesce(F("started_at"), Value(now)),
+            )
+        )
+    return "acquired" if taken else "gone"
+
+
+def _finish(execution: GraphExecution, result: RunResult, owner: str) -> None:
+    assert result.status is not None
+    children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
+    stats = {
+        **execution.stats,
+        "node_count": result.node_count,
+        "node_error_count": result.node_error_count,
+        "wall_time": result.wall_time,
+        "cost": execution.stats.get("cost", 0) + sum(child.get("cost", 0) for child in children),
+    }
+    moved = GraphExecution.objects.filter(
+        pk=execution.pk, lease_owner=owner, status__in=ALLOWED_SOURCES[result.status.value]
+    ).update(
+        status=result.status.value,
+        outputs=runtime.jsonable(result.outputs),
+        stats=stats,
+        error_message=result.error_message or "",
+        ended_at=timezone.now(),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    if moved:
+        execution.refresh_from_db()
+        events.publish(runtime.graph_execution_event(execution))
+        metrics.record_run(status=result.status.value, seconds=result.wall_time)
+
+
+class _SubAgents:
+    """The Agent Executor's port: runs a child graph inline, in the block's own thread, so a
+    nested run never waits for a free worker (which could deadlock a small pool)."""
+
+    def __init__(self, *, parent: GraphExecution, user: User, owner: str, cancel: CancelToken):
+        self.parent, self.user, self.owner, self.cancel = parent, user, owner, cancel
+
+    def run(self, *, graph_id: str, graph_version: int | None, inputs: dict[str, Any]):
+        child = graph_execution_start(
+            user=self.user,
+            graph_id=graph_id,
+            graph_version=graph_version,
+            inputs=inputs,
+            parent=self.parent,
+            enqueue=False,
+        )
+        graph_execution_run(
+            graph_exec_id=child.id, owner=f"{self.owner}/child", parent_cancel=self.cancel
+        )
+        child.refresh_from_db()
+        return child.status, child.outputs
+
+
+def graph_execution_run(
+    *, graph_exec_id: uuid.UUID | str, owner: str, parent_cancel: CancelToken | None = None
+) -> RunResult | None:
+    """Run (or resume) one execution under a lease; the body of the Celery task.
+
+    Idempotent: a redelivered message for a finished or leased run does nothing; a run whose
+    user already has the maximum of this graph's runs going is enqueued again for later.
+    """
+    graph_exec_id = uuid.UUID(str(graph_exec_id))
+    # A sub-agent run goes inline in its parent's node: it is not held back by the cap.
+    outcome = _acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
+    if outcome == "capped":
+        enqueue_run(graph_exec_id, countdown=settings.EXECUTION_CAP_RETRY_SECONDS)
+        return None
+    if outcome == "gone":
+        return None
+    execution = GraphExecution.objects.select_related("user").get(pk=graph_exec_id)
+    if execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
+        _give_up(execution, "The run was interrupted too many times (its worker was lost).")
+        return None
+    events.publish(runtime.graph_execution_event(execution))
+    compiled = runtime.compiled_graph(execution.graph_id, execution.graph_version)
+    lease = runtime.Lease(execution.id, owner)
+    started_at = execution.started_at or timezone.now()
+    ports = Ports(
+        store=runtime.DatabaseStore(execution, compiled),
+        charge=runtime.charge_node,
+        block_run=runtime.block_run_factory(
+            user=execution.user,
+            execution=execution,
+            agent_runner=lambda token: _SubAgents(
+                parent=execution, user=execution.user, owner=owner, cancel=token
+            ),
+        ),
+        is_cancelled=runtime.cancel_poller(execution.id, parent_cancel),
+        is_abandoned=lambda: lease.lost,
+    )
+    engine_settings = EngineSettings(
+        max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
+        run_deadline=started_at.timestamp() + compiled.time_limit_seconds,
+    )
+    lease.start()
+    metrics.ACTIVE_EXECUTIONS.inc()
+    try:
+        result = run_graph(compiled.graph, ports, engine_settings)
+    finally:
+        metrics.ACTIVE_EXECUTIONS.dec()
+        lease.stop()
+    if result.status is not None:
+        _finish(execution, result, owner)
+    events.flush()
+    return result
+
+
+def _give_up(execution: GraphExecution, message: str) -> None:
+    if _transition(execution.pk, ExecutionStatus.FAILED, error_message=message, lease_owner=""):
+        execution.refresh_from_db()
+        execution.node_executions.filter(
+            status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.RUNNING]
+        ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
+        events.publish(runtime.graph_execution_event(execution))
+        metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
+
+
+def execution_watchdog() -> dict[str, int]:
+    """Housekeeping beat task (SPEC §6): no run stays stuck and no final event is lost.
+
+    - `queued` runs enqueued long ago are enqueued again (their message may be lost; a duplicate
+      is harmless thanks to the lease);
+    - `running` runs whose lease expired (their worker died) are enqueued to resume, or failed
+      after EXECUTION_MAX_ATTEMPTS;
+    - the final event of runs that ended within the last interval is published again.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WATCHDOG_QUEUED_SECONDS)
+    queued = list(
+        GraphExecution.objects.filter(status=ExecutionStatus.QUEUED, parent__isnull=True)
+        .filter(Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True, created_at__lt=stale))
+        .values_list("pk", flat=True)
+    )
+    for graph_exec_id in queued:
+        enqueue_run(graph_exec_id)
+    expired = GraphExecution.objects.filter(
+        status=ExecutionStatus.RUNNING, lease_expires_at__lt=now
+    )
+    resumed = failed = 0
+    for execution in expired:
+        if execution.parent_id is not None:
+            # Its parent's Agent Executor node runs again on resume and starts a new child.
+            _give_up(execution, "Its parent run was interrupted; the parent starts it again.")
+            failed += 1
+        elif execution.attempts >= settings.EXECUTION_MAX_ATTEMPTS:
+            _give_up(execution, "The run was interrupted too many times (its worker was lost).")
+            failed += 1
+        else:
+            enqueue_run(execution.pk)
+            resumed += 1
+    recent = GraphExecution.objects.filter(
+        ended_at__gte=now - timedelta(seconds=2 * settings.WATCHDOG_INTERVAL_SECONDS)
+    )
+    republished = 0
+    for execution in recent:
+        events.publish(runtime.graph_execution_event(execution))
+        republished += 1
+    events.flush()
+    return {
+        "requeued": len(queued),
+        "resumed": resumed,
+        "failed": failed,
+        "republished": republished,
+    }

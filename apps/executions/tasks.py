@@ -1,0 +1,33 @@
+"""Celery entry points of executions: thin, idempotent, named explicitly."""
+
+import os
+import socket
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.executions import services
+from apps.graphs.api.serializers import MAX_TIME_LIMIT_SECONDS
+
+
+@shared_task(
+    name="executions.run_graph",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    # The engine ends an over-long run itself (`timeout`); these limits only catch a wedged
+    # worker, so they sit above the longest time limit a graph may set.
+    soft_time_limit=max(settings.EXECUTION_TIME_LIMIT_SECONDS, MAX_TIME_LIMIT_SECONDS) + 60,
+    time_limit=max(settings.EXECUTION_TIME_LIMIT_SECONDS, MAX_TIME_LIMIT_SECONDS) + 120,
+)
+def run_graph(graph_exec_id: str) -> None:
+    """Run or resume one graph execution. A redelivered message has no second effect: the run's
+    lease and its persisted node executions decide what (if anything) is left to do."""
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    services.graph_execution_run(graph_exec_id=graph_exec_id, owner=owner)
+
+
+@shared_task(name="executions.watchdog", ignore_result=True, time_limit=120)
+def watchdog() -> dict[str, int]:
+    """Re-enqueue stuck runs, resume or fail orphaned ones, re-publish final events."""
+    return services.execution_watchdog()
