@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint schema
+.PHONY: install run test test-engine lint schema benchmark
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The engine's tests without Django at all: proves apps/executions/engine stands alone.
+test-engine: install
+	$(PY) -m pytest -p no:django -o addopts="" -W ignore::pytest.PytestConfigWarning \
+		--confcutdir=tests/executions/engine tests/executions/engine
+
+# Measure a running platform (start it with `make run` first).
+benchmark: install
+	$(PY) manage.py benchmark $(BENCHMARK_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

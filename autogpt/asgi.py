@@ -1,21 +1,24 @@
-"""ASGI entry point: HTTP goes to Django, `/ws` to the Channels consumers."""
+"""ASGI entry point: HTTP goes to Django on a thread pool (autogpt/asgi_http.py), `/ws` to the
+Channels consumers."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autogpt.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from apps.executions.origin import BrowserOriginValidator  # noqa: E402
 from apps.executions.routing import websocket_urlpatterns  # noqa: E402
+from autogpt.asgi_http import ThreadedDjangoHttp  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": ThreadedDjangoHttp(threads=settings.WEB_THREADS),
         "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -4,7 +4,7 @@ import os
 import threading
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autogpt.settings")
@@ -37,3 +37,11 @@ def _start_heartbeat(sender, **kwargs) -> None:
 @worker_shutdown.connect
 def _stop_heartbeat(**kwargs) -> None:
     _heartbeat_stop.set()
+
+
+@worker_process_shutdown.connect
+def _forget_process_metrics(pid: int | None = None, **kwargs) -> None:
+    # A pool process that exits must stop counting in live gauges (autogpt_active_executions).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid or os.getpid())

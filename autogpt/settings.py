@@ -68,6 +68,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "autogpt.urls"
+# Threads of the web process that run HTTP requests (autogpt/asgi_http.py).
+WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 WSGI_APPLICATION = "autogpt.wsgi.application"
 ASGI_APPLICATION = "autogpt.asgi.application"
 # The API's paths carry no trailing slash (the seed's client posts to `/api/graphs`).
@@ -91,9 +93,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
+    # Persistent connections: a connect-and-authenticate per request or task (a SCRAM
+    # handshake) costs milliseconds. Web requests run on threads (autogpt/asgi_http.py), so
+    # this is the threaded-WSGI case Django supports; health checks drop dead connections.
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+            conn_health_checks=True,
         )
     }
 else:
@@ -258,6 +265,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    "ENUM_NAME_OVERRIDES": {
+        "ExecutionStatusEnum": "apps.executions.models.ExecutionStatus",
+        "ApiKeyStatusEnum": "apps.users.models.APIKey.Status",
+    },
 }
 
 # --- Static files, i18n ----------------------------------------------------------------------

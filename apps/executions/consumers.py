@@ -112,9 +112,10 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
             {"method": "heartbeat", "data": "pong", "success": True, "channel": None, "error": None}
         )
 
-    async def execution_event(self, event: dict[str, Any]) -> None:
-        """A message published to a group this socket joined (apps.executions.events)."""
-        await self.send_json(event["message"])
+    async def execution_events(self, event: dict[str, Any]) -> None:
+        """Messages published to a group this socket joined (apps.executions.events)."""
+        for message in event["messages"]:
+            await self.send_json(message)
 
     METHODS = {
         "subscribe_graph_execution": handle_subscribe_execution,

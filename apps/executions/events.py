@@ -59,8 +59,15 @@ class _Publisher:
         while True:
             batch = await self._queue.get()
             try:
+                # One channel message per group and batch: far fewer Redis round trips than
+                # one per event, and the consumer sends them on in the same order.
+                by_group: dict[str, list[dict[str, Any]]] = {}
                 for group, payload in batch or ():
-                    await layer.group_send(group, {"type": "execution.event", "message": payload})
+                    by_group.setdefault(group, []).append(payload)
+                for group, payloads in by_group.items():
+                    await layer.group_send(
+                        group, {"type": "execution.events", "messages": payloads}
+                    )
             except Exception:
                 logger.exception("could not publish %d execution events", len(batch or ()))
             finally:

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -15,22 +15,25 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from apps.common.redis import get_redis
-from apps.executions import events, metrics
-from apps.executions.api.serializers import NodeExecutionSerializer
+from apps.executions import events
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
-from apps.executions.engine.types import KIND_INPUT, BlockRun, Status
-from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
+from apps.executions.engine.types import KIND_INPUT, BlockRun
+from apps.executions.models import GraphExecution
+from apps.executions.store import DatabaseStore
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import GraphVersion, Node
 from apps.graphs.runtime import block_context_build
+from apps.graphs.services import graph_spec_from_version
+from apps.graphs.spec import GraphSpec
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
+KIND_AGENT = "agent"
 CANCEL_KEY = "autogpt:cancel:{}"
 CANCEL_KEY_TTL = 86_400
 # Redis is asked about a stop at most this often per run, not on every engine step.
@@ -41,10 +44,6 @@ def to_datetime(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
-def to_epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
 def jsonable(value: Any) -> Any:
     """What a JSON column and a channel message can carry: anything else becomes its text."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
@@ -53,8 +52,10 @@ def jsonable(value: Any) -> Any:
 @dataclass(frozen=True)
 class CompiledGraph:
     graph: EngineGraph
+    spec: GraphSpec  # for run validation
     nodes: dict[str, Node]  # by key, for rows and event payloads
     time_limit_seconds: int
+    has_sub_agents: bool
 
 
 @lru_cache(maxsize=512)
@@ -78,7 +79,6 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
                 timeout_seconds=float(
                     node.metadata.get("timeout_seconds") or block.timeout_seconds
                 ),
-                static_output=block.static_output,
             )
         )
     links = tuple(
@@ -93,29 +93,11 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
     )
     return CompiledGraph(
         graph=EngineGraph(nodes=tuple(engine_nodes), links=links),
+        spec=graph_spec_from_version(row),
         nodes={node.key: node for node in row.nodes.all()},
         time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,
+        has_sub_agents=any(node.kind == KIND_AGENT for node in engine_nodes),
     )
-
-
-def node_execution_row(
-    record: NodeExecutionRecord, *, graph_exec_id: uuid.UUID, node: Node
-) -> NodeExecution:
-    row = NodeExecution(
-        id=record.id,
-        graph_execution_id=graph_exec_id,
-        node=node,
-        sequence=record.sequence,
-        status=record.status.value,
-        input_data=jsonable(record.input_data),
-        error=record.error or "",
-        stats=jsonable(record.stats),
-        queued_at=to_datetime(record.queued_at),
-        started_at=to_datetime(record.started_at),
-        ended_at=to_datetime(record.ended_at),
-    )
-    row.output_pairs = [(pin, jsonable(value)) for pin, value in record.outputs]
-    return row
 
 
 def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str, Any]]]:
@@ -131,80 +113,14 @@ def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str
     ]
 
 
-class DatabaseStore:
-    """The engine's store port: records ↔ NodeExecution rows of one graph execution."""
-
-    def __init__(self, execution: GraphExecution, compiled: CompiledGraph) -> None:
-        self.execution = execution
-        self.compiled = compiled
-        self.group = events.execution_group(str(execution.id))
-
-    def load(self) -> list[NodeExecutionRecord]:
-        rows = (
-            NodeExecution.objects.filter(graph_execution=self.execution)
-            .select_related("node")
-            .prefetch_related("outputs")
-        )
-        return [
-            NodeExecutionRecord(
-                id=str(row.id),
-                node_id=row.node.key,
-                sequence=row.sequence,
-                status=Status(row.status),
-                input_data=dict(row.input_data),
-                outputs=[(output.pin, output.value) for output in row.outputs.all()],
-                error=row.error or None,
-                stats=dict(row.stats),
-                queued_at=to_epoch(row.queued_at),
-                started_at=to_epoch(row.started_at),
-                ended_at=to_epoch(row.ended_at),
-            )
-            for row in rows
-        ]
-
-    def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
-        rows = [
-            node_execution_row(
-                record, graph_exec_id=self.execution.id, node=self.compiled.nodes[record.node_id]
-            )
-            for record in changes
-        ]
-        new = [row for row, record in zip(rows, changes, strict=True) if record.is_new]
-        changed = [row for row, record in zip(rows, changes, strict=True) if not record.is_new]
-        finished = [row for row in rows if row.status in _FINISHED and row.output_pairs]
-        with transaction.atomic():
-            if new:
-                NodeExecution.objects.bulk_create(new)
-            if changed:
-                NodeExecution.objects.bulk_update(changed, _UPDATED_FIELDS)
-            if finished:
-                NodeExecutionOutput.objects.bulk_create(
-                    NodeExecutionOutput(node_execution=row, position=index, pin=pin, value=value)
-                    for row in finished
-                    for index, (pin, value) in enumerate(row.output_pairs)
-                )
-        events.publish(
-            [
-                (
-                    self.group,
-                    events.message(
-                        events.NODE_EXECUTION_EVENT, NodeExecutionSerializer(row).data, self.group
-                    ),
-                )
-                for row in rows
-            ]
-        )
-        for row in rows:
-            if row.status in _FINISHED:
-                metrics.record_node(
-                    block=block_name(row.node.block_id),
-                    status=row.status,
-                    seconds=row.stats.get("wall_time", 0.0),
-                )
-
-
-_FINISHED = {Status.COMPLETED.value, Status.FAILED.value, Status.CANCELLED.value}
-_UPDATED_FIELDS = ["status", "input_data", "error", "stats", "queued_at", "started_at", "ended_at"]
+def database_store(execution: GraphExecution, compiled: CompiledGraph) -> DatabaseStore:
+    return DatabaseStore(
+        execution,
+        compiled.nodes,
+        to_datetime=to_datetime,
+        jsonable=jsonable,
+        block_name=block_name,
+    )
 
 
 def request_cancel(graph_exec_id: uuid.UUID | str) -> None:

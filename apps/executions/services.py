@@ -27,7 +27,7 @@ from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecut
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.models import Graph
-from apps.graphs.services import check_run_inputs, graph_spec_from_version
+from apps.graphs.services import check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
 
@@ -50,11 +50,16 @@ def _transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
     return bool(moved)
 
 
-def enqueue_run(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
-    GraphExecution.objects.filter(pk=graph_exec_id).update(enqueued_at=timezone.now())
+def _send_run_task(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
     current_app.send_task(
         RUN_TASK, args=[str(graph_exec_id)], queue="executions", countdown=countdown
     )
+
+
+def enqueue_run(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
+    """Send the run's task again (the watchdog, the cap); `enqueued_at` tells when."""
+    GraphExecution.objects.filter(pk=graph_exec_id).update(enqueued_at=timezone.now())
+    _send_run_task(graph_exec_id, countdown=countdown)
 
 
 def graph_execution_start(
@@ -86,29 +91,32 @@ def graph_execution_start(
         credentials_inputs = {**preset.credentials_inputs, **credentials_inputs}
     check_run_inputs(inputs)
     check_run_inputs(credentials_inputs, what="credentials_inputs")
-    version = graph_selectors.graph_version_get(user=user, graph_id=graph_id, version=graph_version)
-    node_errors = graph_errors_for_run(graph_spec_from_version(version), inputs)
+    graph_id, graph_version = graph_selectors.graph_version_resolve(
+        user=user, graph_id=graph_id, version=graph_version
+    )
+    compiled = runtime.compiled_graph(graph_id, graph_version)
+    node_errors = graph_errors_for_run(compiled.spec, inputs)
     if node_errors:
         raise GraphValidationFailed(node_errors)
-    compiled = runtime.compiled_graph(version.graph_id, version.version)
     with transaction.atomic():
         execution = GraphExecution.objects.create(
-            graph_id=version.graph_id,
-            graph_version=version.version,
+            graph_id=graph_id,
+            graph_version=graph_version,
             user=user,
             status=ExecutionStatus.QUEUED,
             inputs=runtime.jsonable(inputs),
             credentials_inputs=credentials_inputs,
             preset=preset,
             parent=parent,
+            enqueued_at=timezone.now() if enqueue else None,
         )
         records = initial_node_executions(
             compiled.graph, inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())
         )
-        runtime.DatabaseStore(execution, compiled).commit(records)
+        runtime.database_store(execution, compiled).commit(records)
         transaction.on_commit(lambda: events.publish(runtime.graph_execution_event(execution)))
         if enqueue:
-            transaction.on_commit(lambda: enqueue_run(execution.id))
+            transaction.on_commit(lambda: _send_run_task(execution.id))
     return execution
 
 
@@ -172,18 +180,16 @@ def graph_execution_unshare(
 # --- the worker side ------------------------------------------------------------------------
 
 
-def _acquire(graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool) -> str:
+def _acquire(
+    graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool
+) -> tuple[str, GraphExecution | None]:
     """Take the run for this worker: "acquired", "capped" (too many runs of this graph by its
     user are running; try later) or "gone" (finished, or leased by a live worker)."""
     now = timezone.now()
     with transaction.atomic():
-        execution = (
-            GraphExecution.objects.filter(pk=graph_exec_id)
-            .only("graph_id", "user_id", "status")
-            .first()
-        )
+        execution = GraphExecution.objects.select_related("user").filter(pk=graph_exec_id).first()
         if execution is None or execution.is_terminal:
-            return "gone"
+            return "gone", None
         # Serialise acquisitions per graph so the cap cannot be overshot by a race.
         Graph.objects.select_for_update().filter(pk=execution.graph_id).first()
         running = (
@@ -197,7 +203,7 @@ def _acquire(graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool) -> str:
             .count()
         )
         if enforce_cap and running >= settings.EXECUTION_MAX_RUNNING_PER_GRAPH:
-            return "capped"
+            return "capped", None
         taken = (
             GraphExecution.objects.filter(
                 pk=graph_exec_id,
@@ -213,32 +219,43 @@ def _acquire(graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool) -> str:
                 started_at=Coalesce(F("started_at"), Value(now)),
             )
         )
-    return "acquired" if taken else "gone"
+    if not taken:
+        return "gone", None
+    execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
+    execution.attempts += 1
+    execution.started_at = execution.started_at or now
+    return "acquired", execution
 
 
-def _finish(execution: GraphExecution, result: RunResult, owner: str) -> None:
+def _finish(
+    execution: GraphExecution, result: RunResult, owner: str, *, has_sub_agents: bool
+) -> None:
     assert result.status is not None
-    children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
-    stats = {
-        **execution.stats,
-        "node_count": result.node_count,
-        "node_error_count": result.node_error_count,
-        "wall_time": result.wall_time,
-        "cost": execution.stats.get("cost", 0) + sum(child.get("cost", 0) for child in children),
+    cost = execution.stats.get("cost", 0)
+    if has_sub_agents:
+        children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
+        cost += sum(child.get("cost", 0) for child in children)
+    values = {
+        "status": result.status.value,
+        "outputs": runtime.jsonable(result.outputs),
+        "stats": {
+            **execution.stats,
+            "node_count": result.node_count,
+            "node_error_count": result.node_error_count,
+            "wall_time": result.wall_time,
+            "cost": cost,
+        },
+        "error_message": result.error_message or "",
+        "ended_at": timezone.now(),
+        "lease_owner": "",
+        "lease_expires_at": None,
     }
     moved = GraphExecution.objects.filter(
         pk=execution.pk, lease_owner=owner, status__in=ALLOWED_SOURCES[result.status.value]
-    ).update(
-        status=result.status.value,
-        outputs=runtime.jsonable(result.outputs),
-        stats=stats,
-        error_message=result.error_message or "",
-        ended_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
-    )
+    ).update(**values)
     if moved:
-        execution.refresh_from_db()
+        for name, value in values.items():
+            setattr(execution, name, value)
         events.publish(runtime.graph_execution_event(execution))
         metrics.record_run(status=result.status.value, seconds=result.wall_time)
 
@@ -276,22 +293,21 @@ def graph_execution_run(
     """
     graph_exec_id = uuid.UUID(str(graph_exec_id))
     # A sub-agent run goes inline in its parent's node: it is not held back by the cap.
-    outcome = _acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
+    outcome, execution = _acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
     if outcome == "capped":
         enqueue_run(graph_exec_id, countdown=settings.EXECUTION_CAP_RETRY_SECONDS)
         return None
-    if outcome == "gone":
+    if execution is None:
         return None
-    execution = GraphExecution.objects.select_related("user").get(pk=graph_exec_id)
     if execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
         _give_up(execution, "The run was interrupted too many times (its worker was lost).")
         return None
     events.publish(runtime.graph_execution_event(execution))
     compiled = runtime.compiled_graph(execution.graph_id, execution.graph_version)
     lease = runtime.Lease(execution.id, owner)
-    started_at = execution.started_at or timezone.now()
+    started_at = execution.started_at
     ports = Ports(
-        store=runtime.DatabaseStore(execution, compiled),
+        store=runtime.database_store(execution, compiled),
         charge=runtime.charge_node,
         block_run=runtime.block_run_factory(
             user=execution.user,
@@ -315,7 +331,7 @@ def graph_execution_run(
         metrics.ACTIVE_EXECUTIONS.dec()
         lease.stop()
     if result.status is not None:
-        _finish(execution, result, owner)
+        _finish(execution, result, owner, has_sub_agents=compiled.has_sub_agents)
     events.flush()
     return result
 

@@ -59,6 +59,21 @@ def graph_version_get(
     return found
 
 
+def graph_version_resolve(
+    *, user: User, graph_id: uuid.UUID | str, version: int | None = None
+) -> tuple[uuid.UUID, int]:
+    """(graph id, version number) of a version the user may see, in one query: the active
+    version unless `version` is given. For callers that have the version's content cached."""
+    versions = GraphVersion.objects.filter(
+        Q(graph__user=user) | Q(graph__is_template=True), graph_id=_parse_uuid(graph_id, "Graph")
+    )
+    versions = versions.filter(version=version) if version else versions.filter(is_active=True)
+    found = versions.values_list("graph_id", "version").first()
+    if found is None:
+        raise NotFound(f"Graph version {version} not found." if version else "Graph not found.")
+    return found
+
+
 def graph_version_list(*, user: User, graph_id: uuid.UUID | str) -> QuerySet[GraphVersion]:
     graph = graph_get(user=user, graph_id=graph_id)
     return _annotated(GraphVersion.objects.filter(graph=graph)).order_by("-version")

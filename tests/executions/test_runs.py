@@ -243,3 +243,49 @@ def test_a_sub_agent_runs_as_a_child_and_its_outputs_come_back(
     assert child_run.status == "completed"
     assert str(child_run.graph_id) == child["id"]
     assert child_run.outputs == {"answer": ["nested"]}
+
+
+def _metric(client: APIClient, line_start: str) -> float:
+    for line in client.get("/metrics").content.decode().splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_worker_metrics_reach_the_web_process(worker, owner_client: APIClient) -> None:
+    runs_metric = 'autogpt_graph_executions_total{status="completed"}'
+    print_metric = 'autogpt_block_executions_total{block="Print",status="completed"}'
+    before_runs, before_prints = (
+        _metric(owner_client, runs_metric),
+        _metric(owner_client, print_metric),
+    )
+    run = _start(owner_client, _graph(owner_client))
+    _finished(owner_client, run["id"])
+    assert _metric(owner_client, runs_metric) == before_runs + 1
+    assert _metric(owner_client, print_metric) == before_prints + 1
+    page = owner_client.get("/metrics").content.decode()
+    assert "autogpt_graph_execution_duration_seconds_bucket" in page
+    assert 'autogpt_queue_depth{queue="executions"}' in page
+    assert "django_http_requests_total_by_view_transport_method_total" in page
+
+
+def test_node_event_payloads_equal_the_rest_serializer(worker, owner_client: APIClient) -> None:
+    from apps.executions import runtime, selectors
+    from apps.executions.api.serializers import NodeExecutionSerializer
+
+    run = _start(owner_client, _graph(owner_client))
+    _finished(owner_client, run["id"])
+    execution = GraphExecution.objects.get(pk=run["id"])
+    store = runtime.database_store(
+        execution, runtime.compiled_graph(execution.graph_id, execution.graph_version)
+    )
+    events = {record.id: store._payload(record)["event"] for record in store.load()}
+    detailed = selectors.graph_execution_get_detailed(
+        user=execution.user, graph_exec_id=execution.id
+    )
+    rest = {
+        str(row.id): runtime.jsonable(NodeExecutionSerializer(row).data)
+        for row in detailed.node_executions.all()
+    }
+    assert len(rest) == 3
+    assert events == rest

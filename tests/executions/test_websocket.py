@@ -3,12 +3,14 @@ import time
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from apps.users.services import api_key_create
 from tests.factories import UserFactory
+from tests.graphs.graphs import echo_graph
 
 
 @pytest.fixture
@@ -90,3 +92,83 @@ def test_an_idle_socket_stays_open_past_the_redis_read_timeout(asgi_server, alic
     with connect(f"{asgi_server.ws_url}/ws?token={token}") as socket:
         time.sleep(7)  # the point of the test is a socket left idle, not waiting for work
         assert _heartbeat(socket)["data"] == "pong"
+
+
+def _subscribe(socket, method: str, **data: str) -> dict:
+    socket.send(json.dumps({"method": method, "data": data}))
+    return json.loads(socket.recv(timeout=5))
+
+
+def _until_final(socket, graph_exec_id: str) -> list[dict]:
+    received = []
+    while True:
+        message = json.loads(socket.recv(timeout=20))
+        received.append(message)
+        data = message["data"]
+        if (
+            message["method"] == "graph_execution_event"
+            and data["id"] == graph_exec_id
+            and data["status"] in ("completed", "failed", "cancelled", "timeout")
+        ):
+            return received
+
+
+def test_a_subscriber_gets_every_node_event_and_the_final_event_in_order(
+    worker, asgi_server, alice
+) -> None:
+    client = APIClient()
+    client.force_authenticate(alice)
+    graph = client.post("/api/graphs", echo_graph(), format="json").json()
+    token = str(AccessToken.for_user(alice))
+    with connect(f"{asgi_server.ws_url}/ws?token={token}") as socket:
+        ack = _subscribe(socket, "subscribe_graph_executions", graph_id=graph["id"])
+        assert ack["success"] is True
+        assert ack["method"] == "subscribe_graph_executions"
+        run = client.post(
+            f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "live"}}, format="json"
+        ).json()
+        exec_ack = _subscribe(socket, "subscribe_graph_execution", graph_exec_id=run["id"])
+        assert exec_ack["success"] is True
+        events = _until_final(socket, run["id"])
+
+    graph_events = [e["data"]["status"] for e in events if e["method"] == "graph_execution_event"]
+    assert graph_events[-1] == "completed"
+    assert "running" in graph_events
+    final = events[-1]["data"]
+    assert final["outputs"] == {"answer": ["live"]}
+    node_events = [e["data"] for e in events if e["method"] == "node_execution_event"]
+    rank = {"incomplete": 0, "queued": 1, "running": 2, "completed": 3}
+    by_node: dict[str, list[str]] = {}
+    for event in node_events:
+        by_node.setdefault(event["node_id"], []).append(event["status"])
+    assert set(by_node) == {"in", "print", "out"}
+    for statuses in by_node.values():
+        assert statuses[-1] == "completed"
+        assert [rank[s] for s in statuses] == sorted(rank[s] for s in statuses)
+    completed_order = [e["node_id"] for e in node_events if e["status"] == "completed"]
+    assert completed_order == ["in", "print", "out"]
+    assert events.index(events[-1]) > max(
+        i for i, e in enumerate(events) if e["method"] == "node_execution_event"
+    )
+    printed = next(e for e in node_events if e["node_id"] == "print" and e["status"] == "completed")
+    assert printed["output_data"] == {"output": ["live"]}
+
+
+def test_another_users_execution_cannot_be_subscribed_to(worker, asgi_server, alice) -> None:
+    bob = UserFactory(email="bob@example.com")
+    owner = APIClient()
+    owner.force_authenticate(bob)
+    graph = owner.post("/api/graphs", echo_graph(), format="json").json()
+    run = owner.post(
+        f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "secret"}}, format="json"
+    ).json()
+    token = str(AccessToken.for_user(alice))
+    with connect(f"{asgi_server.ws_url}/ws?token={token}") as socket:
+        refused = _subscribe(socket, "subscribe_graph_execution", graph_exec_id=run["id"])
+        assert refused["method"] == "error"
+        assert refused["success"] is False
+        graph_refused = _subscribe(socket, "subscribe_graph_executions", graph_id=graph["id"])
+        assert graph_refused["method"] == "error"
+        # Nothing of bob's run arrives on alice's socket.
+        with pytest.raises(TimeoutError):
+            socket.recv(timeout=2)

@@ -7,7 +7,7 @@ urlpatterns = [
     path("graphs/<str:graph_id>/execute", views.GraphExecuteApi.as_view(), name="graph-execute"),
     path(
         "graphs/<str:graph_id>/execute/<int:version>",
-        views.GraphExecuteApi.as_view(),
+        views.GraphExecuteVersionApi.as_view(),
         name="graph-execute-version",
     ),
     path(

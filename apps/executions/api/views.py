@@ -38,6 +38,15 @@ class GraphListWithStatsApi(graph_views.GraphListApi):
     It lives here because the statistics come from executions, a layer above graphs.
     """
 
+    @extend_schema(
+        responses=paginated_schema(s.GraphWithStatsSerializer),
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("templates", bool, description="List the templates instead"),
+        ],
+        tags=["graphs"],
+        operation_id="graphs_list",
+    )
     def get(self, request: Request) -> Response:
         templates = request.query_params.get("templates") in ("1", "true", "yes")
         versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
@@ -65,6 +74,19 @@ class GraphExecuteApi(APIView):
             **data.validated_data,
         )
         return Response(s.GraphExecutionSerializer(execution).data)
+
+
+class GraphExecuteVersionApi(GraphExecuteApi):
+    @extend_schema(
+        request=s.ExecuteRequestSerializer,
+        responses=s.GraphExecutionSerializer,
+        parameters=[OpenApiParameter("preset_id", str, description="start from a preset")],
+        tags=["executions"],
+        summary="Start a run of a given version",
+        operation_id="graphs_execute_version_create",
+    )
+    def post(self, request: Request, graph_id: str, version: int | None = None) -> Response:
+        return super().post(request, graph_id, version)
 
 
 class PresetExecuteApi(APIView):

@@ -102,11 +102,20 @@ class _Run:
         self.final_status: Status | None = None
         self.error_message: str | None = None
         self.dispatch_stopped = False
+        self.dirty_since = 0.0
 
     # --- state ---------------------------------------------------------------------------
 
     def _changed(self, record: NodeExecutionRecord) -> None:
+        if not self.changes:
+            self.dirty_since = time.monotonic()
         self.changes[record.id] = record
+
+    def _flush_due_in(self) -> float:
+        """Seconds until pending changes must be committed (0: now)."""
+        if not self.changes or not self.running or self.final_status is not None:
+            return 0.0
+        return max(0.0, self.dirty_since + self.settings.flush_seconds - time.monotonic())
 
     def _flush(self) -> None:
         if not self.changes:
@@ -120,16 +129,13 @@ class _Run:
     def _add(self, record: NodeExecutionRecord) -> None:
         self.by_node[record.node_id].append(record)
         self.sequence = max(self.sequence, record.sequence + 1)
-        if record.status == Status.QUEUED:
+        # One that was running when its worker died runs again from its inputs; it stays
+        # `running` (SPEC §6 has no way back to `queued`).
+        if record.status in (Status.QUEUED, Status.RUNNING):
             self.ready[record.node_id].append(record)
 
     def _load(self) -> None:
         for record in sorted(self.ports.store.load(), key=lambda r: r.sequence):
-            if record.status == Status.RUNNING:
-                # It was running when its worker died: run it again from its inputs.
-                record.status = Status.QUEUED
-                record.started_at = None
-                self._changed(record)
             self._add(record)
         for node_id, records in self.by_node.items():
             for record in records:
@@ -232,6 +238,7 @@ class _Run:
                 status = Status.CANCELLED
             else:
                 status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
+                outputs.append(("error", error))  # as if yielded: stored and forwarded on `error`
         stats = {"cpu_time": time.thread_time() - cpu_started, "input_size": _size(data)}
         self.messages.put((active.record.id, status, outputs, error, stats))
 
@@ -302,6 +309,8 @@ class _Run:
             record.status, record.error, record.ended_at = Status.FAILED, message, self.ports.now()
             record.outputs = [("error", message)]
             self._changed(record)
+            if self.final_status is None:
+                self._forward(active.node, record.outputs)  # like any failure, on `error` links
 
     # --- the run -------------------------------------------------------------------------
 
@@ -351,11 +360,15 @@ class _Run:
                 self._dispatch()
             if stop_deadline is not None and time.monotonic() > stop_deadline:
                 self._abandon_running()
-            self._flush()
+            if self._flush_due_in() == 0.0:
+                self._flush()
             idle = not any(self.ready.values()) or self.dispatch_stopped
             if not self.running and (self.final_status is not None or idle):
                 break
-            self._drain(self.settings.tick_seconds)
+            wait = self.settings.tick_seconds
+            if self.changes:
+                wait = min(wait, self._flush_due_in())
+            self._drain(wait)
         if self.dispatch_stopped:
             self._cancel_pending()
         self._flush()

@@ -47,7 +47,6 @@ class EngineNode:
     kind: str  # "input", "output", "note", "standard", "agent", "webhook"
     input_default: Mapping[str, Any] = field(default_factory=dict)
     timeout_seconds: float = 300.0
-    static_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +135,9 @@ class EngineSettings:
     max_parallel: int = 8  # node executions of one run running at once
     run_deadline: float | None = None  # epoch seconds; past it the run ends `timeout`
     tick_seconds: float = 0.1  # how often cancellation and time limits are checked
+    # While nodes run, changes are committed together at most this long after the first of
+    # them, so quick nodes share commits; when nothing runs, they are committed at once.
+    flush_seconds: float = 0.02
 
 
 @dataclass(frozen=True)

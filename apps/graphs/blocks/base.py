@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -98,6 +99,11 @@ class BlockInputError(ValueError):
 ExpectedValue = Any | type | Callable[[Any], bool]
 
 
+@cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
 class Block:
     id: ClassVar[str]
     name: ClassVar[str]
@@ -133,11 +139,13 @@ class Block:
 
     @classmethod
     def input_schema(cls) -> dict[str, Any]:
-        return cls.Input.model_json_schema()
+        """The input JSON schema. Shared and cached (schemas are costly to build): copy it
+        before changing it."""
+        return _json_schema(cls.Input)
 
     @classmethod
     def output_schema(cls) -> dict[str, Any]:
-        return cls.Output.model_json_schema()
+        return _json_schema(cls.Output)
 
     @classmethod
     def input_pins(cls) -> dict[str, dict[str, Any]]:

@@ -3,10 +3,12 @@
 Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
 """
 
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -25,6 +27,10 @@ class Command(BaseCommand):
     def handle(
         self, *args: object, host: str, port: int, concurrency: int, **options: object
     ) -> None:
+        # Metric files of earlier runs would be added to this run's figures.
+        metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
         python = sys.executable
         commands = {
             "web": [

@@ -1,0 +1,226 @@
+"""Measures an installation end to end through its public surface (REST + /ws), SPEC §6 targets.
+
+(a) per-node overhead: server-side wall time of a 100-node chain of trivial nodes, minus that of
+    a 2-node graph, per node; (b) latency of a 3-node run from `POST …/execute` to its terminal
+    `graph_execution_event` on a WebSocket; (c) sustained 3-node runs/s with N concurrent
+    clients. It creates its own staff user, key and graphs and deletes them afterwards.
+"""
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
+
+TERMINAL = {"completed", "failed", "cancelled", "timeout"}
+
+
+def chain_graph(length: int) -> dict[str, Any]:
+    """input → `length` Store Value nodes → output: trivial nodes, so what is measured is us."""
+    nodes = [{"id": "in", "block_id": AgentInputBlock.id, "input_default": {"name": "x"}}]
+    links = []
+    previous, pin = "in", "result"
+    for index in range(length):
+        key = f"n{index}"
+        nodes.append({"id": key, "block_id": StoreValueBlock.id})
+        links.append(
+            {"source_id": previous, "source_name": pin, "sink_id": key, "sink_name": "input"}
+        )
+        previous, pin = key, "output"
+    nodes.append({"id": "out", "block_id": AgentOutputBlock.id, "input_default": {"name": "y"}})
+    links.append(
+        {"source_id": previous, "source_name": pin, "sink_id": "out", "sink_name": "value"}
+    )
+    return {"name": f"benchmark chain of {length}", "nodes": nodes, "links": links}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class FinalEvents:
+    """One WebSocket subscribed to a graph's runs; waiters get each run's terminal event."""
+
+    def __init__(self, ws_url: str, api_key: str, graph_ids: list[str]) -> None:
+        self.socket = connect(f"{ws_url}/ws?token={api_key}", max_size=None)
+        for graph_id in graph_ids:
+            self.socket.send(
+                json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph_id}})
+            )
+            ack = json.loads(self.socket.recv(timeout=10))
+            if not ack.get("success"):
+                raise RuntimeError(f"could not subscribe: {ack}")
+        self.done: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.waiting: dict[str, threading.Event] = {}
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        try:
+            for raw in self.socket:
+                arrived = time.perf_counter()
+                message = json.loads(raw)
+                data = message.get("data") or {}
+                if message.get("method") != "graph_execution_event":
+                    continue
+                if data.get("status") not in TERMINAL:
+                    continue
+                with self.lock:
+                    self.done.setdefault(data["id"], (arrived, data))
+                    event = self.waiting.get(data["id"])
+                if event is not None:
+                    event.set()
+        except Exception:
+            return
+
+    def expect(self, graph_exec_id: str) -> threading.Event:
+        with self.lock:
+            event = self.waiting.setdefault(graph_exec_id, threading.Event())
+            if graph_exec_id in self.done:
+                event.set()
+        return event
+
+    def wait(self, graph_exec_id: str, timeout: float) -> tuple[float, dict[str, Any]]:
+        if not self.expect(graph_exec_id).wait(timeout):
+            raise TimeoutError(f"no final event for {graph_exec_id} within {timeout} s")
+        with self.lock:
+            self.waiting.pop(graph_exec_id, None)
+            return self.done.pop(graph_exec_id)
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+@dataclass
+class Report:
+    per_node_ms: float = 0.0
+    chain_run_ms: list[float] = field(default_factory=list)
+    base_run_ms: list[float] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    throughput_runs: int = 0
+    throughput_seconds: float = 0.0
+    throughput_errors: int = 0
+    clients: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        latency = self.latency_ms
+        return {
+            "per_node_overhead_ms": round(self.per_node_ms, 3),
+            "chain_100_run_ms_median": round(statistics.median(self.chain_run_ms), 2),
+            "base_2_node_run_ms_median": round(statistics.median(self.base_run_ms), 2),
+            "e2e_3_node": {
+                "runs": len(latency),
+                "p50_ms": round(percentile(latency, 0.50), 2),
+                "p95_ms": round(percentile(latency, 0.95), 2),
+                "p99_ms": round(percentile(latency, 0.99), 2),
+            },
+            "throughput": {
+                "clients": self.clients,
+                "seconds": round(self.throughput_seconds, 2),
+                "runs": self.throughput_runs,
+                "runs_per_second": round(self.throughput_runs / self.throughput_seconds, 1),
+                "errors": self.throughput_errors,
+            },
+        }
+
+
+class Benchmark:
+    def __init__(self, *, base_url: str, api_key: str, log: Callable[[str], None]) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ws_url = "ws" + self.base_url.removeprefix("http")
+        self.api_key = api_key
+        self.log = log
+        self.headers = {"X-API-Key": api_key}
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30)
+
+    def _graph(self, client: httpx.Client, payload: dict[str, Any]) -> str:
+        response = client.post("/api/graphs", json=payload)
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def _start(self, client: httpx.Client, graph_id: str) -> str:
+        response = client.post(f"/api/graphs/{graph_id}/execute", json={"inputs": {"x": 1}})
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def _server_ms(self, data: dict[str, Any]) -> float:
+        return float(data["stats"]["wall_time"]) * 1000
+
+    def run(self, *, latency_runs: int, clients: int, seconds: float, chain_runs: int) -> Report:
+        report = Report(clients=clients)
+        with self._client() as client:
+            chain = self._graph(client, chain_graph(100))
+            base = self._graph(client, chain_graph(0))
+            small = self._graph(client, chain_graph(1))
+            events = FinalEvents(self.ws_url, self.api_key, [chain, base, small])
+            try:
+                self.log(
+                    f"(a) per-node overhead: {chain_runs} runs of a 102-node and a 2-node graph"
+                )
+                for _ in range(chain_runs):
+                    for graph_id, bucket in (
+                        (chain, report.chain_run_ms),
+                        (base, report.base_run_ms),
+                    ):
+                        _, data = events.wait(self._start(client, graph_id), timeout=120)
+                        if data["status"] != "completed":
+                            raise RuntimeError(f"benchmark run ended {data['status']}: {data}")
+                        bucket.append(self._server_ms(data))
+                report.per_node_ms = (
+                    statistics.median(report.chain_run_ms) - statistics.median(report.base_run_ms)
+                ) / 100
+                self.log(f"(b) end-to-end latency: {latency_runs} runs of a 3-node graph")
+                for _ in range(5):  # warm-up: connections, compiled graphs, worker caches
+                    events.wait(self._start(client, small), timeout=60)
+                for _ in range(latency_runs):
+                    started = time.perf_counter()
+                    arrived, data = events.wait(self._start(client, small), timeout=60)
+                    if data["status"] != "completed":
+                        raise RuntimeError(f"benchmark run ended {data['status']}")
+                    report.latency_ms.append((arrived - started) * 1000)
+                self.log(f"(c) throughput: {clients} clients for {seconds:g} s")
+                self._throughput(report, events, small, clients, seconds)
+            finally:
+                events.close()
+                for graph_id in (chain, base, small):
+                    client.delete(f"/api/graphs/{graph_id}")
+        return report
+
+    def _throughput(
+        self, report: Report, events: FinalEvents, graph_id: str, clients: int, seconds: float
+    ) -> None:
+        lock = threading.Lock()
+        deadline = time.perf_counter() + seconds
+
+        def loop() -> None:
+            with self._client() as client:
+                while time.perf_counter() < deadline:
+                    try:
+                        _, data = events.wait(self._start(client, graph_id), timeout=60)
+                        ok = data["status"] == "completed"
+                    except Exception:
+                        ok = False
+                    with lock:
+                        if ok:
+                            report.throughput_runs += 1
+                        else:
+                            report.throughput_errors += 1
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=loop) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        report.throughput_seconds = time.perf_counter() - started

@@ -1,0 +1,66 @@
+"""`python manage.py benchmark`: measure this installation (it must be running: `make run`)."""
+
+import json
+import secrets
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from apps.executions.benchmark import Benchmark
+from apps.users.models import APIKey, User
+from apps.users.services import api_key_create
+
+
+class Command(BaseCommand):
+    help = "Measure per-node overhead, end-to-end latency and throughput of a running platform."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="the web process")
+        parser.add_argument("--runs", type=int, default=200, help="latency runs (b)")
+        parser.add_argument("--chain-runs", type=int, default=5, help="100-node runs (a)")
+        parser.add_argument("--clients", type=int, default=8, help="concurrent clients (c)")
+        parser.add_argument("--seconds", type=float, default=15.0, help="duration of (c)")
+        parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    def handle(self, *args: object, **options: object) -> None:
+        # Staff: rate limits do not apply, so the figures measure the platform, not a throttle.
+        user = User.objects.create_user(
+            f"benchmark-{secrets.token_hex(4)}@benchmark.invalid",
+            secrets.token_urlsafe(16),
+            name="Benchmark",
+            is_staff=True,
+        )
+        try:
+            _, key = api_key_create(
+                user=user, name="benchmark", permissions=[p.value for p in APIKey.Permission]
+            )
+            quiet = options["json"]
+            benchmark = Benchmark(
+                base_url=str(options["url"]),
+                api_key=key,
+                log=(lambda text: None) if quiet else (lambda text: self.stderr.write(text)),
+            )
+            report = benchmark.run(
+                latency_runs=int(options["runs"]),
+                clients=int(options["clients"]),
+                seconds=float(options["seconds"]),
+                chain_runs=int(options["chain_runs"]),
+            ).as_dict()
+        finally:
+            user.delete()
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        latency, throughput = report["e2e_3_node"], report["throughput"]
+        rows = [
+            ("per-node overhead (100-node chain), median", f"{report['per_node_overhead_ms']} ms"),
+            ("3-node run, POST → final WS event, p50", f"{latency['p50_ms']} ms"),
+            ("3-node run, POST → final WS event, p95", f"{latency['p95_ms']} ms"),
+            ("3-node run, POST → final WS event, p99", f"{latency['p99_ms']} ms"),
+            (
+                f"sustained 3-node runs/s, {throughput['clients']} clients",
+                f"{throughput['runs_per_second']} ({throughput['errors']} errors)",
+            ),
+        ]
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            self.stdout.write(f"{label:<{width}}  {value}")

@@ -1,0 +1,179 @@
+"""No run stuck or lost: worker crashes, lost messages and the per-graph cap, with real workers.
+
+These tests start the workers they need, so they decide which worker runs what.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.executions import services
+from apps.executions.models import GraphExecution, NodeExecution
+from apps.users.models import User
+from tests.graphs.graphs import (
+    DELAY,
+    INPUT,
+    OUTPUT,
+    WEB_REQUEST,
+    delay_graph,
+    echo_graph,
+    link,
+    node,
+)
+from tests.processes import WorkerProcess, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FAST_LEASE = {"EXECUTION_LEASE_SECONDS": "3"}
+
+
+def _status(graph_exec_id: str) -> str:
+    return GraphExecution.objects.values_list("status", flat=True).get(pk=graph_exec_id)
+
+
+def _create(client: APIClient, payload: dict) -> dict:
+    response = client.post("/api/graphs", payload, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
+    owner_client: APIClient, http_test_server
+) -> None:
+    first_call = "/echo?step=first"
+    last_call = "/echo?step=last"
+    payload = {
+        "name": "Crash me",
+        "nodes": [
+            node("in", INPUT, name="topic"),
+            node("first", WEB_REQUEST, url=http_test_server.url + first_call),
+            node("wait", DELAY, seconds=4),
+            node("last", WEB_REQUEST, url=http_test_server.url + last_call),
+            node("out", OUTPUT, name="answer"),
+        ],
+        "links": [
+            link("in", "result", "first", "body"),
+            link("first", "response", "wait", "data"),
+            link("wait", "output", "last", "body"),
+            link("last", "response_#_body", "out", "value"),
+        ],
+    }
+    graph = _create(owner_client, payload)
+    victim = WorkerProcess(hostname="victim", env=FAST_LEASE).start()
+    try:
+        run = owner_client.post(
+            f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "x"}}, format="json"
+        ).json()
+        wait_for(
+            lambda: NodeExecution.objects.filter(
+                graph_execution_id=run["id"], node__key="wait", status="running"
+            ).exists(),
+            timeout=30,
+            what="the Delay node to be running",
+        )
+    finally:
+        victim.kill()
+    assert _status(run["id"]) == "running"
+    assert http_test_server.hits(first_call) == 1
+
+    # The dead worker's lease runs out; the watchdog hands the run to whoever is alive.
+    wait_for(
+        lambda: GraphExecution.objects.filter(
+            pk=run["id"], lease_expires_at__lt=timezone.now()
+        ).exists(),
+        timeout=10,
+        what="the dead worker's lease to expire",
+    )
+    rescuer = WorkerProcess(hostname="rescuer", env=FAST_LEASE).start()
+    try:
+        assert services.execution_watchdog()["resumed"] == 1
+        wait_for(lambda: _status(run["id"]) == "completed", timeout=30, what="the resumed run")
+    finally:
+        rescuer.stop()
+
+    execution = GraphExecution.objects.get(pk=run["id"])
+    # `last` echoed what `first` answered, which echoed the run input.
+    (answer,) = execution.outputs["answer"]
+    assert answer["query"] == {"step": "first"}
+    assert answer["body"] == "x"
+    assert execution.attempts == 2
+    assert http_test_server.hits(first_call) == 1  # finished before the crash: not run again
+    assert http_test_server.hits(last_call) == 1
+    per_node = {
+        key: list(
+            NodeExecution.objects.filter(graph_execution=execution, node__key=key).values_list(
+                "status", flat=True
+            )
+        )
+        for key in ["in", "first", "wait", "last", "out"]
+    }
+    assert per_node == {key: ["completed"] for key in per_node}
+
+
+def test_the_watchdog_picks_up_a_run_whose_message_was_lost(
+    owner: User, owner_client: APIClient
+) -> None:
+    graph = _create(owner_client, echo_graph())
+    # Created but never enqueued, and long ago: as if the broker had lost the message.
+    run = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "found"}, enqueue=False
+    )
+    GraphExecution.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    worker = WorkerProcess(hostname="watchdog").start()
+    try:
+        assert services.execution_watchdog()["requeued"] == 1
+        wait_for(lambda: _status(run.pk) == "completed", timeout=30, what="the recovered run")
+    finally:
+        worker.stop()
+    assert GraphExecution.objects.get(pk=run.pk).outputs == {"answer": ["found"]}
+
+
+def test_the_watchdog_fails_a_run_that_lost_too_many_workers(owner: User, owner_client) -> None:
+    graph = _create(owner_client, echo_graph())
+    run = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    GraphExecution.objects.filter(pk=run.pk).update(
+        status="running",
+        attempts=3,
+        lease_owner="gone-host:1",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert services.execution_watchdog()["failed"] == 1
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert "interrupted too many times" in run.error_message
+    assert run.ended_at is not None
+
+
+def test_runs_beyond_the_per_graph_cap_wait_queued(owner_client: APIClient) -> None:
+    graph = _create(owner_client, delay_graph(1.5))
+    worker = WorkerProcess(
+        hostname="capped", concurrency=2, env={"EXECUTION_MAX_RUNNING_PER_GRAPH": "1"}
+    ).start()
+    try:
+        runs = [
+            owner_client.post(
+                f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
+            ).json()["id"]
+            for n in range(2)
+        ]
+        wait_for(
+            lambda: GraphExecution.objects.filter(pk__in=runs, status="running").count() == 1,
+            timeout=30,
+            what="one run to be running",
+        )
+        # Two pool processes are free, but the second run must wait for the first.
+        assert GraphExecution.objects.filter(pk__in=runs, status="queued").count() == 1
+        wait_for(
+            lambda: GraphExecution.objects.filter(pk__in=runs, status="completed").count() == 2,
+            timeout=30,
+            what="both runs to complete",
+        )
+    finally:
+        worker.stop()
+    first, second = GraphExecution.objects.filter(pk__in=runs).order_by("started_at")
+    assert second.started_at >= first.ended_at - timedelta(milliseconds=50)
