@@ -2,28 +2,27 @@
 rows (one transaction per engine step, events after commit), blocks get their contexts, and the
 run is controlled through Redis (cancel flags) and the lease on its row."""
 
-import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
 from apps.common.redis import get_redis
 from apps.executions import events
+from apps.executions.api.serializers import GraphExecutionSerializer
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
 from apps.executions.engine.types import KIND_INPUT, BlockRun
 from apps.executions.models import GraphExecution
-from apps.executions.store import DatabaseStore
+from apps.executions.store import DatabaseStore, jsonable
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import GraphVersion, Node
@@ -38,15 +37,6 @@ CANCEL_KEY = "autogpt:cancel:{}"
 CANCEL_KEY_TTL = 86_400
 # Redis is asked about a stop at most this often per run, not on every engine step.
 CANCEL_POLL_SECONDS = 0.1
-
-
-def to_datetime(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def jsonable(value: Any) -> Any:
-    """What a JSON column and a channel message can carry: anything else becomes its text."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
 
 
 @dataclass(frozen=True)
@@ -101,8 +91,6 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
 
 
 def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str, Any]]]:
-    from apps.executions.api.serializers import GraphExecutionSerializer
-
     data = jsonable(GraphExecutionSerializer(execution).data)
     return [
         (group, events.message(events.GRAPH_EXECUTION_EVENT, data, group))
@@ -114,13 +102,7 @@ def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str
 
 
 def database_store(execution: GraphExecution, compiled: CompiledGraph) -> DatabaseStore:
-    return DatabaseStore(
-        execution,
-        compiled.nodes,
-        to_datetime=to_datetime,
-        jsonable=jsonable,
-        block_name=block_name,
-    )
+    return DatabaseStore(execution, compiled.nodes)
 
 
 def request_cancel(graph_exec_id: uuid.UUID | str) -> None:
@@ -227,14 +209,3 @@ def charge_node(
     node is allowed and nothing is recorded.
     """
     return None
-
-
-def block_name(block_id: str) -> str:
-    block = get_block(block_id)
-    return block.name if block else block_id
-
-
-def iterate_outputs(outputs: Mapping[str, list[Any]]) -> Iterator[tuple[str, Any]]:
-    for name, values in outputs.items():
-        for value in values:
-            yield name, value

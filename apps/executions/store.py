@@ -7,9 +7,12 @@ PostgreSQL and SQLite. Event payloads are built here too, field for field the sa
 NodeExecutionSerializer's (a test holds them equal).
 """
 
+import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from rest_framework.fields import DateTimeField
 
@@ -17,10 +20,20 @@ from apps.executions import events, metrics
 from apps.executions.engine import NodeExecutionRecord
 from apps.executions.engine.types import Status
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
+from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import Node
 
 _FINISHED = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
 _as_text = DateTimeField().to_representation
+
+
+def to_datetime(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def jsonable(value: Any) -> Any:
+    """What a JSON column and a channel message can carry: anything else becomes its text."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
 
 
 def _prep(model: type, name: str) -> Callable[[Any], Any]:
@@ -31,20 +44,9 @@ def _prep(model: type, name: str) -> Callable[[Any], Any]:
 class DatabaseStore:
     """Records ↔ NodeExecution rows of one graph execution."""
 
-    def __init__(
-        self,
-        execution: GraphExecution,
-        nodes: dict[str, Node],
-        *,
-        to_datetime: Callable[[float | None], Any],
-        jsonable: Callable[[Any], Any],
-        block_name: Callable[[str], str],
-    ) -> None:
+    def __init__(self, execution: GraphExecution, nodes: dict[str, Node]) -> None:
         self.execution = execution
         self.nodes = nodes
-        self.to_datetime = to_datetime
-        self.jsonable = jsonable
-        self.block_name = block_name
         self.group = events.execution_group(str(execution.id))
         self.exec_id_db = _prep(NodeExecution, "graph_execution")(execution.id)
         self._id = _prep(NodeExecution, "id")
@@ -80,7 +82,7 @@ class DatabaseStore:
         inserts, updates, outputs = [], [], []
         for record, payload in zip(changes, payloads, strict=True):
             times = [
-                self._when(self.to_datetime(moment))
+                self._when(to_datetime(moment))
                 for moment in (record.queued_at, record.started_at, record.ended_at)
             ]
             values = [
@@ -119,22 +121,23 @@ class DatabaseStore:
         )
         for record in changes:
             if record.status in _FINISHED:
+                block = get_block(self.nodes[record.node_id].block_id)
                 metrics.record_node(
-                    block=self.block_name(self.nodes[record.node_id].block_id),
+                    block=block.name if block else self.nodes[record.node_id].block_id,
                     status=record.status.value,
                     seconds=record.stats.get("wall_time", 0.0),
                 )
 
     def _payload(self, record: NodeExecutionRecord) -> dict[str, Any]:
         node = self.nodes[record.node_id]
-        input_data = self.jsonable(record.input_data)
-        stats = self.jsonable(record.stats)
-        outputs = [(pin, self.jsonable(value)) for pin, value in record.outputs]
+        input_data = jsonable(record.input_data)
+        stats = jsonable(record.stats)
+        outputs = [(pin, jsonable(value)) for pin, value in record.outputs]
         grouped: dict[str, list[Any]] = {}
         for pin, value in outputs:
             grouped.setdefault(pin, []).append(value)
         moments = {
-            name: _as_text(self.to_datetime(value)) if value is not None else None
+            name: _as_text(to_datetime(value)) if value is not None else None
             for name, value in (
                 ("queued_at", record.queued_at),
                 ("started_at", record.started_at),

@@ -43,17 +43,22 @@ def _with_structure(versions: QuerySet[GraphVersion]) -> QuerySet[GraphVersion]:
     )
 
 
+LATEST = "latest"
+
+
 def graph_version_get(
-    *, user: User, graph_id: uuid.UUID | str, version: int | None = None
+    *, user: User, graph_id: uuid.UUID | str, version: int | str | None = None
 ) -> GraphVersion:
-    """A version with its nodes and links: the active one unless `version` is given."""
+    """A version with its nodes and links: the active one unless `version` is a number or
+    LATEST (the highest number, active or not)."""
     graph = graph_get(user=user, graph_id=graph_id)
     versions = _with_structure(GraphVersion.objects.filter(graph=graph))
-    found = (
-        versions.filter(version=version).first()
-        if version
-        else versions.filter(is_active=True).first()
-    )
+    if version == LATEST:
+        found = versions.order_by("-version").first()
+    elif version:
+        found = versions.filter(version=version).first()
+    else:
+        found = versions.filter(is_active=True).first()
     if found is None:
         raise NotFound(f"Graph version {version} not found." if version else "Graph not found.")
     return found

@@ -63,6 +63,9 @@ def test_an_older_version_can_be_pinned_active(owner_client: APIClient) -> None:
     )
     assert response.status_code == 200
     assert owner_client.get(f"/api/graphs/{graph['id']}").json()["version"] == 1
+    latest = owner_client.get(f"/api/graphs/{graph['id']}?version=latest").json()
+    assert (latest["version"], latest["is_active"]) == (2, False)
+    assert owner_client.get(f"/api/graphs/{graph['id']}?version=two").status_code == 400
     assert GraphVersion.objects.filter(graph_id=graph["id"], is_active=True).count() == 1
     missing = owner_client.put(
         f"/api/graphs/{graph['id']}/versions/active", {"active_graph_version": 9}, format="json"

@@ -21,16 +21,18 @@ READ_WRITE_GRAPH = {
     "DELETE": APIKey.Permission.WRITE_GRAPH,
 }
 VERSION_PARAMETER = OpenApiParameter(
-    "version", int, description="A version number; default: the active version"
+    "version", str, description='A version number or "latest"; default: the active version'
 )
 
 
-def _version_param(request: Request) -> int | None:
+def _version_param(request: Request) -> int | str | None:
     raw = request.query_params.get("version")
     if raw in (None, ""):
         return None
+    if raw == selectors.LATEST:
+        return raw
     if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed("version must be a positive integer.")
+        raise ValidationFailed('version must be a positive integer or "latest".')
     return int(raw)
 
 
