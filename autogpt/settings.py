@@ -166,7 +166,13 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         # socket_timeout None: with redis-py 8 an idle receive() would otherwise time out after
         # 5 s and close every idle WebSocket (tests/executions/test_websocket.py holds one open).
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            # A socket subscribed to a busy graph gets bursts of events; beyond `capacity`
+            # waiting messages the layer drops new ones silently, so give it room.
+            "capacity": 2000,
+            "expiry": 60,
+        },
     }
 }
 

@@ -46,9 +46,10 @@ def owner_client(owner: User) -> APIClient:
     return client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the test database, for the whole session."""
+    """A real Celery worker process on the test database, for the tests of one module (a module
+    that must control which worker runs what starts its own instead)."""
     process = WorkerProcess().start()
     yield process
     process.stop()

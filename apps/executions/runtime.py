@@ -15,10 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 
 from apps.common.redis import get_redis
 from apps.executions import events
-from apps.executions.api.serializers import GraphExecutionSerializer
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
 from apps.executions.engine.types import KIND_INPUT, BlockRun
 from apps.executions.models import GraphExecution
@@ -90,8 +90,33 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
     )
 
 
+def graph_execution_payload(execution: GraphExecution) -> dict[str, Any]:
+    """GraphExecutionSerializer's output, built directly: it is sent at every status change of
+    every run, and DRF's field machinery costs more than the rest of the event (a test holds
+    the two equal)."""
+    when = DateTimeField().to_representation
+    return {
+        "id": str(execution.id),
+        "graph_id": str(execution.graph_id),
+        "graph_version": execution.graph_version,
+        "user_id": str(execution.user_id),
+        "status": execution.status,
+        "inputs": jsonable(execution.inputs),
+        "credentials_inputs": jsonable(execution.credentials_inputs),
+        "outputs": jsonable(execution.outputs),
+        "stats": jsonable(execution.stats),
+        "error_message": execution.error_message,
+        "preset_id": str(execution.preset_id) if execution.preset_id else None,
+        "parent_id": str(execution.parent_id) if execution.parent_id else None,
+        **{
+            name: when(getattr(execution, name)) if getattr(execution, name) else None
+            for name in ("created_at", "started_at", "ended_at")
+        },
+    }
+
+
 def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str, Any]]]:
-    data = jsonable(GraphExecutionSerializer(execution).data)
+    data = graph_execution_payload(execution)
     return [
         (group, events.message(events.GRAPH_EXECUTION_EVENT, data, group))
         for group in (

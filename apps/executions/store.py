@@ -55,26 +55,56 @@ class DatabaseStore:
         self._when = _prep(NodeExecution, "queued_at")
 
     def load(self) -> list[NodeExecutionRecord]:
+        # Two queries of plain values: no model instances on the way (this runs per run start).
+        outputs: dict[Any, list[tuple[str, Any]]] = {}
+        for node_execution_id, pin, value in (
+            NodeExecutionOutput.objects.filter(node_execution__graph_execution=self.execution)
+            .order_by("node_execution_id", "position")
+            .values_list("node_execution_id", "pin", "value")
+        ):
+            outputs.setdefault(node_execution_id, []).append((pin, value))
         rows = (
             NodeExecution.objects.filter(graph_execution=self.execution)
-            .select_related("node")
-            .prefetch_related("outputs")
+            .order_by("sequence")
+            .values_list(
+                "id",
+                "node__key",
+                "sequence",
+                "status",
+                "input_data",
+                "error",
+                "stats",
+                "queued_at",
+                "started_at",
+                "ended_at",
+            )
         )
         return [
             NodeExecutionRecord(
-                id=str(row.id),
-                node_id=row.node.key,
-                sequence=row.sequence,
-                status=Status(row.status),
-                input_data=dict(row.input_data),
-                outputs=[(output.pin, output.value) for output in row.outputs.all()],
-                error=row.error or None,
-                stats=dict(row.stats),
-                queued_at=row.queued_at.timestamp() if row.queued_at else None,
-                started_at=row.started_at.timestamp() if row.started_at else None,
-                ended_at=row.ended_at.timestamp() if row.ended_at else None,
+                id=str(row_id),
+                node_id=key,
+                sequence=sequence,
+                status=Status(status),
+                input_data=dict(input_data),
+                outputs=outputs.get(row_id, []),
+                error=error or None,
+                stats=dict(stats),
+                queued_at=queued_at.timestamp() if queued_at else None,
+                started_at=started_at.timestamp() if started_at else None,
+                ended_at=ended_at.timestamp() if ended_at else None,
             )
-            for row in rows
+            for (
+                row_id,
+                key,
+                sequence,
+                status,
+                input_data,
+                error,
+                stats,
+                queued_at,
+                started_at,
+                ended_at,
+            ) in rows
         ]
 
     def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:

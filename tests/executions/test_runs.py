@@ -289,3 +289,16 @@ def test_node_event_payloads_equal_the_rest_serializer(worker, owner_client: API
     }
     assert len(rest) == 3
     assert events == rest
+
+
+def test_run_event_payloads_equal_the_rest_serializer(worker, owner_client: APIClient) -> None:
+    from apps.executions import runtime
+    from apps.executions.api.serializers import GraphExecutionSerializer
+
+    run = _start(owner_client, _graph(owner_client))
+    _finished(owner_client, run["id"])
+    execution = GraphExecution.objects.get(pk=run["id"])
+    rest = runtime.jsonable(GraphExecutionSerializer(execution).data)
+    assert runtime.graph_execution_payload(execution) == rest
+    assert rest["status"] == "completed"
+    assert rest["ended_at"] is not None
