@@ -2,6 +2,7 @@
 rows (one transaction per engine step, events after commit), blocks get their contexts, and the
 run is controlled through Redis (cancel flags) and the lease on its row."""
 
+import dataclasses
 import logging
 import threading
 import time
@@ -71,19 +72,11 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
                 ),
             )
         )
-    links = tuple(
-        EngineLink(
-            source_id=link.source_id,
-            source_name=link.source_name,
-            sink_id=link.sink_id,
-            sink_name=link.sink_name,
-            is_static=link.is_static,
-        )
-        for link in row.links.all()
-    )
+    spec = graph_spec_from_version(row)
+    links = tuple(EngineLink(**dataclasses.asdict(link)) for link in spec.links)
     return CompiledGraph(
         graph=EngineGraph(nodes=tuple(engine_nodes), links=links),
-        spec=graph_spec_from_version(row),
+        spec=spec,
         nodes={node.key: node for node in row.nodes.all()},
         time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,
         has_sub_agents=any(node.kind == KIND_AGENT for node in engine_nodes),

@@ -226,7 +226,7 @@ def test_it_converts_types(context: BlockContext, value: Any, target: str, expec
 @pytest.mark.parametrize(
     ("value", "target", "message"),
     [
-        ("twelve", "number", "'twelve' is not a number"),
+        ("twelve", "number", "'twelve' is not a finite number"),
         ("inf", "number", "'inf' is not a finite number"),
         ([1], "number", "cannot convert list to a number"),
         ("maybe", "boolean", "'maybe' is not a yes/no value"),

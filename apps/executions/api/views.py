@@ -33,10 +33,8 @@ def _status_filter(request: Request) -> str | None:
 
 
 class GraphListWithStatsApi(graph_views.GraphListApi):
-    """`GET/POST /api/graphs`, the list carrying each graph's run statistics.
-
-    It lives here because the statistics come from executions, a layer above graphs.
-    """
+    """`GET/POST /api/graphs`: the list carries each graph's run count, last run and success
+    rate, which come from executions, a layer above graphs."""
 
     @extend_schema(
         responses=paginated_schema(s.GraphWithStatsSerializer),

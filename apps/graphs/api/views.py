@@ -58,21 +58,10 @@ def _graph_body(request: Request, version) -> dict:
 
 
 class GraphListApi(APIView):
-    api_key_permission = READ_WRITE_GRAPH
+    """`POST /api/graphs`. The list (`GET`) is served by apps.executions, whose subclass adds
+    each graph's run statistics (executions are a layer above graphs)."""
 
-    @extend_schema(
-        responses=paginated_schema(s.GraphMetaSerializer),
-        parameters=[
-            *PAGE_PARAMETERS,
-            OpenApiParameter("templates", bool, description="List the templates instead"),
-        ],
-        tags=["graphs"],
-        operation_id="graphs_list",
-    )
-    def get(self, request: Request) -> Response:
-        templates = request.query_params.get("templates") in ("1", "true", "yes")
-        versions = selectors.graph_list(user=request.user, templates=templates)
-        return paginated_response(request, versions, s.GraphMetaSerializer)
+    api_key_permission = READ_WRITE_GRAPH
 
     @extend_schema(request=s.GraphInSerializer, responses={201: s.GraphSerializer}, tags=["graphs"])
     def post(self, request: Request) -> Response:

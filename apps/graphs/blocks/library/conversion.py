@@ -64,24 +64,30 @@ def _to_string(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def number_in_text(text: str) -> int | float | None:
+    """The finite number a text spells ("42", " 1.5 "), else None."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _to_number(value: Any) -> int | float:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int | float):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            number = float(text)
-        except ValueError:
-            raise ConversionError(f"{value!r} is not a number") from None
-        if math.isfinite(number):
-            return number
-        raise ConversionError(f"{value!r} is not a finite number")
+        number = number_in_text(value)
+        if number is None:
+            raise ConversionError(f"{value!r} is not a finite number")
+        return number
     raise ConversionError(f"cannot convert {kind_of(value)} to a number")
 
 
@@ -169,7 +175,7 @@ class TypeConverterBlock(Block):
         ("value", True),
         ("value", [1, 2]),
         ("value", {"a": 1}),
-        ("error", lambda message: "not a number" in message),
+        ("error", lambda message: "not a finite number" in message),
     ]
 
     def run(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from apps.graphs.blocks.base import Block, BlockCategory, BlockOutput, BlockSchema, SchemaField
 from apps.graphs.blocks.context import BlockContext
+from apps.graphs.blocks.library.conversion import number_in_text
 
 
 def _as_number(value: Any) -> int | float | None:
@@ -19,18 +20,7 @@ def _as_number(value: Any) -> int | float | None:
         return None
     if isinstance(value, int | float):
         return value if math.isfinite(value) else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    return number_in_text(value) if isinstance(value, str) else None
 
 
 def _comparable(left: Any, right: Any) -> tuple[Any, Any]:
