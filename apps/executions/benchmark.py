@@ -109,6 +109,7 @@ class Report:
     throughput_runs: int = 0
     throughput_seconds: float = 0.0
     throughput_errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
     clients: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,6 +130,7 @@ class Report:
                 "runs": self.throughput_runs,
                 "runs_per_second": round(self.throughput_runs / self.throughput_seconds, 1),
                 "errors": self.throughput_errors,
+                "error_samples": self.error_samples,
             },
         }
 

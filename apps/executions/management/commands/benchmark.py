@@ -64,3 +64,5 @@ class Command(BaseCommand):
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             self.stdout.write(f"{label:<{width}}  {value}")
+        for sample in throughput["error_samples"]:
+            self.stdout.write(f"error: {sample}")
