@@ -5,7 +5,6 @@ processes racing on one execution cannot both move it. Side effects (the Celery 
 leave after commit.
 """
 
-import logging
 import secrets
 import time
 import uuid
@@ -23,7 +22,12 @@ from apps.common.exceptions import GraphValidationFailed, ValidationFailed
 from apps.executions import events, metrics, runtime, selectors
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
-from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecution
+from apps.executions.models import (
+    ALLOWED_SOURCES,
+    TERMINAL_STATUSES,
+    ExecutionStatus,
+    GraphExecution,
+)
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.models import Graph
@@ -31,18 +35,12 @@ from apps.graphs.services import check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
 
-logger = logging.getLogger(__name__)
 RUN_TASK = "executions.run_graph"
 
 
 def _transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
     """Move an execution to `target` if its current status allows it; True when it moved."""
-    if target in (
-        ExecutionStatus.COMPLETED,
-        ExecutionStatus.FAILED,
-        ExecutionStatus.CANCELLED,
-        ExecutionStatus.TIMEOUT,
-    ):
+    if target in TERMINAL_STATUSES:
         fields.setdefault("ended_at", timezone.now())
     moved = GraphExecution.objects.filter(
         pk=graph_exec_id, status__in=ALLOWED_SOURCES[target]
