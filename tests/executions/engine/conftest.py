@@ -30,6 +30,7 @@ from apps.executions.engine import (
 from apps.executions.engine.types import BlockRun, Runnable
 from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.context import BlockContext, CancelToken
+from apps.graphs.blocks.library.basic import AgentOutputBlock
 from apps.graphs.blocks.registry import get_block
 
 # SPEC §6: the statuses each status may be reached from.
@@ -321,3 +322,13 @@ def assert_history_follows_spec(store: MemoryStore) -> None:
                     f"{record_id} ({after.node_id}): {before.status} -> {after.status}"
                 )
         assert versions[-1].status.is_terminal == (versions[-1].ended_at is not None), versions[-1]
+
+
+MakeHarness = Callable[..., Harness]
+SERIAL = EngineSettings(max_parallel=1)
+
+
+def output(g: GraphBuilder, node_id: str, name: str, source: str, pin: str) -> None:
+    """An Agent Output node named `name` fed by `source`.`pin`."""
+    g.node(node_id, AgentOutputBlock, name=name)
+    g.link(source, pin, node_id, "value")
