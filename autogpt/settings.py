@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from autogpt.env import env_bool, env_int, env_list, env_str
+from autogpt.env import env_bool, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -191,7 +191,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "executions.watchdog",
         "schedule": float(WATCHDOG_INTERVAL_SECONDS),
     },
+    "credits-monthly-refill": {
+        "task": "credits.monthly_refill",
+        "schedule": 3600.0,  # hourly; it refills once per month per user (idempotent key)
+    },
 }
+
+# --- Credits (SPEC §9): 1 credit = US$0.01 ------------------------------------------------
+CREDITS_SIGNUP_GRANT = env_int("CREDITS_SIGNUP_GRANT", 1000, minimum=0)
+CREDITS_MONTHLY_REFILL = env_int("CREDITS_MONTHLY_REFILL", 0, minimum=0)  # 0: no refill
+CREDITS_LOW_BALANCE_THRESHOLD = env_int("CREDITS_LOW_BALANCE_THRESHOLD", 100, minimum=0)
+# Operators price blocks here, over the blocks' own cost rules: a JSON object
+# {"<block id>": [{"amount": 1, "unit": "RUN", "filter": {}}]}.
+BLOCK_COST_OVERRIDES = env_json("BLOCK_COST_OVERRIDES", "{}")
+# Payments (Stripe Checkout). Without a secret key the top-up endpoints answer 503.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")  # tests: a local server
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"

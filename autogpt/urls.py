@@ -19,6 +19,7 @@ urlpatterns = [
     # Before graphs: executions serves `GET /api/graphs` with each graph's run statistics.
     path("api/", include("apps.executions.api.urls")),
     path("api/", include("apps.graphs.api.urls")),
+    path("api/", include("apps.credits.api.urls")),
     path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),
     path("", include("apps.users.urls")),

@@ -1,5 +1,6 @@
 import factory
 
+from apps.credits.services import credit_signup_grant
 from apps.users.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -18,3 +19,5 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
+            # The receiver grants after commit, which plain `db` tests never reach.
+            credit_signup_grant(user_id=self.pk)

@@ -18,14 +18,17 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
+from apps.common.exceptions import InsufficientCredits
 from apps.common.redis import get_redis
-from apps.executions import events
+from apps.credits.services import credit_apply
+from apps.executions import events, metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
-from apps.executions.engine.types import KIND_INPUT, BlockRun
+from apps.executions.engine.types import INSUFFICIENT_CREDITS, KIND_INPUT, BlockRun
 from apps.executions.models import GraphExecution
 from apps.executions.store import DatabaseStore, jsonable
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.costs import block_cost_amount
 from apps.graphs.models import GraphVersion, Node
 from apps.graphs.runtime import block_context_build
 from apps.graphs.services import graph_spec_from_version
@@ -45,6 +48,7 @@ class CompiledGraph:
     graph: EngineGraph
     spec: GraphSpec  # for run validation
     nodes: dict[str, Node]  # by key, for rows and event payloads
+    name: str
     time_limit_seconds: int
     has_sub_agents: bool
 
@@ -77,6 +81,7 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
     return CompiledGraph(
         graph=EngineGraph(nodes=tuple(engine_nodes), links=links),
         spec=spec,
+        name=row.name,
         nodes={node.key: node for node in row.nodes.all()},
         time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,
         has_sub_agents=any(node.kind == KIND_AGENT for node in engine_nodes),
@@ -218,12 +223,32 @@ def block_run_factory(
     return block_run
 
 
-def charge_node(
-    node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
-) -> str | None:
-    """The engine's credits port: charge a node execution before it runs (SPEC §9).
+def charge_factory(
+    *, execution: GraphExecution, graph_name: str
+) -> Callable[[EngineNode, NodeExecutionRecord, Mapping[str, Any]], str | None]:
+    """The engine's credits port (SPEC §9): charge a node execution its block cost before it
+    runs, as a USAGE entry keyed by the node execution id, so a resumed or redelivered run
+    never pays twice. A refusal fails the node with INSUFFICIENT_CREDITS."""
 
-    Block costs are charged here once the ledger of the credits issue exists; until then every
-    node is allowed and nothing is recorded.
-    """
-    return None
+    def charge(
+        node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
+    ) -> str | None:
+        amount = block_cost_amount(node.block, data)
+        if amount <= 0:
+            return None
+        try:
+            credit_apply(
+                user_id=execution.user_id,
+                amount=-amount,
+                type="USAGE",
+                transaction_key=f"node:{record.id}",
+                graph_exec_id=execution.id,
+                description=graph_name,
+                metadata={"node_id": node.id, "block": node.block.name},
+            )
+        except InsufficientCredits as exc:
+            return f"{INSUFFICIENT_CREDITS}: {exc.message}"
+        metrics.CREDITS_SPENT.inc(amount)
+        return None
+
+    return charge

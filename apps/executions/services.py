@@ -18,7 +18,9 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.common.exceptions import GraphValidationFailed, ValidationFailed
+from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
+from apps.credits.selectors import credit_balance_get, credit_usage_for_run
+from apps.credits.services import credit_apply
 from apps.executions import events, metrics, runtime, selectors
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
@@ -29,8 +31,12 @@ from apps.executions.models import (
     GraphExecution,
 )
 from apps.graphs import selectors as graph_selectors
+from apps.graphs.analysis import graph_cost_estimate
+from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.context import CancelToken
+from apps.graphs.costs import block_cost_amount
 from apps.graphs.models import Graph
+from apps.graphs.runtime import block_execute
 from apps.graphs.services import check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
@@ -76,7 +82,6 @@ def graph_execution_start(
     Preset inputs are merged under the request's (the request wins). Invalid graphs or inputs
     raise GraphValidationFailed with node_errors and create nothing.
     """
-    # Credits (SPEC §9): the balance check (402) is made here once the credits issue lands.
     inputs = dict(inputs or {})
     credentials_inputs = dict(credentials_inputs or {})
     preset = None
@@ -96,6 +101,7 @@ def graph_execution_start(
     node_errors = graph_errors_for_run(compiled.spec, inputs)
     if node_errors:
         raise GraphValidationFailed(node_errors)
+    _check_balance(user, compiled)
     with transaction.atomic():
         execution = GraphExecution.objects.create(
             graph_id=graph_id,
@@ -116,6 +122,39 @@ def graph_execution_start(
         if enqueue:
             transaction.on_commit(lambda: _send_run_task(execution.id))
     return execution
+
+
+def _check_balance(user: User, compiled: runtime.CompiledGraph) -> None:
+    """402 for an empty purse (SPEC §6): each node is still charged as it runs."""
+    available = credit_balance_get(user_id=user.pk)
+    if available <= 0:
+        required = max(1, graph_cost_estimate(compiled.spec)["total_credits"])
+        raise InsufficientCredits(required_credits=required, available_credits=available)
+
+
+def block_execute_charged(
+    *, user: User, block_id: str, data: dict[str, Any]
+) -> dict[str, list[Any]]:
+    """`POST blocks/{id}/execute`: 402 on an empty purse; the block's cost is charged once the
+    input is valid, before the block runs (a refused charge is a 402 too)."""
+
+    def charge(block: Block) -> None:
+        amount = block_cost_amount(block, data)
+        available = credit_balance_get(user_id=user.pk)
+        if available <= 0:
+            raise InsufficientCredits(required_credits=max(1, amount), available_credits=available)
+        if amount > 0:
+            credit_apply(
+                user_id=user.pk,
+                amount=-amount,
+                type="USAGE",
+                transaction_key=f"block-run:{uuid.uuid4()}",
+                description=f"Block run: {block.name}",
+                metadata={"block_id": block.id},
+            )
+            metrics.CREDITS_SPENT.inc(amount)
+
+    return block_execute(user=user, block_id=block_id, data=data, before_run=charge)
 
 
 def graph_execution_stop(
@@ -229,7 +268,7 @@ def _finish(
     execution: GraphExecution, result: RunResult, owner: str, *, has_sub_agents: bool
 ) -> None:
     assert result.status is not None
-    cost = execution.stats.get("cost", 0)
+    cost = credit_usage_for_run(graph_exec_id=execution.pk)
     if has_sub_agents:
         children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
         cost += sum(child.get("cost", 0) for child in children)
@@ -255,6 +294,11 @@ def _finish(
         for name, value in values.items():
             setattr(execution, name, value)
         events.publish(runtime.graph_execution_event(execution))
+        if cost > 0:
+            # Off the run's path: a card payment must not hold up the final event.
+            current_app.send_task(
+                "credits.auto_top_up", args=[str(execution.user_id), str(execution.pk)]
+            )
         metrics.record_run(status=result.status.value, seconds=result.wall_time)
 
 
@@ -306,7 +350,7 @@ def graph_execution_run(
     started_at = execution.started_at
     ports = Ports(
         store=runtime.database_store(execution, compiled),
-        charge=runtime.charge_node,
+        charge=runtime.charge_factory(execution=execution, graph_name=compiled.name),
         block_run=runtime.block_run_factory(
             user=execution.user,
             execution=execution,

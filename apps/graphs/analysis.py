@@ -5,6 +5,7 @@ from typing import Any
 
 from apps.graphs.blocks.base import BlockType
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.costs import block_cost_amount, block_costs
 from apps.graphs.spec import GraphSpec
 
 LARGE_GRAPH_NODES = 50
@@ -76,17 +77,20 @@ def graph_analysis(spec: GraphSpec) -> dict[str, Any]:
 
 
 def graph_cost_estimate(spec: GraphSpec) -> dict[str, Any]:
-    """Credits one run costs at least: every node's first matching RUN cost on its defaults.
-    SECOND and BYTE costs depend on the run and are listed with their rate."""
+    """Credits one run costs at least: each node's first matching rule on its defaults, once
+    (a fan-out runs a node more often; BYTE rules count the defaults' size)."""
     node_costs: dict[str, dict[str, Any]] = {}
     total = 0
     for node in spec.nodes:
         block = get_block(node.block_id)
-        cost = block.cost_for(node.input_default) if block else None
-        if cost is None:
+        if block is None:
             continue
-        node_costs[node.key] = {"credits": cost.amount, "unit": cost.unit.value}
-        total += cost.amount
+        rule = next((r for r in block_costs(block) if r.matches(node.input_default)), None)
+        if rule is None:
+            continue
+        amount = block_cost_amount(block, node.input_default)
+        node_costs[node.key] = {"credits": amount, "unit": rule.unit.value}
+        total += amount
     return {"total_credits": total, "node_costs": node_costs}
 
 

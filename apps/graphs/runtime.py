@@ -3,6 +3,7 @@
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.db import connection
 
 from apps.common.exceptions import NotFound, ValidationFailed
 from apps.common.safe_http import SafeHttpClient
-from apps.graphs.blocks.base import BlockInputError, BlockType
+from apps.graphs.blocks.base import Block, BlockInputError, BlockType
 from apps.graphs.blocks.context import AgentRunner, BlockContext, Cancelled, CancelToken
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.kv import DatabaseKeyValueStore
@@ -53,8 +54,17 @@ def block_context_build(
     )
 
 
-def block_execute(*, user: User, block_id: str, data: dict[str, Any]) -> dict[str, list[Any]]:
+def block_execute(
+    *,
+    user: User,
+    block_id: str,
+    data: dict[str, Any],
+    before_run: Callable[[Block], None] | None = None,
+) -> dict[str, list[Any]]:
     """Run one block inline, outside any graph: {pin: [values in order]}.
+
+    `before_run` is called once the input is valid and before the block starts (the caller
+    charges for the run there; an exception from it stops the run).
 
     The block runs in a thread of its own so a time limit holds even for a block stuck in I/O;
     on expiry the run is cancelled (it stops at its next sleep tick) and an error is reported.
@@ -68,6 +78,8 @@ def block_execute(*, user: User, block_id: str, data: dict[str, Any]) -> dict[st
         block.parse_input(data)
     except BlockInputError as exc:
         raise ValidationFailed(str(exc), details={"fields": exc.errors}) from None
+    if before_run is not None:
+        before_run(block)
     limit = min(block.timeout_seconds, settings.BLOCK_EXECUTE_TIMEOUT_SECONDS)
     context = block_context_build(user=user)
     outputs: dict[str, list[Any]] = defaultdict(list)

@@ -4,6 +4,7 @@ from apps.executions.api import views
 
 urlpatterns = [
     path("graphs", views.GraphListWithStatsApi.as_view(), name="graph-list"),
+    path("blocks/<str:block_id>/execute", views.BlockExecuteApi.as_view(), name="block-execute"),
     path("graphs/<str:graph_id>/execute", views.GraphExecuteApi.as_view(), name="graph-execute"),
     path(
         "graphs/<str:graph_id>/execute/<int:version>",

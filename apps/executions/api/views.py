@@ -13,6 +13,7 @@ from apps.executions.api import serializers as s
 from apps.executions.models import ExecutionStatus
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.api import views as graph_views
+from apps.graphs.api.serializers import BlockOutputsSerializer
 from apps.users.models import APIKey
 
 EXECUTE = APIKey.Permission.EXECUTE_GRAPH
@@ -49,6 +50,26 @@ class GraphListWithStatsApi(graph_views.GraphListApi):
         templates = request.query_params.get("templates") in ("1", "true", "yes")
         versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
         return paginated_response(request, versions, s.GraphWithStatsSerializer)
+
+
+class BlockExecuteApi(APIView):
+    """`POST /api/blocks/{id}/execute`: here rather than in graphs because it charges credits."""
+
+    api_key_permission = APIKey.Permission.EXECUTE_BLOCK
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        responses=BlockOutputsSerializer,
+        tags=["blocks"],
+        summary="Run one block on the given input; answers {pin: [values]}",
+    )
+    def post(self, request: Request, block_id: str) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The body must be an object of input pins.")
+        outputs = services.block_execute_charged(
+            user=request.user, block_id=block_id, data=request.data
+        )
+        return Response(outputs)
 
 
 class GraphExecuteApi(APIView):

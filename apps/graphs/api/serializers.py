@@ -5,6 +5,7 @@ from rest_framework import serializers
 from apps.graphs.analysis import graph_input_schema, graph_output_names
 from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.costs import block_costs
 from apps.graphs.models import GraphVersion, Preset
 from apps.graphs.services import graph_spec_from_version
 from apps.graphs.spec import GraphSpec
@@ -203,7 +204,7 @@ class BlockSerializer(serializers.Serializer):
     def get_costs(self, block: Block) -> BlockCostSerializer(many=True):  # type: ignore[valid-type]
         return [
             {"amount": cost.amount, "unit": cost.unit.value, "filter": dict(cost.filter)}
-            for cost in block.costs
+            for cost in block_costs(block)
         ]
 
 

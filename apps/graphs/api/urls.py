@@ -5,7 +5,7 @@ from apps.graphs.api import views
 urlpatterns = [
     path("blocks", views.BlockListApi.as_view(), name="block-list"),
     path("blocks/<str:block_id>", views.BlockDetailApi.as_view(), name="block-detail"),
-    path("blocks/<str:block_id>/execute", views.BlockExecuteApi.as_view(), name="block-execute"),
+    # `blocks/<id>/execute` is routed to apps.executions (it charges credits).
     # `graphs` itself is routed to apps.executions (the list carries run statistics).
     path("graphs/import", views.GraphImportApi.as_view(), name="graph-import"),
     path("graphs/<str:graph_id>", views.GraphDetailApi.as_view(), name="graph-detail"),

@@ -10,7 +10,6 @@ from apps.graphs import analysis, selectors, services
 from apps.graphs.api import serializers as s
 from apps.graphs.blocks.registry import all_blocks, get_block
 from apps.graphs.models import GraphVersion
-from apps.graphs.runtime import block_execute
 from apps.users.models import APIKey
 
 READ_WRITE_GRAPH = {
@@ -238,21 +237,6 @@ class BlockDetailApi(APIView):
         if block is None:
             raise NotFound("Block not found.")
         return Response(s.BlockSerializer(block).data)
-
-
-class BlockExecuteApi(APIView):
-    api_key_permission = APIKey.Permission.EXECUTE_BLOCK
-
-    @extend_schema(
-        request={"application/json": {"type": "object", "additionalProperties": True}},
-        responses=s.BlockOutputsSerializer,
-        tags=["blocks"],
-        summary="Run one block on the given input; answers {pin: [values]}",
-    )
-    def post(self, request: Request, block_id: str) -> Response:
-        if not isinstance(request.data, dict):
-            raise ValidationFailed("The body must be an object of input pins.")
-        return Response(block_execute(user=request.user, block_id=block_id, data=request.data))
 
 
 class PresetListApi(APIView):

@@ -163,10 +163,6 @@ class Block:
     def secret_inputs(cls) -> set[str]:
         return {name for name, pin in cls.input_pins().items() if pin.get("secret")}
 
-    @classmethod
-    def cost_for(cls, input_data: Mapping[str, Any]) -> BlockCost | None:
-        return next((cost for cost in cls.costs if cost.matches(input_data)), None)
-
     def parse_input(self, data: Mapping[str, Any]) -> BlockSchema:
         try:
             return self.Input.model_validate(dict(data))

@@ -1,0 +1,66 @@
+"""Reads of the ledger. USAGE entries of one run are shown as one line, with the graph's name."""
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Concat
+
+from apps.credits.models import CreditTransaction, UserBalance
+
+
+def credit_balance_get(*, user_id: uuid.UUID | str) -> int:
+    row = UserBalance.objects.filter(user_id=user_id).values_list("balance", flat=True).first()
+    return row or 0
+
+
+def credit_entries(*, user_id: uuid.UUID | str) -> QuerySet[CreditTransaction]:
+    """Every entry of a user, pending ones too, newest first (staff views)."""
+    return CreditTransaction.objects.filter(user_id=user_id).order_by("-created_at")
+
+
+def credit_usage_for_run(*, graph_exec_id: uuid.UUID | str) -> int:
+    """Credits a run spent (USAGE entries net of their refunds)."""
+    total = CreditTransaction.objects.filter(
+        graph_exec_id=graph_exec_id, type__in=["USAGE", "REFUND"], is_active=True
+    ).aggregate(total=Sum("amount"))["total"]
+    return -(total or 0)
+
+
+def credit_transaction_list(
+    *,
+    user_id: uuid.UUID | str,
+    type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet:
+    """Active entries newest first, as rows of {group, type, amount, count, created_at, …}:
+    a run's USAGE entries form one row; every other entry is a row of its own."""
+    entries = CreditTransaction.objects.filter(user_id=user_id, is_active=True)
+    if type:
+        entries = entries.filter(type=type)
+    if since:
+        entries = entries.filter(created_at__gte=since)
+    if until:
+        entries = entries.filter(created_at__lt=until)
+    run_key = Concat(Value("run:"), Cast("graph_exec_id", CharField()))
+    entry_key = Concat(Value("entry:"), Cast("id", CharField()))
+    return (
+        entries.annotate(
+            group=Case(
+                When(Q(type="USAGE", graph_exec_id__isnull=False), then=run_key),
+                default=entry_key,
+                output_field=CharField(),
+            )
+        )
+        .values("group")
+        .annotate(
+            kind=Max("type"),
+            total=Sum("amount"),
+            entries=Count("id"),
+            last_at=Max("created_at"),
+            label=Max("description"),
+            run_id=Max(Cast("graph_exec_id", CharField())),
+        )
+        .order_by("-last_at", "-group")
+    )
