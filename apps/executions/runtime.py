@@ -28,7 +28,7 @@ from apps.executions.models import GraphExecution
 from apps.executions.store import DatabaseStore, jsonable
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.blocks.registry import get_block
-from apps.graphs.costs import block_cost_amount
+from apps.graphs.costs import block_cost_amount, block_time_charge
 from apps.graphs.models import GraphVersion, Node
 from apps.graphs.runtime import block_context_build
 from apps.graphs.services import graph_spec_from_version
@@ -223,6 +223,26 @@ def block_run_factory(
     return block_run
 
 
+def _usage(
+    execution: GraphExecution,
+    graph_name: str,
+    node: EngineNode,
+    *,
+    amount: int,
+    key: str,
+) -> None:
+    credit_apply(
+        user_id=execution.user_id,
+        amount=-amount,
+        type="USAGE",
+        transaction_key=key,
+        graph_exec_id=execution.id,
+        description=graph_name,
+        metadata={"node_id": node.id, "block": node.block.name},
+    )
+    metrics.CREDITS_SPENT.inc(amount)
+
+
 def charge_factory(
     *, execution: GraphExecution, graph_name: str
 ) -> Callable[[EngineNode, NodeExecutionRecord, Mapping[str, Any]], str | None]:
@@ -237,18 +257,33 @@ def charge_factory(
         if amount <= 0:
             return None
         try:
-            credit_apply(
-                user_id=execution.user_id,
-                amount=-amount,
-                type="USAGE",
-                transaction_key=f"node:{record.id}",
-                graph_exec_id=execution.id,
-                description=graph_name,
-                metadata={"node_id": node.id, "block": node.block.name},
-            )
+            _usage(execution, graph_name, node, amount=amount, key=f"node:{record.id}")
         except InsufficientCredits as exc:
             return f"{INSUFFICIENT_CREDITS}: {exc.message}"
-        metrics.CREDITS_SPENT.inc(amount)
         return None
 
     return charge
+
+
+def settle_factory(
+    *, execution: GraphExecution, graph_name: str
+) -> Callable[[EngineNode, NodeExecutionRecord], str | None]:
+    """The engine's settle port: a SECOND-priced node pays its further seconds once it ended
+    (key `node:<id>:time`). What the balance cannot cover is taken as far as it goes and the
+    run stops dispatching, as after a refused charge."""
+
+    def settle(node: EngineNode, record: NodeExecutionRecord) -> str | None:
+        owed = block_time_charge(node.block, record.input_data, record.stats.get("wall_time", 0))
+        if owed <= 0:
+            return None
+        key = f"node:{record.id}:time"
+        try:
+            _usage(execution, graph_name, node, amount=owed, key=key)
+        except InsufficientCredits as exc:
+            available = exc.details["available_credits"]
+            if available > 0:
+                _usage(execution, graph_name, node, amount=available, key=key)
+            return f"{INSUFFICIENT_CREDITS}: {exc.message}"
+        return None
+
+    return settle

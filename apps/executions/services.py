@@ -351,6 +351,7 @@ def graph_execution_run(
     ports = Ports(
         store=runtime.database_store(execution, compiled),
         charge=runtime.charge_factory(execution=execution, graph_name=compiled.name),
+        settle=runtime.settle_factory(execution=execution, graph_name=compiled.name),
         block_run=runtime.block_run_factory(
             user=execution.user,
             execution=execution,

@@ -9,16 +9,21 @@ from apps.credits import selectors, services
 from apps.credits.models import CreditTransaction
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs.blocks.library.basic import StoreValueBlock
+from apps.graphs.blocks.library.timing import DelayBlock
 from apps.users.models import User
 from tests.processes import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PRICE = 10
+PER_SECOND = 2
 
 
 @pytest.fixture(scope="module")
 def pricing_worker(django_db_setup, django_db_blocker):
-    prices = {StoreValueBlock.id: [{"amount": PRICE, "unit": "RUN", "filter": {}}]}
+    prices = {
+        StoreValueBlock.id: [{"amount": PRICE, "unit": "RUN", "filter": {}}],
+        DelayBlock.id: [{"amount": PER_SECOND, "unit": "SECOND", "filter": {}}],
+    }
     process = WorkerProcess(
         hostname="pricing", env={"BLOCK_COST_OVERRIDES": json.dumps(prices)}
     ).start()
@@ -85,3 +90,33 @@ def test_a_paid_run_is_charged_once_per_node(
     )
     assert selectors.credit_balance_get(user_id=owner.pk) == before - 2 * PRICE
     assert GraphExecution.objects.get(pk=run["id"]).stats["cost"] == 2 * PRICE
+
+
+def test_a_node_priced_by_the_second_pays_every_started_second(
+    pricing_worker,
+    owner: User,
+    owner_client: APIClient,
+) -> None:
+    before = selectors.credit_balance_get(user_id=owner.pk)
+    payload = {
+        "name": "Wait a bit",
+        "nodes": [{"id": "wait", "block_id": DelayBlock.id, "input_default": {"seconds": 1.2}}],
+        "links": [],
+    }
+    graph = owner_client.post("/api/graphs", payload, format="json").json()
+    run = owner_client.post(f"/api/graphs/{graph['id']}/execute", {}, format="json").json()
+    wait_for(
+        lambda: GraphExecution.objects.filter(pk=run["id"], status="completed").exists(),
+        timeout=30,
+        what="the timed run",
+    )
+    # 1.2 s started two seconds: one paid before the node ran, one settled after it.
+    keys = sorted(
+        CreditTransaction.objects.filter(user=owner, graph_exec_id=run["id"]).values_list(
+            "transaction_key", "amount"
+        )
+    )
+    node_id = NodeExecution.objects.get(graph_execution_id=run["id"]).pk
+    assert keys == [(f"node:{node_id}", -PER_SECOND), (f"node:{node_id}:time", -PER_SECOND)]
+    assert selectors.credit_balance_get(user_id=owner.pk) == before - 2 * PER_SECOND
+    assert GraphExecution.objects.get(pk=run["id"]).stats["cost"] == 2 * PER_SECOND

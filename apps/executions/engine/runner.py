@@ -290,6 +290,10 @@ class _Run:
         stats["output_size"] = _size(outputs)
         record.stats = stats
         self._changed(record)
+        if status in (Status.COMPLETED, Status.FAILED):
+            refusal = self.ports.settle(active.node, record)
+            if refusal is not None:
+                self.error_message, self.dispatch_stopped = refusal, True
         if status in (Status.COMPLETED, Status.FAILED) and self.final_status is None:
             self._forward(active.node, outputs)
             if status == Status.COMPLETED:

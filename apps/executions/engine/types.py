@@ -126,6 +126,9 @@ class Ports:
     # Polled every tick: stop requested (→ cancelled) / lease lost (→ stop without writing).
     is_cancelled: Callable[[], bool]
     is_abandoned: Callable[[], bool] = lambda: False
+    # Settle what only the finished execution can tell (time-based prices); None when paid,
+    # else the refusal message, which stops dispatching like a refused charge.
+    settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = lambda node, record: None
     now: Callable[[], float] = time.time
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 

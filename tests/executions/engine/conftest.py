@@ -195,6 +195,10 @@ class Harness:
         self.stop_requested = threading.Event()
         self.refuse: Callable[[EngineNode, int], str | None] | None = None
         self.abandon_when: Callable[[MemoryStore], bool] | None = None
+        # Settles finished executions (time-based prices); returns a refusal or None.
+        self.settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = lambda node, record: (
+            None
+        )
         self.charged: list[tuple[str, dict[str, Any]]] = []
         self._threads: list[threading.Thread] = []
 
@@ -232,6 +236,7 @@ class Harness:
             block_run=self._block_run,
             is_cancelled=self.stop_requested.is_set,
             is_abandoned=self._is_abandoned,
+            settle=lambda node, record: self.settle(node, record),
             new_id=self.new_id,
         )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from apps.executions.engine import EngineSettings, Status
+from apps.executions.engine import EngineSettings, NodeExecutionRecord, Status
 from apps.executions.engine.runner import CANCEL_GRACE_SECONDS
 from apps.executions.engine.types import INSUFFICIENT_CREDITS
 from apps.graphs.blocks.library.basic import (
@@ -492,6 +492,34 @@ def test_it_stops_dispatching_when_credits_run_out(engine: MakeHarness) -> None:
     assert run.store.of("p5") == []
     assert result.node_error_count == 1
     assert_history_follows_spec(run.store)
+
+
+def test_it_stops_dispatching_when_settling_a_finished_node_is_refused(
+    engine: MakeHarness,
+) -> None:
+    g = GraphBuilder()
+    steps = [f"p{index}" for index in range(1, 4)]
+    for node_id in steps:
+        g.node(node_id, PrintBlock, text=node_id)
+    g.chain(*((node_id, "text", "output") for node_id in steps))
+    run = engine(g.build())
+    settled: list[str] = []
+
+    def settle(node: Any, record: NodeExecutionRecord) -> str | None:
+        settled.append(node.id)
+        assert record.stats["wall_time"] >= 0  # settled with what the run measured
+        return INSUFFICIENT_CREDITS if node.id == "p2" else None
+
+    run.settle = settle
+
+    result = run.run()
+
+    assert settled == ["p1", "p2"]
+    assert result.status == Status.FAILED
+    assert result.error_message == INSUFFICIENT_CREDITS
+    # p2 ran and keeps its result; p3 was created by it but never dispatched.
+    assert run.store.one("p2").status == Status.COMPLETED
+    assert run.store.one("p3").status == Status.CANCELLED
 
 
 def test_it_lets_in_flight_nodes_finish_when_credits_run_out(engine: MakeHarness) -> None:
