@@ -185,6 +185,10 @@ class GraphBuilder:
 _RECORD_IDS = itertools.count(1)
 
 
+def _settled(node: EngineNode, record: NodeExecutionRecord) -> None:
+    return None
+
+
 class Harness:
     """One graph execution: a store, the ports over it, and the flags a test flips."""
 
@@ -196,9 +200,7 @@ class Harness:
         self.refuse: Callable[[EngineNode, int], str | None] | None = None
         self.abandon_when: Callable[[MemoryStore], bool] | None = None
         # Settles finished executions (time-based prices); returns a refusal or None.
-        self.settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = lambda node, record: (
-            None
-        )
+        self.settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = _settled
         self.charged: list[tuple[str, dict[str, Any]]] = []
         self._threads: list[threading.Thread] = []
 
