@@ -28,7 +28,7 @@ from apps.executions.models import GraphExecution
 from apps.executions.store import DatabaseStore, jsonable
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.blocks.registry import get_block
-from apps.graphs.costs import block_cost_amount, block_time_charge
+from apps.graphs.costs import block_cost_amount, block_costs, block_time_charge
 from apps.graphs.models import GraphVersion, Node
 from apps.graphs.runtime import block_context_build
 from apps.graphs.services import graph_spec_from_version
@@ -51,6 +51,7 @@ class CompiledGraph:
     name: str
     time_limit_seconds: int
     has_sub_agents: bool
+    has_prices: bool  # False: no block of it can cost anything, so no ledger lookups
 
 
 @lru_cache(maxsize=512)
@@ -85,6 +86,7 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
         nodes={node.key: node for node in row.nodes.all()},
         time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,
         has_sub_agents=any(node.kind == KIND_AGENT for node in engine_nodes),
+        has_prices=any(block_costs(node.block) for node in engine_nodes),
     )
 
 

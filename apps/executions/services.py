@@ -265,11 +265,11 @@ def _acquire(
 
 
 def _finish(
-    execution: GraphExecution, result: RunResult, owner: str, *, has_sub_agents: bool
+    execution: GraphExecution, result: RunResult, owner: str, *, compiled: runtime.CompiledGraph
 ) -> None:
     assert result.status is not None
-    cost = credit_usage_for_run(graph_exec_id=execution.pk)
-    if has_sub_agents:
+    cost = credit_usage_for_run(graph_exec_id=execution.pk) if compiled.has_prices else 0
+    if compiled.has_sub_agents:
         children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
         cost += sum(child.get("cost", 0) for child in children)
     values = {
@@ -374,7 +374,7 @@ def graph_execution_run(
         metrics.ACTIVE_EXECUTIONS.dec()
         lease.stop()
     if result.status is not None:
-        _finish(execution, result, owner, has_sub_agents=compiled.has_sub_agents)
+        _finish(execution, result, owner, compiled=compiled)
     events.flush()
     return result
 

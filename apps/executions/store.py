@@ -133,7 +133,8 @@ class DatabaseStore:
                     [record_id, position, pin, self._output_json(value)]
                     for position, (pin, value) in enumerate(payload["outputs"])
                 )
-        with transaction.atomic(), connection.cursor() as cursor:
+        # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             if inserts:
                 cursor.executemany(_INSERT, inserts)
             if updates:
