@@ -15,12 +15,13 @@ class _SettingsRateThrottle(SimpleRateThrottle):
 
 
 class PrincipalRateThrottle(_SettingsRateThrottle):
-    """One budget per API key, or per user for JWT and session calls."""
+    """One budget per API key, or per user for JWT and session calls. Staff (operators, and the
+    benchmark command's user) are not limited."""
 
     scope = "principal"
 
     def get_cache_key(self, request: Request, view) -> str | None:
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated or request.user.is_staff:
             return None
         # An API key carries its own budget (apps.users.models.APIKey.throttle_ident).
         ident = getattr(request.auth, "throttle_ident", None) or f"user:{request.user.pk}"

@@ -208,16 +208,20 @@ class Benchmark:
         def loop() -> None:
             with self._client() as client:
                 while time.perf_counter() < deadline:
+                    problem = None
                     try:
                         _, data = events.wait(self._start(client, graph_id), timeout=60)
-                        ok = data["status"] == "completed"
-                    except Exception:
-                        ok = False
+                        if data["status"] != "completed":
+                            problem = f"run ended {data['status']}: {data.get('error_message')}"
+                    except Exception as exc:  # every failure counts as an error, with its cause
+                        problem = f"{type(exc).__name__}: {exc}"
                     with lock:
-                        if ok:
+                        if problem is None:
                             report.throughput_runs += 1
                         else:
                             report.throughput_errors += 1
+                            if len(report.error_samples) < 5:
+                                report.error_samples.append(problem[:300])
 
         started = time.perf_counter()
         threads = [threading.Thread(target=loop) for _ in range(clients)]

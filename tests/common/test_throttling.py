@@ -63,3 +63,9 @@ def test_a_forged_forwarded_for_header_gets_no_fresh_budget(
         for n in range(3)
     ]
     assert statuses == [401, 401, 429]
+
+
+def test_staff_are_not_rate_limited(staff: User, tight_limits) -> None:
+    client = APIClient()
+    client.force_authenticate(staff)
+    assert [client.get("/api/user").status_code for _ in range(5)] == [200] * 5
