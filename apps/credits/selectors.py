@@ -34,8 +34,8 @@ def credit_transaction_list(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet:
-    """Active entries newest first, as rows of {group, type, amount, count, created_at, …}:
-    a run's USAGE entries form one row; every other entry is a row of its own."""
+    """Active entries newest first, as rows of {group, kind, total, entries, last_at, label,
+    run_id}: a run's USAGE entries form one row; every other entry is a row of its own."""
     entries = CreditTransaction.objects.filter(user_id=user_id, is_active=True)
     if type:
         entries = entries.filter(type=type)

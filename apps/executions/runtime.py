@@ -225,24 +225,39 @@ def block_run_factory(
     return block_run
 
 
-def _usage(
-    execution: GraphExecution,
-    graph_name: str,
-    node: EngineNode,
+def charge_usage(
     *,
+    user_id: uuid.UUID | str,
     amount: int,
     key: str,
+    description: str,
+    graph_exec_id: uuid.UUID | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> None:
+    """A USAGE entry (raises InsufficientCredits) and the credits-spent metric."""
     credit_apply(
-        user_id=execution.user_id,
+        user_id=user_id,
         amount=-amount,
         type="USAGE",
         transaction_key=key,
-        graph_exec_id=execution.id,
-        description=graph_name,
-        metadata={"node_id": node.id, "block": node.block.name},
+        graph_exec_id=graph_exec_id,
+        description=description,
+        metadata=metadata or {},
     )
     metrics.CREDITS_SPENT.inc(amount)
+
+
+def _run_usage(
+    execution: GraphExecution, graph_name: str, node: EngineNode, *, amount: int, key: str
+) -> None:
+    charge_usage(
+        user_id=execution.user_id,
+        amount=amount,
+        key=key,
+        description=graph_name,
+        graph_exec_id=execution.id,
+        metadata={"node_id": node.id, "block": node.block.name},
+    )
 
 
 def charge_factory(
@@ -259,7 +274,7 @@ def charge_factory(
         if amount <= 0:
             return None
         try:
-            _usage(execution, graph_name, node, amount=amount, key=f"node:{record.id}")
+            _run_usage(execution, graph_name, node, amount=amount, key=f"node:{record.id}")
         except InsufficientCredits as exc:
             return f"{INSUFFICIENT_CREDITS}: {exc.message}"
         return None
@@ -280,11 +295,11 @@ def settle_factory(
             return None
         key = f"node:{record.id}:time"
         try:
-            _usage(execution, graph_name, node, amount=owed, key=key)
+            _run_usage(execution, graph_name, node, amount=owed, key=key)
         except InsufficientCredits as exc:
             available = exc.details["available_credits"]
             if available > 0:
-                _usage(execution, graph_name, node, amount=available, key=key)
+                _run_usage(execution, graph_name, node, amount=available, key=key)
             return f"{INSUFFICIENT_CREDITS}: {exc.message}"
         return None
 

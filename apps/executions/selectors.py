@@ -69,6 +69,8 @@ def graph_execution_get_detailed(*, user: User, graph_exec_id: uuid.UUID | str) 
 
 
 def graph_execution_get_shared(*, share_token: str) -> GraphExecution:
+    if not share_token:
+        raise NotFound("Shared execution not found.")
     execution = (
         GraphExecution.objects.filter(share_token=share_token, is_deleted=False)
         .annotate(
@@ -80,7 +82,7 @@ def graph_execution_get_shared(*, share_token: str) -> GraphExecution:
         )
         .first()
     )
-    if execution is None or not share_token:
+    if execution is None:
         raise NotFound("Shared execution not found.")
     return execution
 

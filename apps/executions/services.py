@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.credits.services import credit_apply
 from apps.executions import events, metrics, runtime, selectors
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
@@ -144,15 +143,13 @@ def block_execute_charged(
         if available <= 0:
             raise InsufficientCredits(required_credits=max(1, amount), available_credits=available)
         if amount > 0:
-            credit_apply(
+            runtime.charge_usage(
                 user_id=user.pk,
-                amount=-amount,
-                type="USAGE",
-                transaction_key=f"block-run:{uuid.uuid4()}",
+                amount=amount,
+                key=f"block-run:{uuid.uuid4()}",
                 description=f"Block run: {block.name}",
                 metadata={"block_id": block.id},
             )
-            metrics.CREDITS_SPENT.inc(amount)
 
     return block_execute(user=user, block_id=block_id, data=data, before_run=charge)
 

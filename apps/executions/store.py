@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from rest_framework.fields import DateTimeField
 
 from apps.executions import events, metrics
+from apps.executions.api.serializers import grouped_outputs
 from apps.executions.engine import NodeExecutionRecord
 from apps.executions.engine.types import Status
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
@@ -164,9 +165,6 @@ class DatabaseStore:
         input_data = jsonable(record.input_data)
         stats = jsonable(record.stats)
         outputs = [(pin, jsonable(value)) for pin, value in record.outputs]
-        grouped: dict[str, list[Any]] = {}
-        for pin, value in outputs:
-            grouped.setdefault(pin, []).append(value)
         moments = {
             name: _as_text(to_datetime(value)) if value is not None else None
             for name, value in (
@@ -183,7 +181,7 @@ class DatabaseStore:
             "sequence": record.sequence,
             "status": record.status.value,
             "input_data": input_data,
-            "output_data": grouped,
+            "output_data": grouped_outputs(outputs),
             "error": record.error or "",
             "stats": stats,
             **moments,

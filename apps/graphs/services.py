@@ -7,6 +7,7 @@ partial unique index `graph_one_active_version` keeps exactly one active version
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -82,23 +83,12 @@ def graph_spec_with_fresh_ids(spec: GraphSpec) -> GraphSpec:
     """The same graph with new node ids (import and fork), links rewired to match."""
     mapping = {node.key: str(uuid.uuid4()) for node in spec.nodes}
     return GraphSpec(
-        nodes=tuple(
-            NodeSpec(
-                key=mapping[node.key],
-                block_id=node.block_id,
-                input_default=node.input_default,
-                metadata=node.metadata,
-                label=node.label,
-            )
-            for node in spec.nodes
-        ),
+        nodes=tuple(replace(node, key=mapping[node.key]) for node in spec.nodes),
         links=tuple(
-            LinkSpec(
+            replace(
+                link,
                 source_id=mapping.get(link.source_id, link.source_id),
-                source_name=link.source_name,
                 sink_id=mapping.get(link.sink_id, link.sink_id),
-                sink_name=link.sink_name,
-                is_static=link.is_static,
             )
             for link in spec.links
         ),

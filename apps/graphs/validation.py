@@ -44,9 +44,7 @@ def _types(pin_schema: Mapping[str, Any]) -> set[str]:
             for option in pin_schema[combinator]:
                 found |= _types(option)
             return found
-    if "$ref" in pin_schema or "enum" in pin_schema or "const" in pin_schema:
-        return {"any"}
-    return {"any"}
+    return {"any"}  # no type: unconstrained, or a $ref/enum we do not type-check
 
 
 def _compatible(source: set[str], sink: set[str]) -> bool:

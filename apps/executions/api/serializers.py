@@ -1,9 +1,18 @@
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import serializers
 
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs.api.serializers import GraphMetaSerializer
+
+
+def grouped_outputs(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
+    """(pin, value) pairs in yield order → {pin: [values in order]}."""
+    grouped: dict[str, list[Any]] = {}
+    for pin, value in pairs:
+        grouped.setdefault(pin, []).append(value)
+    return grouped
 
 
 class GraphExecutionSerializer(serializers.ModelSerializer):
@@ -36,11 +45,8 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
 
 
 class NodeExecutionSerializer(serializers.ModelSerializer):
-    """One node execution: REST detail and `node_execution_event` payloads.
-
-    `output_data` comes from `instance.output_pairs` when the caller already has the outputs in
-    memory (the worker), else from the prefetched output rows.
-    """
+    """One node execution (REST detail). Its `node_execution_event` twin is built by
+    apps.executions.store with the same fields (a test holds them equal)."""
 
     graph_exec_id = serializers.UUIDField(source="graph_execution_id")
     node_id = serializers.CharField(source="node.key")
@@ -66,13 +72,7 @@ class NodeExecutionSerializer(serializers.ModelSerializer):
         ]
 
     def get_output_data(self, instance: NodeExecution) -> dict[str, list[Any]]:
-        pairs = getattr(instance, "output_pairs", None)
-        if pairs is None:
-            pairs = [(row.pin, row.value) for row in instance.outputs.all()]
-        grouped: dict[str, list[Any]] = {}
-        for pin, value in pairs:
-            grouped.setdefault(pin, []).append(value)
-        return grouped
+        return grouped_outputs((row.pin, row.value) for row in instance.outputs.all())
 
 
 class GraphExecutionDetailSerializer(GraphExecutionSerializer):
@@ -143,7 +143,7 @@ def execution_results(execution: GraphExecution) -> dict[str, Any]:
             "block_id": node_execution.node.block_id,
             "status": node_execution.status,
             "input": node_execution.input_data,
-            "output": NodeExecutionSerializer().get_output_data(node_execution),
+            "output": grouped_outputs((row.pin, row.value) for row in node_execution.outputs.all()),
         }
         for node_execution in execution.node_executions.all()
     ]
