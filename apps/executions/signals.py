@@ -1,0 +1,7 @@
+"""What executions tell the layers above (notifications listens): sent after commit."""
+
+from django.dispatch import Signal
+
+# sender=None; kwargs: execution_id, user_id, graph_id, graph_version, status (terminal),
+# node_error_count, cost, duration_seconds, parent_id (None for a top-level run)
+graph_execution_finished = Signal()
