@@ -1,10 +1,17 @@
 """Celery bootstrap: settings come from Django's (CELERY_*), tasks from every app's tasks.py."""
 
 import os
+import sys
 import threading
 
 from celery import Celery
-from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autogpt.settings")
@@ -13,6 +20,20 @@ app = Celery("autogpt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("executions"), Queue("notifications"))
 app.autodiscover_tasks()
+# Celery's Django fixup closes every database connection before and after each task unless this
+# is set, so every run paid for a new PostgreSQL connection (a server process forked per task).
+# Connections are kept instead and handled as Django handles them between web requests.
+app.conf.CELERY_DB_REUSE_MAX = sys.maxsize
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(**kwargs) -> None:
+    # Drops connections older than DB_CONN_MAX_AGE and ones left unusable by an error.
+    from django.db import close_old_connections
+
+    close_old_connections()
+
 
 _heartbeat_stop = threading.Event()
 
