@@ -4,6 +4,7 @@ forwards what is published there. Consumers only authorise, subscribe and forwar
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -46,6 +47,15 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         await self.channel_layer.group_add(events.user_group(str(user.pk)), self.channel_name)
         self.groups_joined.add(events.user_group(str(user.pk)))
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch hops to a thread to close old database connections before
+        # every message; event forwarding uses no database, and the handlers that do go
+        # through database_sync_to_async, which closes them itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", ()):
