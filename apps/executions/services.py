@@ -13,9 +13,8 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
@@ -29,6 +28,7 @@ from apps.executions.models import (
     ExecutionStatus,
     GraphExecution,
 )
+from apps.executions.store import relax_durability
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.analysis import graph_cost_estimate
 from apps.graphs.blocks.base import Block
@@ -214,51 +214,104 @@ def graph_execution_unshare(
 # --- the worker side ------------------------------------------------------------------------
 
 
+_EXECUTIONS = GraphExecution._meta.db_table
+_SELECT_EXECUTION = f"SELECT * FROM {_EXECUTIONS} WHERE id = %s"
+_SELECT_USER = f"SELECT * FROM {User._meta.db_table} WHERE id = %s"
+_LOCK_GRAPH = f"SELECT id FROM {Graph._meta.db_table} WHERE id = %s FOR UPDATE"
+_COUNT_RUNNING = (
+    f"SELECT COUNT(*) FROM {_EXECUTIONS} WHERE graph_id = %s AND user_id = %s"
+    " AND status = %s AND lease_expires_at > %s AND id <> %s"
+)
+# A resumed run keeps its first start: the time limit counts from there.
+_TAKE_LEASE = (
+    f"UPDATE {_EXECUTIONS} SET status = %s, lease_owner = %s, lease_expires_at = %s,"
+    " attempts = attempts + 1, started_at = COALESCE(started_at, %s)"
+    " WHERE id = %s AND status IN (%s, %s) AND (lease_expires_at IS NULL OR lease_expires_at < %s)"
+)
+
+
 def _acquire(
     graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool
 ) -> tuple[str, GraphExecution | None]:
     """Take the run for this worker: "acquired", "capped" (too many runs of this graph by its
-    user are running; try later) or "gone" (finished, or leased by a live worker)."""
+    user are running; try later) or "gone" (finished, or leased by a live worker).
+
+    Plain SQL: this runs once per run, and building the ORM's queries cost more than running
+    them. Values are prepared by the model fields, so it stays portable to SQLite."""
     now = timezone.now()
-    with transaction.atomic():
-        execution = GraphExecution.objects.select_related("user").filter(pk=graph_exec_id).first()
+    meta = GraphExecution._meta
+    pk = meta.pk.get_db_prep_value(graph_exec_id, connection)
+    when = meta.get_field("lease_expires_at").get_db_prep_value
+    with transaction.atomic(savepoint=False):
+        execution = next(iter(GraphExecution.objects.raw(_SELECT_EXECUTION, [pk])), None)
         if execution is None or execution.is_terminal:
             return "gone", None
-        # Serialise acquisitions per graph so the cap cannot be overshot by a race.
-        Graph.objects.select_for_update().filter(pk=execution.graph_id).first()
-        running = (
-            GraphExecution.objects.filter(
-                graph_id=execution.graph_id,
-                user_id=execution.user_id,
-                status=ExecutionStatus.RUNNING,
-                lease_expires_at__gt=now,
+        user_pk = meta.get_field("user").get_db_prep_value(execution.user_id, connection)
+        with connection.cursor() as cursor:
+            relax_durability(cursor)
+            if enforce_cap:
+                graph_pk = meta.get_field("graph").get_db_prep_value(execution.graph_id, connection)
+                # Serialise acquisitions per graph so the cap cannot be overshot by a race
+                # (SQLite's immediate transactions serialise them anyway).
+                if connection.features.has_select_for_update:
+                    cursor.execute(_LOCK_GRAPH, [graph_pk])
+                cursor.execute(
+                    _COUNT_RUNNING,
+                    [graph_pk, user_pk, ExecutionStatus.RUNNING, when(now, connection), pk],
+                )
+                if cursor.fetchone()[0] >= settings.EXECUTION_MAX_RUNNING_PER_GRAPH:
+                    return "capped", None
+            expires = now + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS)
+            cursor.execute(
+                _TAKE_LEASE,
+                [
+                    ExecutionStatus.RUNNING,
+                    owner,
+                    when(expires, connection),
+                    when(now, connection),
+                    pk,
+                    ExecutionStatus.QUEUED,
+                    ExecutionStatus.RUNNING,
+                    when(now, connection),
+                ],
             )
-            .exclude(pk=graph_exec_id)
-            .count()
-        )
-        if enforce_cap and running >= settings.EXECUTION_MAX_RUNNING_PER_GRAPH:
-            return "capped", None
-        taken = (
-            GraphExecution.objects.filter(
-                pk=graph_exec_id,
-                status__in=[ExecutionStatus.QUEUED, ExecutionStatus.RUNNING],
-            )
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-            .update(
-                status=ExecutionStatus.RUNNING,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS),
-                attempts=F("attempts") + 1,
-                # A resumed run keeps its first start: the time limit counts from there.
-                started_at=Coalesce(F("started_at"), Value(now)),
-            )
-        )
-    if not taken:
-        return "gone", None
+            if cursor.rowcount != 1:
+                return "gone", None
+        execution.user = next(iter(User.objects.raw(_SELECT_USER, [user_pk])))
     execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
+    execution.lease_expires_at = expires
     execution.attempts += 1
     execution.started_at = execution.started_at or now
     return "acquired", execution
+
+
+_FINISH_FIELDS = (
+    "status",
+    "outputs",
+    "stats",
+    "error_message",
+    "ended_at",
+    "lease_owner",
+    "lease_expires_at",
+)
+_FINISH = (
+    f"UPDATE {_EXECUTIONS} SET {', '.join(f'{name} = %s' for name in _FINISH_FIELDS)}"
+    " WHERE id = %s AND lease_owner = %s AND status IN ({sources})"
+)
+
+
+def _finish_update(pk: uuid.UUID, owner: str, target: str, values: dict[str, Any]) -> bool:
+    """The guarded UPDATE to a final status, only by the lease holder (plain SQL, as _acquire)."""
+    meta = GraphExecution._meta
+    params = [
+        meta.get_field(name).get_db_prep_save(values[name], connection) for name in _FINISH_FIELDS
+    ]
+    sources = ALLOWED_SOURCES[target]
+    sql = _FINISH.format(sources=", ".join(["%s"] * len(sources)))
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        relax_durability(cursor)
+        cursor.execute(sql, [*params, meta.pk.get_db_prep_value(pk, connection), owner, *sources])
+        return cursor.rowcount == 1
 
 
 def _finish(
@@ -284,9 +337,7 @@ def _finish(
         "lease_owner": "",
         "lease_expires_at": None,
     }
-    moved = GraphExecution.objects.filter(
-        pk=execution.pk, lease_owner=owner, status__in=ALLOWED_SOURCES[result.status.value]
-    ).update(**values)
+    moved = _finish_update(execution.pk, owner, result.status.value, values)
     if moved:
         for name, value in values.items():
             setattr(execution, name, value)
@@ -346,7 +397,7 @@ def graph_execution_run(
     lease = runtime.Lease(execution.id, owner)
     started_at = execution.started_at
     ports = Ports(
-        store=runtime.database_store(execution, compiled),
+        store=runtime.database_store(execution, compiled, relaxed=True),
         charge=runtime.charge_factory(execution=execution, graph_name=compiled.name),
         settle=runtime.settle_factory(execution=execution, graph_name=compiled.name),
         block_run=runtime.block_run_factory(
@@ -357,19 +408,17 @@ def graph_execution_run(
             ),
         ),
         is_cancelled=runtime.cancel_poller(execution.id, parent_cancel),
-        is_abandoned=lambda: lease.lost,
+        is_abandoned=lease.is_lost,
     )
     engine_settings = EngineSettings(
         max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
         run_deadline=started_at.timestamp() + compiled.time_limit_seconds,
     )
-    lease.start()
     metrics.ACTIVE_EXECUTIONS.inc()
     try:
         result = run_graph(compiled.graph, ports, engine_settings)
     finally:
         metrics.ACTIVE_EXECUTIONS.dec()
-        lease.stop()
     if result.status is not None:
         _finish(execution, result, owner, compiled=compiled)
     events.flush()

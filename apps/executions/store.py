@@ -8,10 +8,12 @@ NodeExecutionSerializer's (a test holds them equal).
 """
 
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from rest_framework.fields import DateTimeField
@@ -37,6 +39,37 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
 
 
+def _uuid_text(value: Any) -> str:
+    """A UUID column's value as API text (SQLite hands back 32 hex digits)."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
+
+
+def _from_json(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _epoch(value: datetime | str | None) -> float | None:
+    """A timestamp column's value as epoch seconds; naive values are UTC (SQLite's)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def relax_durability(cursor: Any) -> None:
+    """Let the current PostgreSQL transaction commit without waiting for its WAL flush.
+
+    Only for a run's own progress in the worker (lease, node steps, final status): PostgreSQL
+    stays consistent, and a database crash can lose at most its last fraction of a second of
+    them, after which the run resumes from its last durable step, as after a lost worker. Run
+    creation and the credit ledger always wait for the flush. The embedded SQLite works this
+    way throughout (WAL with synchronous=NORMAL). EXECUTION_RELAXED_COMMITS=false turns it off.
+    """
+    if settings.EXECUTION_RELAXED_COMMITS and connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _prep(model: type, name: str) -> Callable[[Any], Any]:
     field = model._meta.get_field(name)
     return lambda value: field.get_db_prep_save(value, connection)
@@ -45,8 +78,11 @@ def _prep(model: type, name: str) -> Callable[[Any], Any]:
 class DatabaseStore:
     """Records ↔ NodeExecution rows of one graph execution."""
 
-    def __init__(self, execution: GraphExecution, nodes: dict[str, Node]) -> None:
+    def __init__(
+        self, execution: GraphExecution, nodes: dict[str, Node], *, relaxed: bool = False
+    ) -> None:
         self.execution = execution
+        self.relaxed = relaxed  # a worker's steps: see relax_durability
         self.nodes = nodes
         self.group = events.execution_group(str(execution.id))
         self.exec_id_db = _prep(NodeExecution, "graph_execution")(execution.id)
@@ -56,57 +92,38 @@ class DatabaseStore:
         self._when = _prep(NodeExecution, "queued_at")
 
     def load(self) -> list[NodeExecutionRecord]:
-        # Two queries of plain values: no model instances on the way (this runs per run start).
-        outputs: dict[Any, list[tuple[str, Any]]] = {}
-        for node_execution_id, pin, value in (
-            NodeExecutionOutput.objects.filter(node_execution__graph_execution=self.execution)
-            .order_by("node_execution_id", "position")
-            .values_list("node_execution_id", "pin", "value")
-        ):
-            outputs.setdefault(node_execution_id, []).append((pin, value))
-        rows = (
-            NodeExecution.objects.filter(graph_execution=self.execution)
-            .order_by("sequence")
-            .values_list(
-                "id",
-                "node__key",
-                "sequence",
-                "status",
-                "input_data",
-                "error",
-                "stats",
-                "queued_at",
-                "started_at",
-                "ended_at",
+        # Two plain queries: no model instances or query building on the way (this runs at
+        # every run start). JSON columns arrive as text on both databases.
+        key_of = {node.pk: key for key, node in self.nodes.items()}
+        outputs: dict[str, list[tuple[str, Any]]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(_LOAD_OUTPUTS, [self.exec_id_db])
+            for node_execution_id, pin, value in cursor.fetchall():
+                outputs.setdefault(_uuid_text(node_execution_id), []).append(
+                    (pin, _from_json(value))
+                )
+            cursor.execute(_LOAD, [self.exec_id_db])
+            rows = cursor.fetchall()
+        records = []
+        for row_id, node_pk, sequence, status, input_data, error, stats, *moments in rows:
+            record_id = _uuid_text(row_id)
+            queued_at, started_at, ended_at = (_epoch(moment) for moment in moments)
+            records.append(
+                NodeExecutionRecord(
+                    id=record_id,
+                    node_id=key_of[node_pk],
+                    sequence=sequence,
+                    status=Status(status),
+                    input_data=_from_json(input_data),
+                    outputs=outputs.get(record_id, []),
+                    error=error or None,
+                    stats=_from_json(stats),
+                    queued_at=queued_at,
+                    started_at=started_at,
+                    ended_at=ended_at,
+                )
             )
-        )
-        return [
-            NodeExecutionRecord(
-                id=str(row_id),
-                node_id=key,
-                sequence=sequence,
-                status=Status(status),
-                input_data=dict(input_data),
-                outputs=outputs.get(row_id, []),
-                error=error or None,
-                stats=dict(stats),
-                queued_at=queued_at.timestamp() if queued_at else None,
-                started_at=started_at.timestamp() if started_at else None,
-                ended_at=ended_at.timestamp() if ended_at else None,
-            )
-            for (
-                row_id,
-                key,
-                sequence,
-                status,
-                input_data,
-                error,
-                stats,
-                queued_at,
-                started_at,
-                ended_at,
-            ) in rows
-        ]
+        return records
 
     def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
         payloads = [self._payload(record) for record in changes]
@@ -136,6 +153,8 @@ class DatabaseStore:
                 )
         # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            if self.relaxed:
+                relax_durability(cursor)
             if inserts:
                 cursor.executemany(_INSERT, inserts)
             if updates:
@@ -194,6 +213,15 @@ _TABLE = NodeExecution._meta.db_table
 _INSERT = (
     f"INSERT INTO {_TABLE} (id, graph_execution_id, node_id, sequence, status, input_data, error,"
     " stats, queued_at, started_at, ended_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_LOAD = (
+    "SELECT id, node_id, sequence, status, input_data, error, stats, queued_at, started_at,"
+    f" ended_at FROM {_TABLE} WHERE graph_execution_id = %s ORDER BY sequence"
+)
+_LOAD_OUTPUTS = (
+    f"SELECT o.node_execution_id, o.pin, o.value FROM {NodeExecutionOutput._meta.db_table} o"
+    f" JOIN {_TABLE} n ON n.id = o.node_execution_id WHERE n.graph_execution_id = %s"
+    " ORDER BY o.node_execution_id, o.position"
 )
 _UPDATE = (
     f"UPDATE {_TABLE} SET status = %s, input_data = %s, error = %s, stats = %s, queued_at = %s,"
