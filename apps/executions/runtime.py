@@ -4,7 +4,6 @@ run is controlled through Redis (cancel flags) and the lease on its row."""
 
 import dataclasses
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -14,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
@@ -75,6 +73,7 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
                 timeout_seconds=float(
                     node.metadata.get("timeout_seconds") or block.timeout_seconds
                 ),
+                inline=block.inline,
             )
         )
     spec = graph_spec_from_version(row)
@@ -126,8 +125,10 @@ def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str
     ]
 
 
-def database_store(execution: GraphExecution, compiled: CompiledGraph) -> DatabaseStore:
-    return DatabaseStore(execution, compiled.nodes)
+def database_store(
+    execution: GraphExecution, compiled: CompiledGraph, *, relaxed: bool = False
+) -> DatabaseStore:
+    return DatabaseStore(execution, compiled.nodes, relaxed=relaxed)
 
 
 def request_cancel(graph_exec_id: uuid.UUID | str) -> None:
@@ -155,10 +156,11 @@ def cancel_poller(
 
 
 class Lease:
-    """Ownership of a running execution, renewed in the background while the engine runs.
+    """Ownership of a running execution, renewed by the engine's coordinator as it polls
+    `is_lost` (every tick), so no thread is started per run.
 
     If a renewal finds the lease taken (this worker stalled past its expiry and another took the
-    run over), `lost` turns true and the engine stops without writing anything more.
+    run over), the lease is lost and the engine stops without writing anything more.
     """
 
     def __init__(self, graph_exec_id: uuid.UUID, owner: str) -> None:
@@ -166,37 +168,26 @@ class Lease:
         self.owner = owner
         self.seconds = settings.EXECUTION_LEASE_SECONDS
         self.lost = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._renew_at = time.monotonic() + self.seconds / 3
 
     def expiry(self) -> datetime:
         return timezone.now() + timedelta(seconds=self.seconds)
 
-    def _renew(self) -> None:
+    def is_lost(self) -> bool:
+        if self.lost or time.monotonic() < self._renew_at:
+            return self.lost
+        self._renew_at = time.monotonic() + self.seconds / 3
         try:
-            while not self._stop.wait(self.seconds / 3):
-                renewed = GraphExecution.objects.filter(
-                    pk=self.graph_exec_id,
-                    lease_owner=self.owner,
-                    status=GraphExecution.Status.RUNNING,
-                ).update(lease_expires_at=self.expiry())
-                if not renewed:
-                    self.lost = True
-                    return
+            renewed = GraphExecution.objects.filter(
+                pk=self.graph_exec_id,
+                lease_owner=self.owner,
+                status=GraphExecution.Status.RUNNING,
+            ).update(lease_expires_at=self.expiry())
         except Exception:
             logger.exception("lease renewal of %s failed", self.graph_exec_id)
-            self.lost = True
-        finally:
-            connection.close()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            renewed = 0
+        self.lost = not renewed
+        return self.lost
 
 
 AgentRunnerFactory = Callable[[CancelToken], Any]

@@ -3,6 +3,7 @@
 These tests start the workers they need, so they decide which worker runs what.
 """
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -177,3 +178,38 @@ def test_runs_beyond_the_per_graph_cap_wait_queued(owner_client: APIClient) -> N
         worker.stop()
     first, second = GraphExecution.objects.filter(pk__in=runs).order_by("started_at")
     assert second.started_at >= first.ended_at - timedelta(milliseconds=50)
+
+
+def test_a_worker_that_lost_its_lease_stops_without_writing(
+    owner: User, owner_client: APIClient, settings
+) -> None:
+    settings.EXECUTION_LEASE_SECONDS = 1  # renewed (and checked) every third of a second
+    graph = _create(owner_client, delay_graph(3))
+    execution = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            result=services.graph_execution_run(graph_exec_id=execution.id, owner="stalled")
+        )
+    )
+    runner.start()
+    wait_for(
+        lambda: NodeExecution.objects.filter(
+            graph_execution=execution, node__key="wait", status="running"
+        ).exists(),
+        timeout=10,
+        what="the Delay node to be running",
+    )
+    # Another worker takes the run over, as after this one stalled past its expiry.
+    GraphExecution.objects.filter(pk=execution.pk).update(lease_owner="rescuer")
+    runner.join(timeout=10)
+
+    assert not runner.is_alive()
+    assert outcome["result"].status is None
+    execution.refresh_from_db()
+    assert (execution.status, execution.lease_owner) == ("running", "rescuer")
+    assert not NodeExecution.objects.filter(graph_execution=execution, node__key="out").exists()
+    wait_node = NodeExecution.objects.get(graph_execution=execution, node__key="wait")
+    assert wait_node.status == "running"

@@ -221,7 +221,8 @@ class _Run:
     # --- running blocks ------------------------------------------------------------------
 
     def _execute(self, active: _Active, data: dict[str, Any]) -> None:
-        """Block thread: run the block and report back; never touches run state."""
+        """Run the block (on a thread of its own, or inline) and report back; never touches
+        run state."""
         outputs: list[tuple[str, Any]] = []
         status, error = Status.COMPLETED, None
         cpu_started = time.thread_time()
@@ -274,6 +275,9 @@ class _Run:
             record.status = Status.RUNNING
             active = _Active(record, node, self.ports.block_run(node, record), time.monotonic())
             self.running[record.id] = active
+            if node.inline:
+                self._execute(active, data)  # its result waits in the queue like any other
+                continue
             threading.Thread(
                 target=self._execute, args=(active, data), name=f"node-{node_id}", daemon=True
             ).start()

@@ -47,6 +47,8 @@ class EngineNode:
     kind: str  # "input", "output", "note", "standard", "agent", "webhook"
     input_default: Mapping[str, Any] = field(default_factory=dict)
     timeout_seconds: float = 300.0
+    # Pure and instant: runs on the coordinator thread (no thread start, no time limit).
+    inline: bool = False
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,9 @@ class Block:
     static_output: ClassVar[bool] = False
     # Other ids the block answers to (the seed's example client uses "text_input_block").
     aliases: ClassVar[tuple[str, ...]] = ()
+    # Pure and instant (no I/O, no user code, bounded work): the engine runs it on its own
+    # thread instead of starting one, so it has no time limit and cannot be interrupted.
+    inline: ClassVar[bool] = False
     # Default per-node time limit in seconds; a node may override it.
     timeout_seconds: ClassVar[float] = 300.0
     # Examples: one input dict (or several) and the (pin, value) pairs the run yields in order.

@@ -106,3 +106,16 @@ class Stubborn:
     def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
         self.release.wait(30)
         yield "output", "released"
+
+
+class ThreadProbe:
+    """Forwards `value` and notes the thread each execution ran on."""
+
+    name = "Thread Probe"
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
+        self.threads.append(threading.current_thread())
+        yield "output", data.get("value")

@@ -145,6 +145,7 @@ class GraphBuilder:
         block: type[Block] | Runnable,
         *,
         timeout_seconds: float | None = None,
+        inline: bool | None = None,
         **defaults: Any,
     ) -> str:
         if isinstance(block, type):
@@ -152,15 +153,16 @@ class GraphBuilder:
             assert found is not None, block
             runnable: Runnable = found
             kind, static = found.block_type.value, found.static_output
-            timeout = found.timeout_seconds
+            timeout, runs_inline = found.timeout_seconds, found.inline
         else:
-            runnable, kind, static, timeout = block, "standard", False, 300.0
+            runnable, kind, static, timeout, runs_inline = block, "standard", False, 300.0, False
         self.nodes[node_id] = EngineNode(
             id=node_id,
             block=runnable,
             kind=kind,
             input_default=defaults,
             timeout_seconds=timeout if timeout_seconds is None else timeout_seconds,
+            inline=runs_inline if inline is None else inline,
         )
         if static:
             self.static_sources.add(node_id)

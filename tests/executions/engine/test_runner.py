@@ -29,6 +29,7 @@ from tests.executions.engine.blocks import (
     Recorder,
     SleepLoop,
     Stubborn,
+    ThreadProbe,
     YieldLoop,
 )
 from tests.executions.engine.conftest import (
@@ -642,3 +643,24 @@ def test_it_collects_outputs_by_name_and_counts_executions(engine: MakeHarness) 
     # each 1, three outputs x 3 values, inverse 3 (one failed), its output 2
     assert result.node_count == 1 + 9 + 3 + 2
     assert result.node_error_count == 1
+
+
+def test_it_runs_inline_nodes_on_its_own_thread_and_the_rest_on_theirs(
+    engine: MakeHarness,
+) -> None:
+    inline, threaded = ThreadProbe(), ThreadProbe()
+    g = GraphBuilder()
+    g.node("in", AgentInputBlock, name="x")
+    g.node("fast", inline, inline=True)
+    g.node("slow", threaded)
+    g.chain(("in", "", "result"), ("fast", "value", "output"), ("slow", "value", "output"))
+    output(g, "out", "y", "slow", "output")
+    run = engine(g.build())
+
+    result = run.run(run_inputs={"x": 1})
+
+    assert result.status == Status.COMPLETED
+    assert result.outputs == {"y": [1]}
+    assert inline.threads == [threading.current_thread()]
+    assert threaded.threads
+    assert threaded.threads[0] is not threading.current_thread()

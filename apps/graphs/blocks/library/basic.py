@@ -25,6 +25,7 @@ class AgentInputBlock(Block):
     categories = frozenset({BlockCategory.INPUT, BlockCategory.BASIC})
     block_type = BlockType.INPUT
     static_output = True
+    inline = True
 
     class Input(BlockSchema):
         name: str = SchemaField(description="The key of this input in the run's inputs.")
@@ -50,6 +51,7 @@ class TextInputBlock(Block):
     categories = frozenset({BlockCategory.INPUT, BlockCategory.BASIC})
     block_type = BlockType.INPUT
     static_output = True
+    inline = True
     aliases = ("text_input_block",)
 
     class Input(BlockSchema):
@@ -123,6 +125,7 @@ class StoreValueBlock(Block):
     )
     categories = frozenset({BlockCategory.BASIC})
     static_output = True
+    inline = True
 
     class Input(BlockSchema):
         input: Any = SchemaField(description="Triggers the output; forwarded when data is unset.")
