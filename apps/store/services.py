@@ -181,18 +181,20 @@ def submission_create(
 ) -> StoreListingVersion:
     """Submit a version of a graph the user owns for review (or keep it a draft).
 
-    The graph's first submission creates its listing under the cleaned slug (a slug the user
-    already uses is a 409); later ones add version n+1 to that listing. One draft or pending
-    version per listing at a time: edit it rather than submitting another (409).
+    The graph's first submission creates its listing under the cleaned slug (default: from the
+    name; a slug the user already uses is a 409); later ones add version n+1 to that listing.
+    One draft or pending version per listing at a time: edit it rather than submitting another
+    (409).
     """
     source = _owned_graph_version(user=user, graph_id=graph_id, version=graph_version)
     content = _clean_content(fields)
-    slug = clean_slug(slug or content["name"])
+    slug = clean_slug(slug) if slug is not None else None
     profile_ensure(user=user)
     # Submissions of one graph are serialised by its row, so it never gets two listings.
     Graph.objects.select_for_update().filter(pk=source.graph_id).first()
     listing = StoreListing.objects.select_for_update().filter(graph_id=source.graph_id).first()
     if listing is None:
+        slug = slug or clean_slug(content["name"])
         if StoreListing.objects.filter(owner=user, slug=slug).exists():
             raise _slug_taken(slug)
         try:
@@ -202,7 +204,7 @@ def submission_create(
                 )
         except IntegrityError:
             raise _slug_taken(slug) from None
-    elif listing.slug != slug:
+    elif slug is not None and listing.slug != slug:
         raise Conflict(
             f"This agent is already listed as '{listing.slug}'; its slug cannot change.",
             details={"slug": listing.slug},
