@@ -50,11 +50,13 @@ def test_the_graph_stays_read_only_to_library_users(
     _add(other_client, published["id"])
     graph_id = published["graph_id"]
     assert other_client.get(f"/api/graphs/{graph_id}").status_code == 404
-    assert other_client.put(f"/api/graphs/{graph_id}", {}, format="json").status_code in (400, 404)
+    edit = other_client.put(f"/api/graphs/{graph_id}", echo_graph("Hijacked"), format="json")
+    assert edit.status_code == 404
     assert other_client.delete(f"/api/graphs/{graph_id}").status_code == 404
     response = other_client.post(f"/api/graphs/{graph_id}/execute", {}, format="json")
     assert response.status_code == 404
     assert other_client.post(f"/api/graphs/{graph_id}/fork").status_code == 404
+    assert Graph.objects.get(pk=graph_id).versions.count() == 1
 
 
 def test_favourite_archive_and_delete(
