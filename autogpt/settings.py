@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExecutionStatusEnum": "apps.executions.models.ExecutionStatus",
         "ApiKeyStatusEnum": "apps.users.models.APIKey.Status",
+        "StoreListingVersionStatusEnum": "apps.store.models.StoreListingVersion.Status",
     },
 }
 

@@ -75,11 +75,17 @@ def graph_execution_start(
     preset_id: uuid.UUID | str | None = None,
     parent: GraphExecution | None = None,
     enqueue: bool = True,
+    access_checked: bool = False,
 ) -> GraphExecution:
     """Validate and create a run with its entry node executions; enqueue it after commit.
 
     Preset inputs are merged under the request's (the request wins). Invalid graphs or inputs
     raise GraphValidationFailed with node_errors and create nothing.
+
+    The run belongs to `user` and is charged to them. `user` must own the graph (or it is a
+    template) unless `access_checked`: then the caller has already established that `user` may
+    run exactly `graph_id` at `graph_version` (the store's library), and the ownership check is
+    skipped; the graph itself stays read-only to them.
     """
     inputs = dict(inputs or {})
     credentials_inputs = dict(credentials_inputs or {})
@@ -93,9 +99,14 @@ def graph_execution_start(
         credentials_inputs = {**preset.credentials_inputs, **credentials_inputs}
     check_run_inputs(inputs)
     check_run_inputs(credentials_inputs, what="credentials_inputs")
-    graph_id, graph_version = graph_selectors.graph_version_resolve(
-        user=user, graph_id=graph_id, version=graph_version
-    )
+    if access_checked:
+        if graph_version is None:
+            raise ValueError("access_checked needs the exact graph version")
+        graph_id = uuid.UUID(str(graph_id))
+    else:
+        graph_id, graph_version = graph_selectors.graph_version_resolve(
+            user=user, graph_id=graph_id, version=graph_version
+        )
     compiled = runtime.compiled_graph(graph_id, graph_version)
     node_errors = graph_errors_for_run(compiled.spec, inputs)
     if node_errors:

@@ -280,6 +280,15 @@ def graph_fork(
 ) -> GraphVersion:
     """Copy a version the user can see (their own or a template) into a new graph of theirs."""
     source = selectors.graph_version_get(user=user, graph_id=graph_id, version=version)
+    return graph_copy(user=user, source=source)
+
+
+def graph_copy(*, user: User, source: GraphVersion) -> GraphVersion:
+    """Copy `source` into a new graph of `user`'s: new node ids, `forked_from` set.
+
+    No access check: the caller has established that `user` may read `source` (graph_fork for
+    graphs they can see, the store for agents in their library).
+    """
     spec = graph_spec_with_fresh_ids(graph_spec_from_version(source))
     return graph_create(
         user=user,
