@@ -3,15 +3,21 @@
 import uuid
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, Concat
 
 from apps.credits.models import CreditTransaction, UserBalance
 
+# Plain SQL: read at every run start (building the ORM's query cost more than running it).
+_BALANCE = f"SELECT balance FROM {UserBalance._meta.db_table} WHERE user_id = %s"
+
 
 def credit_balance_get(*, user_id: uuid.UUID | str) -> int:
-    row = UserBalance.objects.filter(user_id=user_id).values_list("balance", flat=True).first()
-    return row or 0
+    with connection.cursor() as cursor:
+        cursor.execute(_BALANCE, [UserBalance._meta.pk.get_db_prep_value(user_id, connection)])
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def credit_entries(*, user_id: uuid.UUID | str) -> QuerySet[CreditTransaction]:

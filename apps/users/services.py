@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -92,17 +92,23 @@ def api_key_create(*, user: User, name: str, permissions: list[str]) -> tuple[AP
     return api_key, plain_key
 
 
+# Plain SQL: this runs on every API-key request, and building the ORM's query (a join with
+# select_related) cost twice what running these two does. Values are parameters.
+_ACTIVE_KEY = f"SELECT * FROM {APIKey._meta.db_table} WHERE key_hash = %s AND status = %s"
+_ACTIVE_USER = f"SELECT * FROM {User._meta.db_table} WHERE id = %s AND is_active"
+
+
 def api_key_authenticate(*, plain_key: str) -> APIKey | None:
     """The active key for this plain text, or None. O(1) lookup by hash, constant-time compare."""
     if not plain_key.startswith(API_KEY_PREFIX):
         return None
     digest = _hash_key(plain_key)
-    api_key = (
-        APIKey.objects.select_related("user")
-        .filter(key_hash=digest, status=APIKey.Status.ACTIVE, user__is_active=True)
-        .first()
-    )
+    api_key = next(iter(APIKey.objects.raw(_ACTIVE_KEY, [digest, APIKey.Status.ACTIVE])), None)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
+        return None
+    user_pk = User._meta.pk.get_db_prep_value(api_key.user_id, connection)
+    api_key.user = next(iter(User.objects.raw(_ACTIVE_USER, [user_pk])), None)
+    if api_key.user is None:
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
