@@ -155,12 +155,12 @@ class DatabaseStore:
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             if self.relaxed:
                 relax_durability(cursor)
-            if inserts:
-                cursor.executemany(_INSERT, inserts)
-            if updates:
+            _insert(cursor, _INSERT, inserts)
+            if len(updates) == 1:  # a one-row executemany still pays for a pipeline
+                cursor.execute(_UPDATE, updates[0])
+            elif updates:
                 cursor.executemany(_UPDATE, updates)
-            if outputs:
-                cursor.executemany(_INSERT_OUTPUT, outputs)
+            _insert(cursor, _INSERT_OUTPUT, outputs)
         events.publish(
             [
                 (
@@ -208,11 +208,24 @@ class DatabaseStore:
         return {"input_data": input_data, "stats": stats, "outputs": outputs, "event": event}
 
 
+def _insert(cursor: Any, statement: tuple[str, str], rows: list[list[Any]]) -> None:
+    """Multi-row INSERTs, at most _ROWS_PER_INSERT rows each (SQLite allows 999 parameters)."""
+    head, row = statement
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        cursor.execute(
+            f"{head} VALUES {', '.join([row] * len(chunk))}",
+            [value for values in chunk for value in values],
+        )
+
+
 # Only table names are interpolated (the models' own); every value is a parameter.
+_ROWS_PER_INSERT = 80
 _TABLE = NodeExecution._meta.db_table
 _INSERT = (
     f"INSERT INTO {_TABLE} (id, graph_execution_id, node_id, sequence, status, input_data, error,"
-    " stats, queued_at, started_at, ended_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " stats, queued_at, started_at, ended_at)",
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
 )
 _LOAD = (
     "SELECT id, node_id, sequence, status, input_data, error, stats, queued_at, started_at,"
@@ -229,5 +242,6 @@ _UPDATE = (
 )
 _INSERT_OUTPUT = (
     f"INSERT INTO {NodeExecutionOutput._meta.db_table} (node_execution_id, position, pin, value,"
-    " created_at) VALUES (%s, %s, %s, %s, CURRENT_TIMESTAMP)"
+    " created_at)",
+    "(%s, %s, %s, %s, CURRENT_TIMESTAMP)",
 )

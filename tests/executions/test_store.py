@@ -1,0 +1,57 @@
+"""The engine's store port on the database: what one commit writes, a load reads back."""
+
+import time
+import uuid
+
+import pytest
+
+from apps.executions import runtime, services
+from apps.executions.engine import NodeExecutionRecord, Status
+from apps.graphs import services as graph_services
+from apps.users.models import User
+from tests.graphs.graphs import echo_graph
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_commit_of_many_records_loads_back_as_written(owner: User) -> None:
+    payload = echo_graph()
+    version = graph_services.graph_create(
+        user=owner,
+        name=payload["name"],
+        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+    )
+    execution = services.graph_execution_start(
+        user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
+    )
+    compiled = runtime.compiled_graph(version.graph_id, version.version)
+    store = runtime.database_store(execution, compiled, relaxed=True)
+    now = time.time()
+    # More rows than one multi-row INSERT takes, each with outputs of its own.
+    written = [
+        NodeExecutionRecord(
+            id=str(uuid.uuid4()),
+            node_id="print",
+            sequence=100 + index,
+            status=Status.COMPLETED,
+            input_data={"text": index},
+            outputs=[("output", index), ("output", {"nested": [index]})],
+            stats={"wall_time": 0.001},
+            queued_at=now,
+            started_at=now,
+            ended_at=now + 0.5,
+            is_new=True,
+        )
+        for index in range(170)
+    ]
+
+    store.commit(written)
+
+    loaded = {record.id: record for record in store.load()}
+    assert len(loaded) == 1 + len(written)  # the entry node execution and ours
+    for record in written:
+        back = loaded[record.id]
+        assert (back.node_id, back.sequence, back.status) == ("print", record.sequence, "completed")
+        assert back.input_data == record.input_data
+        assert back.outputs == record.outputs
+        assert back.ended_at == pytest.approx(record.ended_at, abs=1e-3)
