@@ -229,7 +229,8 @@ def test_patch_re_times_a_schedule(owner_client: APIClient) -> None:
     assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("30", "18", "1-5")
     assert str(crontab.timezone) == "Europe/London"
     local = datetime.fromisoformat(response.json()["next_run_time"])
-    assert (local.hour, local.minute) == (18, 30) and local.weekday() < 5
+    assert (local.hour, local.minute) == (18, 30)
+    assert local.weekday() < 5
     bad = owner_client.patch(
         f"/api/schedules/{schedule['id']}", {"cron": "0 99 * * *"}, format="json"
     )
