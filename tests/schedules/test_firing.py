@@ -41,14 +41,18 @@ def _scheduled(client: APIClient) -> tuple[Schedule, str]:
     return schedule, schedule.periodic_task.name
 
 
-def test_beat_firing_starts_a_run_that_completes(worker, owner_client: APIClient) -> None:
-    schedule, name = _scheduled(owner_client)
-    fire(name, DUE, send=True)
-    attempt = wait_for(
+def _attempt(schedule: Schedule) -> ScheduleAttempt:
+    return wait_for(
         lambda: ScheduleAttempt.objects.filter(schedule=schedule).first(),
         timeout=30,
         what="the worker to take beat's message",
     )
+
+
+def test_beat_firing_starts_a_run_that_completes(worker, owner_client: APIClient) -> None:
+    schedule, name = _scheduled(owner_client)
+    fire(name, DUE, send=True)
+    attempt = _attempt(schedule)
     assert attempt.status == "started"
     run = wait_for(
         lambda: GraphExecution.objects.filter(
@@ -73,11 +77,7 @@ def test_a_user_without_credits_gets_a_failed_attempt_and_a_notification(
         user_id=owner.pk, amount=-credit_balance_get(user_id=owner.pk), reason="t", granted_by=None
     )
     fire(name, DUE, send=True)
-    attempt = wait_for(
-        lambda: ScheduleAttempt.objects.filter(schedule=schedule).first(),
-        timeout=30,
-        what="the worker to take beat's message",
-    )
+    attempt = _attempt(schedule)
     assert attempt.status == "failed"
     assert attempt.error_code == "INSUFFICIENT_CREDITS"
     assert attempt.graph_execution_id is None
