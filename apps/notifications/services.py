@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.executions import events
 from apps.notifications import content, email, selectors
+from apps.notifications.api.serializers import NotificationSerializer
 from apps.notifications.models import Notification, NotificationBackoff
 from apps.notifications.models import NotificationType as T
 from apps.users.models import User
@@ -28,8 +29,6 @@ NOTIFICATION_EVENT = "notification"
 
 
 def _push(notification: Notification) -> None:
-    from apps.notifications.api.serializers import NotificationSerializer
-
     group = events.user_group(str(notification.user_id))
     data = NotificationSerializer(notification).data
     events.publish([(group, events.message(NOTIFICATION_EVENT, data, group))])
