@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.credits",
     "apps.executions",
     "apps.store",
+    "apps.schedules",
     "apps.notifications",
 ]
 
@@ -186,15 +187,37 @@ EXECUTION_LEASE_SECONDS = env_int("EXECUTION_LEASE_SECONDS", 30, minimum=3)
 EXECUTION_MAX_ATTEMPTS = env_int("EXECUTION_MAX_ATTEMPTS", 3, minimum=1)
 WATCHDOG_INTERVAL_SECONDS = env_int("WATCHDOG_INTERVAL_SECONDS", 30, minimum=5)
 WATCHDOG_QUEUED_SECONDS = env_int("WATCHDOG_QUEUED_SECONDS", 60, minimum=1)
-# Housekeeping declared in code; django-celery-beat copies it into its tables at start-up.
-CELERY_BEAT_SCHEDULE = {
-    "execution-watchdog": {
-        "task": "executions.watchdog",
-        "schedule": float(WATCHDOG_INTERVAL_SECONDS),
+# Share links stop working this many days after they were made; soft-deleted runs are removed
+# this many days after they started (0: never).
+EXECUTION_SHARE_LINK_DAYS = env_int("EXECUTION_SHARE_LINK_DAYS", 90, minimum=0)
+EXECUTION_PURGE_DELETED_DAYS = env_int("EXECUTION_PURGE_DELETED_DAYS", 30, minimum=0)
+
+# --- Notifications (SPEC §11) ---------------------------------------------------------------
+# Finished runs are emailed as one digest per user this often (agent_run notifications).
+NOTIFICATION_DIGEST_MINUTES = env_int("NOTIFICATION_DIGEST_MINUTES", 60, minimum=1)
+# block_execution_failed for one graph is sent at most once per back-off window; the window
+# starts at this many minutes and doubles with each notice up to the maximum.
+NOTIFICATION_BACKOFF_MINUTES = env_int("NOTIFICATION_BACKOFF_MINUTES", 15, minimum=1)
+NOTIFICATION_BACKOFF_MAX_MINUTES = env_int("NOTIFICATION_BACKOFF_MAX_MINUTES", 1440, minimum=1)
+
+# Housekeeping jobs, declared here and copied into beat's tables by `manage.py
+# sync_housekeeping` (`runplatform` runs it at start-up): {"task", "every": seconds} or
+# {"task", "cron": "m h dom mon dow"} in UTC.
+HOUSEKEEPING_SCHEDULE = {
+    "execution-watchdog": {"task": "executions.watchdog", "every": WATCHDOG_INTERVAL_SECONDS},
+    "execution-cleanup": {"task": "executions.cleanup", "cron": "17 3 * * *"},
+    # Hourly: it refills once per month per user (an idempotent ledger key).
+    "credits-monthly-refill": {"task": "credits.monthly_refill", "cron": "7 * * * *"},
+    "notification-digests": {
+        "task": "notifications.send_digests",
+        "every": NOTIFICATION_DIGEST_MINUTES * 60,
+        "queue": "notifications",
     },
-    "credits-monthly-refill": {
-        "task": "credits.monthly_refill",
-        "schedule": 3600.0,  # hourly; it refills once per month per user (idempotent key)
+    # Hourly: each user's summaries go out after midnight in their own time zone.
+    "notification-summaries": {
+        "task": "notifications.send_summaries",
+        "cron": "5 * * * *",
+        "queue": "notifications",
     },
 }
 

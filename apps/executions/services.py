@@ -8,7 +8,7 @@ leave after commit.
 import secrets
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import events, metrics, runtime, selectors
+from apps.executions import events, metrics, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
 from apps.executions.models import (
@@ -97,20 +97,14 @@ def graph_execution_start(
         graph_version = graph_version or preset.graph_version
         inputs = {**preset.inputs, **inputs}
         credentials_inputs = {**preset.credentials_inputs, **credentials_inputs}
-    check_run_inputs(inputs)
-    check_run_inputs(credentials_inputs, what="credentials_inputs")
-    if access_checked:
-        if graph_version is None:
-            raise ValueError("access_checked needs the exact graph version")
-        graph_id = uuid.UUID(str(graph_id))
-    else:
-        graph_id, graph_version = graph_selectors.graph_version_resolve(
-            user=user, graph_id=graph_id, version=graph_version
-        )
-    compiled = runtime.compiled_graph(graph_id, graph_version)
-    node_errors = graph_errors_for_run(compiled.spec, inputs)
-    if node_errors:
-        raise GraphValidationFailed(node_errors)
+    graph_id, graph_version, compiled = graph_run_check(
+        user=user,
+        graph_id=graph_id,
+        graph_version=graph_version,
+        inputs=inputs,
+        credentials_inputs=credentials_inputs,
+        access_checked=access_checked,
+    )
     _check_balance(user, compiled)
     with transaction.atomic():
         execution = GraphExecution.objects.create(
@@ -132,6 +126,56 @@ def graph_execution_start(
         if enqueue:
             transaction.on_commit(lambda: _send_run_task(execution.id))
     return execution
+
+
+def graph_run_check(
+    *,
+    user: User,
+    graph_id: uuid.UUID | str,
+    graph_version: int | None,
+    inputs: dict[str, Any],
+    credentials_inputs: dict[str, Any],
+    access_checked: bool = False,
+) -> tuple[uuid.UUID, int, runtime.CompiledGraph]:
+    """What a run start validates, without starting anything (schedules check it at creation):
+    input shapes, a version the user may see (unless `access_checked`, see
+    graph_execution_start), and the run-time graph rules (400 with `node_errors`). Returns the
+    resolved graph id, version number and compiled graph."""
+    check_run_inputs(inputs)
+    check_run_inputs(credentials_inputs, what="credentials_inputs")
+    if access_checked:
+        if graph_version is None:
+            raise ValueError("access_checked needs the exact graph version")
+        graph_id = uuid.UUID(str(graph_id))
+    else:
+        graph_id, graph_version = graph_selectors.graph_version_resolve(
+            user=user, graph_id=graph_id, version=graph_version
+        )
+    compiled = runtime.compiled_graph(graph_id, graph_version)
+    node_errors = graph_errors_for_run(compiled.spec, inputs)
+    if node_errors:
+        raise GraphValidationFailed(node_errors)
+    return graph_id, graph_version, compiled
+
+
+def _announce_finished(execution: GraphExecution) -> None:
+    """`graph_execution_finished` after commit, for the layers above. Runs on every run's
+    path: without receivers it costs one check."""
+    if not signals.graph_execution_finished.has_listeners():
+        return
+    started, ended = execution.started_at, execution.ended_at or timezone.now()
+    payload = {
+        "execution_id": execution.pk,
+        "user_id": execution.user_id,
+        "graph_id": execution.graph_id,
+        "graph_version": execution.graph_version,
+        "status": str(execution.status),
+        "node_error_count": int(execution.stats.get("node_error_count", 0)),
+        "cost": int(execution.stats.get("cost", 0)),
+        "duration_seconds": max(0.0, (ended - started).total_seconds()) if started else 0.0,
+        "parent_id": execution.parent_id,
+    }
+    transaction.on_commit(lambda: signals.graph_execution_finished.send(None, **payload))
 
 
 def _check_balance(user: User, compiled: runtime.CompiledGraph) -> None:
@@ -192,6 +236,7 @@ def graph_execution_stop(
     execution.refresh_from_db()
     if moved:
         events.publish(runtime.graph_execution_event(execution))
+        _announce_finished(execution)
     return execution
 
 
@@ -209,7 +254,8 @@ def graph_execution_share(
     )
     if not execution.share_token:
         execution.share_token = secrets.token_urlsafe(24)
-        execution.save(update_fields=["share_token"])
+        execution.shared_at = timezone.now()
+        execution.save(update_fields=["share_token", "shared_at"])
     return execution
 
 
@@ -219,7 +265,27 @@ def graph_execution_unshare(
     execution = selectors.graph_execution_get(
         user=user, graph_exec_id=graph_exec_id, graph_id=graph_id
     )
-    GraphExecution.objects.filter(pk=execution.pk).update(share_token=None)
+    GraphExecution.objects.filter(pk=execution.pk).update(share_token=None, shared_at=None)
+
+
+def execution_cleanup(*, now: datetime | None = None) -> dict[str, int]:
+    """Housekeeping beat task: share links older than EXECUTION_SHARE_LINK_DAYS stop working,
+    and soft-deleted runs older than EXECUTION_PURGE_DELETED_DAYS are removed with their node
+    executions. A setting of 0 keeps them forever. Idempotent."""
+    now = now or timezone.now()
+    unshared = purged = 0
+    if settings.EXECUTION_SHARE_LINK_DAYS:
+        unshared = GraphExecution.objects.filter(
+            share_token__isnull=False,
+            shared_at__lt=now - timedelta(days=settings.EXECUTION_SHARE_LINK_DAYS),
+        ).update(share_token=None, shared_at=None)
+    if settings.EXECUTION_PURGE_DELETED_DAYS:
+        old = now - timedelta(days=settings.EXECUTION_PURGE_DELETED_DAYS)
+        _, deleted = GraphExecution.objects.filter(
+            is_deleted=True, parent__isnull=True, created_at__lt=old
+        ).delete()
+        purged = deleted.get(GraphExecution._meta.label, 0)
+    return {"unshared": unshared, "purged": purged}
 
 
 # --- the worker side ------------------------------------------------------------------------
@@ -353,6 +419,7 @@ def _finish(
         for name, value in values.items():
             setattr(execution, name, value)
         events.publish(runtime.graph_execution_event(execution))
+        _announce_finished(execution)
         if cost > 0:
             # Off the run's path: a card payment must not hold up the final event.
             current_app.send_task(
@@ -443,6 +510,7 @@ def _give_up(execution: GraphExecution, message: str) -> None:
             status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.RUNNING]
         ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
         events.publish(runtime.graph_execution_event(execution))
+        _announce_finished(execution)
         metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
 
 

@@ -31,3 +31,9 @@ def run_graph(graph_exec_id: str) -> None:
 def watchdog() -> dict[str, int]:
     """Re-enqueue stuck runs, resume or fail orphaned ones, re-publish final events."""
     return services.execution_watchdog()
+
+
+@shared_task(name="executions.cleanup", ignore_result=True, time_limit=600)
+def cleanup() -> dict[str, int]:
+    """Expire old share links and remove long soft-deleted runs."""
+    return services.execution_cleanup()

@@ -1,4 +1,5 @@
-"""Runs web (ASGI: HTTP + /ws), a Celery worker and beat together in the foreground.
+"""Runs web (ASGI: HTTP + /ws), a Celery worker and beat together in the foreground, after
+syncing the housekeeping beat entries declared in settings.
 
 Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
 """
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 GRACE_SECONDS = 15
@@ -31,6 +33,8 @@ class Command(BaseCommand):
         metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
         for stale in metrics_dir.glob("*.db"):
             stale.unlink()
+        # Beat reads its entries from the database: bring the housekeeping ones up to date.
+        call_command("sync_housekeeping")
         python = sys.executable
         commands = {
             "web": [

@@ -1,0 +1,91 @@
+"""Title and message of each notification type, from the data its producer gave."""
+
+from typing import Any
+
+from apps.notifications.models import NotificationType as T
+
+# The user preference that governs emails of a type; types without one (a store review's
+# outcome, a refund) are always emailed, within the daily cap.
+PREFERENCE: dict[str, str] = {
+    T.AGENT_RUN: "notify_on_agent_run",
+    T.ZERO_BALANCE: "notify_on_zero_balance",
+    T.LOW_BALANCE: "notify_on_low_balance",
+    T.BLOCK_EXECUTION_FAILED: "notify_on_block_execution_failed",
+    T.CONTINUOUS_AGENT_ERROR: "notify_on_continuous_agent_error",
+    T.DAILY_SUMMARY: "notify_on_daily_summary",
+    T.WEEKLY_SUMMARY: "notify_on_weekly_summary",
+    T.MONTHLY_SUMMARY: "notify_on_monthly_summary",
+}
+
+
+def _run(data: dict[str, Any]) -> tuple[str, str]:
+    name = data.get("graph_name") or "Your agent"
+    seconds = float(data.get("duration_seconds") or 0)
+    return (
+        f"{name} finished: {data.get('status')}",
+        f"The run took {seconds:.1f} s and used {data.get('cost', 0)} credits.",
+    )
+
+
+def _block_failed(data: dict[str, Any]) -> tuple[str, str]:
+    name = data.get("graph_name") or "Your agent"
+    held = data.get("suppressed", 0)
+    more = f" {held} more failing runs since the last notice." if held else ""
+    return (
+        f"Blocks failed in {name}",
+        f"{data.get('node_error_count', 0)} node(s) failed in the latest run.{more}",
+    )
+
+
+def _schedule_failed(data: dict[str, Any]) -> tuple[str, str]:
+    return (
+        f"Schedule {data.get('schedule_name')!r} could not start its run",
+        f"{data.get('message', '')} ({data.get('error_code', 'ERROR')})",
+    )
+
+
+def _summary(period: str) -> Any:
+    def render(data: dict[str, Any]) -> tuple[str, str]:
+        rate = round(100 * float(data.get("success_rate", 0)))
+        return (
+            f"Your {period} summary: {data.get('runs', 0)} runs",
+            f"{rate}% succeeded, {data.get('credits_used', 0)} credits used, "
+            f"top agent: {data.get('top_agent') or '-'}.",
+        )
+
+    return render
+
+
+RENDERERS = {
+    T.AGENT_RUN: _run,
+    T.ZERO_BALANCE: lambda d: (
+        "Your credit balance is zero",
+        "Runs stop until you top up your credits.",
+    ),
+    T.LOW_BALANCE: lambda d: (
+        "Your credit balance is low",
+        f"{d.get('balance')} credits left (below {d.get('threshold')}).",
+    ),
+    T.BLOCK_EXECUTION_FAILED: _block_failed,
+    T.CONTINUOUS_AGENT_ERROR: _schedule_failed,
+    T.DAILY_SUMMARY: _summary("daily"),
+    T.WEEKLY_SUMMARY: _summary("weekly"),
+    T.MONTHLY_SUMMARY: _summary("monthly"),
+    T.AGENT_APPROVED: lambda d: (
+        f"{d.get('agent_name')} was approved for the store",
+        d.get("reviewer_comments") or "It is now listed in the store.",
+    ),
+    T.AGENT_REJECTED: lambda d: (
+        f"{d.get('agent_name')} was not approved for the store",
+        d.get("reviewer_comments") or "See the review comments in your submissions.",
+    ),
+    T.REFUND_PROCESSED: lambda d: (
+        "Your refund was processed",
+        f"{d.get('amount')} credits were returned to your balance.",
+    ),
+}
+
+
+def render(type: str, data: dict[str, Any]) -> tuple[str, str]:
+    title, message = RENDERERS[type](data)
+    return title[:200], message

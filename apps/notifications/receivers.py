@@ -1,0 +1,72 @@
+"""Signals from the layers below become notification tasks. Receivers only enqueue: they run on
+the producers' paths (a run's end, a ledger write), so the work happens on the notifications
+queue."""
+
+from typing import Any
+
+from django.db import transaction
+
+from apps.credits.models import CreditTransaction
+from apps.notifications import tasks
+from apps.notifications.models import NotificationType as T
+
+QUEUE = {"queue": tasks.QUEUE}
+
+
+def _notify(user_id: Any, type: str, data: dict[str, Any], dedupe_key: str = "") -> None:
+    tasks.notify.apply_async(args=[str(user_id), type, data, dedupe_key], **QUEUE)
+
+
+def on_graph_execution_finished(sender: Any, **run: Any) -> None:
+    if run.get("parent_id") is not None:
+        return  # a sub-agent's run is part of its parent's
+    payload = {
+        "execution_id": str(run["execution_id"]),
+        "user_id": str(run["user_id"]),
+        "graph_id": str(run["graph_id"]),
+        "graph_version": run["graph_version"],
+        "status": str(run["status"]),
+        "node_error_count": run["node_error_count"],
+        "cost": run["cost"],
+        "duration_seconds": run["duration_seconds"],
+    }
+    tasks.run_finished.apply_async(kwargs=payload, **QUEUE)
+
+
+def on_balance_low(sender: Any, *, user_id: Any, balance: int, threshold: int, **kw: Any) -> None:
+    _notify(user_id, T.LOW_BALANCE, {"balance": balance, "threshold": threshold})
+
+
+def on_balance_zero(sender: Any, *, user_id: Any, **kwargs: Any) -> None:
+    _notify(user_id, T.ZERO_BALANCE, {})
+
+
+def on_submission_reviewed(sender: Any, **review: Any) -> None:
+    approved = review["status"] == "APPROVED"
+    data = {
+        "listing_version_id": str(review["listing_version_id"]),
+        "agent_name": review["agent_name"],
+        "reviewer_comments": review.get("reviewer_comments") or "",
+    }
+    key = f"review:{review['listing_version_id']}:{review['status']}"
+    _notify(review["user_id"], T.AGENT_APPROVED if approved else T.AGENT_REJECTED, data, key)
+
+
+def on_schedule_attempt_failed(sender: Any, **attempt: Any) -> None:
+    data = {
+        "schedule_id": str(attempt["schedule_id"]),
+        "schedule_name": attempt["schedule_name"],
+        "graph_id": str(attempt["graph_id"]),
+        "error_code": attempt["error_code"],
+        "message": attempt["message"],
+    }
+    key = f"schedule-attempt:{attempt['attempt_id']}"
+    _notify(attempt["user_id"], T.CONTINUOUS_AGENT_ERROR, data, key)
+
+
+def on_credit_entry(sender: Any, instance: CreditTransaction, created: bool, **kw: Any) -> None:
+    if not created or instance.type != CreditTransaction.Type.REFUND:
+        return
+    data = {"amount": instance.amount, "transaction_id": str(instance.pk)}
+    key = f"refund:{instance.pk}"
+    transaction.on_commit(lambda: _notify(instance.user_id, T.REFUND_PROCESSED, data, key))

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class SchedulesConfig(AppConfig):
+    name = "apps.schedules"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from apps.schedules import receivers
+        from apps.schedules.models import Schedule
+
+        post_delete.connect(
+            receivers.drop_periodic_task, sender=Schedule, dispatch_uid="schedule-periodic-task"
+        )

@@ -1,0 +1,18 @@
+"""Copies the housekeeping jobs declared in settings.HOUSEKEEPING_SCHEDULE into beat's tables
+(and removes those no longer declared). `runplatform` runs it before beat starts; a deployment
+runs it after `migrate`."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from apps.schedules.services import housekeeping_sync
+
+
+class Command(BaseCommand):
+    help = "Sync the housekeeping beat entries declared in settings into the database."
+
+    def handle(self, *args: object, **options: object) -> None:
+        result = housekeeping_sync(entries=settings.HOUSEKEEPING_SCHEDULE)
+        self.stdout.write(
+            f"housekeeping: {result['declared']} entries declared, {result['removed']} removed"
+        )

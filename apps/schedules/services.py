@@ -1,0 +1,198 @@
+"""Writes for schedules: create, update (pause, resume, re-time), delete, fire, and the sync of
+the housekeeping beat entries.
+
+A schedule is validated like a run at creation (inputs, graph version, run-time graph rules:
+400 with `node_errors`), but its credits only when it fires: a firing that cannot start a run
+records a failed attempt and tells the user (`schedule_attempt_failed`) instead of raising.
+"""
+
+import json
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from apps.common.exceptions import PlatformError, ValidationFailed
+from apps.executions.services import graph_execution_start, graph_run_check
+from apps.schedules import cron as cron_rules
+from apps.schedules import selectors, signals
+from apps.schedules.models import Schedule, ScheduleAttempt
+from apps.users.models import User
+
+FIRE_TASK = "schedules.fire"
+HOUSEKEEPING = "Housekeeping, declared in settings.HOUSEKEEPING_SCHEDULE"
+
+
+def _task_name(schedule_id: uuid.UUID) -> str:
+    return f"schedule:{schedule_id}"
+
+
+def _crontab(cron: str, tz_name: str) -> CrontabSchedule:
+    fields = cron_rules.cron_fields(cron)
+    crontab, _ = CrontabSchedule.objects.get_or_create(timezone=tz_name, **fields)
+    return crontab
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    user: User,
+    graph_id: uuid.UUID | str,
+    name: str,
+    cron: str,
+    graph_version: int | None = None,
+    timezone: str | None = None,
+    inputs: dict[str, Any] | None = None,
+    credentials_inputs: dict[str, Any] | None = None,
+) -> Schedule:
+    """Validate like a run start (400, `node_errors`), then store the schedule with its beat
+    entry. The time zone is the request's, else the user's. The version is pinned now."""
+    tz_name = timezone or user.timezone or "UTC"
+    cron_rules.check_timezone(tz_name)
+    crontab = _crontab(cron, tz_name)
+    inputs, credentials_inputs = dict(inputs or {}), dict(credentials_inputs or {})
+    graph_id, graph_version, _ = graph_run_check(
+        user=user,
+        graph_id=graph_id,
+        graph_version=graph_version,
+        inputs=inputs,
+        credentials_inputs=credentials_inputs,
+    )
+    schedule_id = uuid.uuid4()
+    periodic_task = PeriodicTask.objects.create(
+        name=_task_name(schedule_id),
+        task=FIRE_TASK,
+        crontab=crontab,
+        kwargs=json.dumps({"schedule_id": str(schedule_id)}),
+        queue="default",
+        description=f"Agent schedule {name!r} of {user.email}",
+    )
+    return Schedule.objects.create(
+        id=schedule_id,
+        user=user,
+        graph_id=graph_id,
+        graph_version=graph_version,
+        name=name,
+        cron=" ".join(cron.split()),
+        timezone=tz_name,
+        inputs=inputs,
+        credentials_inputs=credentials_inputs,
+        periodic_task=periodic_task,
+    )
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    schedule: Schedule,
+    name: str | None = None,
+    cron: str | None = None,
+    timezone: str | None = None,
+    is_enabled: bool | None = None,
+) -> Schedule:
+    """Rename, re-time (cron and/or time zone) or pause/resume a schedule. Beat sees the change
+    at its next check (django-celery-beat records every PeriodicTask save)."""
+    task = PeriodicTask.objects.select_for_update().get(pk=schedule.periodic_task_id)
+    if timezone is not None or cron is not None:
+        tz_name = timezone if timezone is not None else schedule.timezone
+        cron_rules.check_timezone(tz_name)
+        task.crontab = _crontab(cron if cron is not None else schedule.cron, tz_name)
+        schedule.timezone = tz_name
+        if cron is not None:
+            schedule.cron = " ".join(cron.split())
+    if name is not None:
+        schedule.name = name
+    if is_enabled is not None:
+        task.enabled = is_enabled
+    task.save()
+    schedule.periodic_task = task
+    schedule.save()
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, user: User, schedule_id: uuid.UUID | str) -> None:
+    """Delete a schedule of the user; its beat entry goes with it (apps.schedules.receivers)."""
+    selectors.schedule_get(user=user, schedule_id=schedule_id).delete()
+
+
+def schedule_fire(*, schedule_id: uuid.UUID | str, task_id: str) -> ScheduleAttempt | None:
+    """What beat's message does: start a run through the same service as the API.
+
+    Idempotent per message (`task_id`). A run that cannot start (no credits, a graph no longer
+    valid or visible) is a failed attempt and a `schedule_attempt_failed` signal after commit,
+    never an exception. A message for a schedule that no longer exists removes its entry.
+    """
+    schedule = Schedule.objects.select_related("user").filter(pk=schedule_id).first()
+    if schedule is None:
+        PeriodicTask.objects.filter(name=_task_name(uuid.UUID(str(schedule_id)))).delete()
+        return None
+    with transaction.atomic():
+        attempt, created = ScheduleAttempt.objects.get_or_create(
+            task_id=task_id,
+            defaults={"schedule": schedule, "status": ScheduleAttempt.Status.STARTED},
+        )
+        if not created:
+            return attempt
+        try:
+            with transaction.atomic():
+                execution = graph_execution_start(
+                    user=schedule.user,
+                    graph_id=schedule.graph_id,
+                    graph_version=schedule.graph_version,
+                    inputs=schedule.inputs,
+                    credentials_inputs=schedule.credentials_inputs,
+                )
+        except PlatformError as error:
+            attempt.status = ScheduleAttempt.Status.FAILED
+            attempt.error_code, attempt.error_message = error.error_code, error.message
+            payload = {
+                "attempt_id": attempt.pk,
+                "user_id": schedule.user_id,
+                "schedule_id": schedule.pk,
+                "schedule_name": schedule.name,
+                "graph_id": schedule.graph_id,
+                "error_code": error.error_code,
+                "message": error.message,
+            }
+            transaction.on_commit(lambda: signals.schedule_attempt_failed.send(None, **payload))
+        else:
+            attempt.graph_execution_id = execution.pk
+        attempt.save()
+    return attempt
+
+
+@transaction.atomic
+def housekeeping_sync(*, entries: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Make the beat tables hold exactly the housekeeping jobs declared in code.
+
+    `entries` maps a name to `{"task": ..., "every": seconds}` or `{"task": ..., "cron": "m h
+    dom mon dow"}` (UTC), optionally `"queue"`. Declared entries are created or updated (an
+    entry of that name made before is taken over), entries this function made that are no
+    longer declared are deleted; other beat entries are left alone. Idempotent.
+    """
+    kept = []
+    for name, entry in entries.items():
+        if "cron" in entry:
+            schedule = {"crontab": _crontab(entry["cron"], "UTC"), "interval": None}
+        elif "every" in entry:
+            seconds = int(entry["every"])
+            if seconds < 1:
+                raise ValidationFailed(f"Housekeeping entry {name!r}: every must be >= 1 s.")
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=seconds, period=IntervalSchedule.SECONDS
+            )
+            schedule = {"interval": interval, "crontab": None}
+        else:
+            raise ValidationFailed(f"Housekeeping entry {name!r} needs `cron` or `every`.")
+        task = PeriodicTask.objects.filter(name=name).first() or PeriodicTask(name=name)
+        task.task = entry["task"]
+        task.queue = entry.get("queue", "default")
+        task.description = HOUSEKEEPING
+        task.crontab, task.interval = schedule["crontab"], schedule["interval"]
+        task.enabled = True
+        task.save()
+        kept.append(name)
+    stale, _ = PeriodicTask.objects.filter(description=HOUSEKEEPING).exclude(name__in=kept).delete()
+    return {"declared": len(kept), "removed": stale}
