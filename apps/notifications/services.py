@@ -42,8 +42,6 @@ def _preference_on(user: User, type: str) -> bool:
 def _email_one(notification: Notification, user: User) -> str:
     if not _preference_on(user, notification.type):
         return Email.OFF
-    if notification.type == T.AGENT_RUN:
-        return Email.PENDING
     if not email.quota_reserve(user=user, kind=notification.type, subject=notification.title):
         return Email.CAPPED
     template = "summary" if notification.type.endswith("_summary") else "notification"
@@ -71,17 +69,23 @@ def notification_send(
     if user is None:
         return None
     title, message = content.render(type, data)
+    # `agent_run` waits for the digest, so its email status is known before the row exists.
+    digest = type == T.AGENT_RUN
+    status = (Email.PENDING if _preference_on(user, type) else Email.OFF) if digest else Email.NONE
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
                 user=user, type=type, title=title, message=message, data=data,
-                dedupe_key=dedupe_key,
+                dedupe_key=dedupe_key, email_status=status,
             )  # fmt: skip
             transaction.on_commit(lambda: _push(notification))
     except IntegrityError:
         return Notification.objects.get(user=user, type=type, dedupe_key=dedupe_key)
-    notification.email_status = _email_one(notification, user)
-    Notification.objects.filter(pk=notification.pk).update(email_status=notification.email_status)
+    if not digest:
+        notification.email_status = _email_one(notification, user)
+        Notification.objects.filter(pk=notification.pk).update(
+            email_status=notification.email_status
+        )
     return notification
 
 

@@ -21,13 +21,6 @@ def notify(self, user_id: str, type: str, data: dict[str, Any], dedupe_key: str 
     events.flush()
 
 
-@shared_task(name="notifications.run_finished", ignore_result=True, time_limit=120)
-def run_finished(**payload: Any) -> None:
-    """A top-level run ended: its notification, and a backed-off one when blocks failed."""
-    services.run_finished_notify(**payload)
-    events.flush()
-
-
 @shared_task(name="notifications.send_digests", ignore_result=True, time_limit=600)
 def send_digests() -> int:
     """Beat: one email per user of the runs that finished since the last digest."""
