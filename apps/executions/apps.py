@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class ExecutionsConfig(AppConfig):
     name = "apps.executions"
+
+    def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
+        from apps.executions.receivers import stop_runs_of_deleted_graph
+        from apps.graphs.models import Graph
+
+        pre_delete.connect(stop_runs_of_deleted_graph, sender=Graph, dispatch_uid="graph-runs-stop")

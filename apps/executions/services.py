@@ -5,6 +5,7 @@ processes racing on one execution cannot both move it. Side effects (the Celery 
 leave after commit.
 """
 
+import logging
 import secrets
 import time
 import uuid
@@ -13,7 +14,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ from apps.graphs.services import check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
 
+logger = logging.getLogger(__name__)
 RUN_TASK = "executions.run_graph"
 
 
@@ -495,6 +497,11 @@ def graph_execution_run(
     metrics.ACTIVE_EXECUTIONS.inc()
     try:
         result = run_graph(compiled.graph, ports, engine_settings)
+    except IntegrityError:
+        if GraphExecution.objects.filter(pk=execution.pk).exists():
+            raise
+        logger.info("run %s was deleted (with its graph) while it ran", execution.pk)
+        return None
     finally:
         metrics.ACTIVE_EXECUTIONS.dec()
     if result.status is not None:

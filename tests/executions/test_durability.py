@@ -213,3 +213,58 @@ def test_a_worker_that_lost_its_lease_stops_without_writing(
     assert not NodeExecution.objects.filter(graph_execution=execution, node__key="out").exists()
     wait_node = NodeExecution.objects.get(graph_execution=execution, node__key="wait")
     assert wait_node.status == "running"
+
+
+def _run_in_thread(execution: GraphExecution) -> tuple[threading.Thread, dict[str, object]]:
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = services.graph_execution_run(
+                graph_exec_id=execution.id, owner="worker"
+            )
+        except Exception as exc:  # what these tests are about: nothing escapes
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    wait_for(
+        lambda: NodeExecution.objects.filter(
+            graph_execution=execution, node__key="wait", status="running"
+        ).exists(),
+        timeout=10,
+        what="the Delay node to be running",
+    )
+    return runner, outcome
+
+
+def test_deleting_a_graph_stops_its_running_run_at_once(
+    owner: User, owner_client: APIClient
+) -> None:
+    graph = _create(owner_client, delay_graph(5))
+    execution = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    runner, outcome = _run_in_thread(execution)
+
+    assert owner_client.delete(f"/api/graphs/{graph['id']}").status_code == 204
+    runner.join(timeout=3)  # well before the Delay would have ended
+
+    assert not runner.is_alive()
+    assert "error" not in outcome
+    assert not GraphExecution.objects.filter(pk=execution.pk).exists()
+
+
+def test_a_run_deleted_under_its_worker_ends_quietly(owner: User, owner_client: APIClient) -> None:
+    graph = _create(owner_client, delay_graph(1))
+    execution = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    runner, outcome = _run_in_thread(execution)
+
+    # No stop request this time: the worker finds out when it writes the next step.
+    GraphExecution.objects.filter(pk=execution.pk).delete()
+    runner.join(timeout=10)
+
+    assert not runner.is_alive()
+    assert outcome == {"result": None}
