@@ -1,6 +1,7 @@
 """`python manage.py benchmark`: measure this installation (it must be running: `make run`)."""
 
 import json
+import logging
 import secrets
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def handle(self, *args: object, **options: object) -> None:
+        # httpx logs every request at INFO: thousands of lines around the table.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         # Staff: rate limits do not apply, so the figures measure the platform, not a throttle.
         user = User.objects.create_user(
             f"benchmark-{secrets.token_hex(4)}@benchmark.invalid",
