@@ -6,6 +6,7 @@ from apps.common.redis import get_redis
 from apps.users.models import User
 from tests.factories import UserFactory
 from tests.httpserver import TestHttpServer
+from tests.openai_server import OpenAITestServer
 from tests.processes import AsgiServer, WorkerProcess
 
 
@@ -69,3 +70,18 @@ def http_test_server():
     server = TestHttpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_server_session():
+    server = OpenAITestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_server(openai_server_session):
+    """A real OpenAI-compatible server on loopback (tests/openai_server.py), reset per test."""
+    openai_server_session.reset()
+    yield openai_server_session
+    openai_server_session.reset()
