@@ -62,7 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.server.requests.append({"path": self.path, "headers": headers, "body": body})
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._json(404, {"error": {"message": "no such route", "type": "invalid_request"}})
             return

@@ -15,6 +15,7 @@ from typing import Any
 import httpx2
 import openai
 
+from apps.common.safe_http import HttpRequestError, UnsafeUrlError
 from apps.graphs.blocks.base import BlockCost
 from apps.graphs.blocks.context import HttpClient, ProviderCredentials
 
@@ -80,7 +81,11 @@ class _CheckedTransport(httpx2.HTTPTransport):
         self.http = http
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        url, host, extensions = self.http.checked_destination(str(request.url))
+        try:
+            url, host, extensions = self.http.checked_destination(str(request.url))
+        except (UnsafeUrlError, HttpRequestError) as exc:
+            # As a connection error, the client reports it like any unreachable provider.
+            raise httpx2.ConnectError(str(exc), request=request) from None
         request.url = httpx2.URL(url)
         request.headers["Host"] = host
         request.extensions = {**request.extensions, **extensions}
@@ -191,7 +196,9 @@ class Llm:
             message = f"Could not reach the provider at {where}: {cause or exc}"
         else:
             message = f"The call to the provider at {where} failed: {exc}"
-        return message.replace(self.credentials.api_key, "***")
+        key = self.credentials.api_key
+        # A provider may quote the key back; a very short "key" is no secret to hide.
+        return message.replace(key, "***") if len(key) >= 8 else message
 
 
 def _detail(exc: openai.APIStatusError) -> str:
