@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 from apps.common.redis import get_redis
 from apps.users.models import User
 from tests.factories import UserFactory
+from tests.clamd_server import ClamdServer, clamd_binary
 from tests.httpserver import TestHttpServer
 from tests.openai_server import OpenAITestServer
 from tests.processes import AsgiServer, WorkerProcess
@@ -85,3 +86,14 @@ def openai_server(openai_server_session):
     openai_server_session.reset()
     yield openai_server_session
     openai_server_session.reset()
+
+
+@pytest.fixture(scope="session")
+def clamd_server(tmp_path_factory):
+    """A real clamd on loopback with a generated signature database (tests/clamd_server.py)."""
+    binary = clamd_binary()
+    if binary is None:
+        pytest.skip("clamd is not installed (apt-get install clamav-daemon)")
+    server = ClamdServer(tmp_path_factory.mktemp("clamd"), binary).start()
+    yield server
+    server.stop()
