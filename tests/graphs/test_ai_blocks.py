@@ -62,10 +62,10 @@ def test_the_seed_clients_block_name_is_an_alias() -> None:
 
 
 def test_structured_response_retries_until_the_answer_is_valid(context, openai_server) -> None:
-    openai_server.script("Sure! Here it is: not json", '{"name": 42}', '```json\n{"name": "Bob"}\n```')
-    outputs = _run(
-        AIStructuredResponseBlock(), {"prompt": "Who?", "json_schema": SCHEMA}, context
+    openai_server.script(
+        "Sure! Here it is: not json", '{"name": 42}', '```json\n{"name": "Bob"}\n```'
     )
+    outputs = _run(AIStructuredResponseBlock(), {"prompt": "Who?", "json_schema": SCHEMA}, context)
     assert outputs == [("response", {"name": "Bob"})]
     bodies = [request["body"] for request in openai_server.requests]
     assert len(bodies) == 3
@@ -110,7 +110,8 @@ def test_the_summarizer_chunks_a_long_text_and_combines_the_parts(context, opena
     assert len(calls) >= 3
     assert calls[-1].startswith("Summarise these partial summaries")
     chunk_calls = calls[:-1]
-    assert "Sentence number 0 " in chunk_calls[0] and "Sentence number 39 " in chunk_calls[-1]
+    assert "Sentence number 0 " in chunk_calls[0]
+    assert "Sentence number 39 " in chunk_calls[-1]
     assert all(len(call) < 400 + 200 for call in chunk_calls)
     [(pin, summary)] = outputs
     assert pin == "summary"
@@ -138,7 +139,8 @@ def test_the_conversation_continues_the_messages(context, openai_server) -> None
     assert outputs[0] == ("response", "Fine, thanks.")
     assert outputs[1][1][-1] == {"role": "assistant", "content": "Fine, thanks."}
     bad = _run(AIConversationBlock(), {"messages": [{"role": "robot", "content": 1}]}, context)
-    assert bad[0][0] == "error" and "messages[0]" in bad[0][1]
+    assert bad[0][0] == "error"
+    assert "messages[0]" in bad[0][1]
 
 
 @pytest.mark.parametrize(
@@ -160,8 +162,12 @@ def test_provider_errors_come_out_on_the_error_pin(context, model: str, expected
 
 def test_a_slow_provider_times_out_on_the_error_pin(context, openai_server) -> None:
     openai_server.server.slow_seconds = 3
-    outputs = _run(AITextGeneratorBlock(), {"prompt": "Hi", "model": "slow", "timeout": 0.5}, context)
-    assert outputs == [("error", f"The provider at {openai_server.url} did not answer within 0.5 s.")]
+    outputs = _run(
+        AITextGeneratorBlock(), {"prompt": "Hi", "model": "slow", "timeout": 0.5}, context
+    )
+    assert outputs == [
+        ("error", f"The provider at {openai_server.url} did not answer within 0.5 s.")
+    ]
 
 
 def test_an_unreachable_provider_is_a_clear_error(owner, settings) -> None:

@@ -32,7 +32,14 @@ def test_it_stores_the_key_encrypted_and_never_shows_it(
     response = _create(owner_client)
     assert response.status_code == 201, response.content
     assert SECRET not in response.content.decode()
-    assert set(response.json()) == {"id", "provider", "title", "base_url", "created_at", "updated_at"}
+    assert set(response.json()) == {
+        "id",
+        "provider",
+        "title",
+        "base_url",
+        "created_at",
+        "updated_at",
+    }
     row = Credential.objects.get(pk=response.json()["id"])
     assert SECRET not in row.encrypted_api_key
     assert row.encrypted_api_key.startswith("gAAAA")  # a Fernet token
@@ -48,9 +55,7 @@ def test_it_stores_the_key_encrypted_and_never_shows_it(
 
 
 @pytest.mark.django_db
-def test_another_users_credential_is_not_found(
-    owner_client: APIClient, other_user: User
-) -> None:
+def test_another_users_credential_is_not_found(owner_client: APIClient, other_user: User) -> None:
     theirs = services.credential_create(
         user=other_user, provider="openai", title="Bob's", api_key="sk-bob"
     )

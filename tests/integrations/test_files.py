@@ -138,7 +138,9 @@ def test_a_scanner_that_cannot_be_reached_stores_nothing(
     assert _stored(storage_dir) == []
 
 
-def test_expired_files_are_cleaned_up(owner: User, owner_client: APIClient, storage_dir: Path) -> None:
+def test_expired_files_are_cleaned_up(
+    owner: User, owner_client: APIClient, storage_dir: Path
+) -> None:
     kept = services.file_upload(user=owner, upload=SimpleUploadedFile("keep.txt", b"keep"))
     gone = services.file_upload(user=owner, upload=SimpleUploadedFile("gone.txt", b"gone"))
     UploadedFile.objects.filter(pk=gone.pk).update(expires_at=timezone.now() - timedelta(seconds=1))

@@ -116,10 +116,18 @@ def test_credentials_inputs_pick_the_credential_per_node(
 ) -> None:
     settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
     chosen = services.credential_create(
-        user=owner, provider="openai", title="Old", api_key="sk-chosen-111111", base_url=openai_server.url
+        user=owner,
+        provider="openai",
+        title="Old",
+        api_key="sk-chosen-111111",
+        base_url=openai_server.url,
     )
     services.credential_create(
-        user=owner, provider="openai", title="New", api_key="sk-newest-222222", base_url=openai_server.url
+        user=owner,
+        provider="openai",
+        title="New",
+        api_key="sk-newest-222222",
+        base_url=openai_server.url,
     )
     run = _run(
         owner_client,
