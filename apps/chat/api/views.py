@@ -42,6 +42,7 @@ class ChatSessionListApi(APIView):
         responses=paginated_schema(s.ChatSessionSerializer),
         parameters=PAGE_PARAMETERS,
         tags=["chat"],
+        operation_id="chat_sessions_list",
     )
     def get(self, request: Request) -> Response:
         rows = selectors.chat_session_list(user=request.user)

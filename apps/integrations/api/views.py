@@ -39,6 +39,7 @@ class CredentialListApi(APIView):
         responses=paginated_schema(s.CredentialSerializer),
         parameters=PAGE_PARAMETERS,
         tags=["integrations"],
+        operation_id="integrations_credentials_list",
     )
     def get(self, request: Request) -> Response:
         rows = selectors.credential_list(user=request.user)
@@ -97,6 +98,7 @@ class FileListApi(APIView):
         responses=paginated_schema(s.UploadedFileSerializer),
         parameters=PAGE_PARAMETERS,
         tags=["files"],
+        operation_id="files_list",
     )
     def get(self, request: Request) -> Response:
         rows = selectors.file_list(user=request.user)
