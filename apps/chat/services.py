@@ -5,7 +5,6 @@ model, the charge) before any byte is streamed, so a refusal is an ordinary erro
 returns a `ChatReply` whose iteration streams the reply, saves it and tells /ws about it.
 """
 
-import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from apps.integrations.crypto import SecretUnreadable
 from apps.integrations.selectors import credential_get, credential_resolve
 from apps.users.models import User
 
-logger = logging.getLogger(__name__)
 CHAT_DELTA = "chat_message_delta"
 CHAT_DONE = "chat_message_done"
 

@@ -57,6 +57,19 @@ class _LlmBlock(Block):
             raise llm.LlmError(NO_CREDENTIALS)
         return llm.Llm(credentials, http=context.http, timeout=timeout)
 
+    def _ask(
+        self, context: BlockContext, input_data: Any, messages: list[dict[str, Any]]
+    ) -> llm.LlmReply:
+        """One call with the node's model, temperature and token limit, counted."""
+        reply = self._client(context, input_data.timeout).complete(
+            messages,
+            model=input_data.model,
+            temperature=input_data.temperature,
+            max_tokens=input_data.max_tokens,
+        )
+        self._count(context, reply)
+        return reply
+
     @staticmethod
     def _count(context: BlockContext, reply: llm.LlmReply, *, retry: bool = False) -> None:
         context.add_stats(
@@ -103,19 +116,12 @@ class AITextGeneratorBlock(_LlmBlock):
     test_output = [("response", "Echo: Say hello")]
 
     def run(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
+        prompt = _fill(input_data.prompt, input_data.prompt_values)
         try:
-            reply = self._client(context, input_data.timeout).complete(
-                self._messages(
-                    input_data.sys_prompt, _fill(input_data.prompt, input_data.prompt_values)
-                ),
-                model=input_data.model,
-                temperature=input_data.temperature,
-                max_tokens=input_data.max_tokens,
-            )
+            reply = self._ask(context, input_data, self._messages(input_data.sys_prompt, prompt))
         except llm.LlmError as exc:
             yield "error", str(exc)
             return
-        self._count(context, reply)
         yield "response", reply.text
 
 
@@ -372,15 +378,11 @@ class AIConversationBlock(_LlmBlock):
             return
         system = [{"role": "system", "content": input_data.sys_prompt}]
         try:
-            reply = self._client(context, input_data.timeout).complete(
-                (system if input_data.sys_prompt else []) + conversation,
-                model=input_data.model,
-                temperature=input_data.temperature,
-                max_tokens=input_data.max_tokens,
+            reply = self._ask(
+                context, input_data, (system if input_data.sys_prompt else []) + conversation
             )
         except llm.LlmError as exc:
             yield "error", str(exc)
             return
-        self._count(context, reply)
         yield "response", reply.text
         yield "messages", [*conversation, {"role": "assistant", "content": reply.text}]
