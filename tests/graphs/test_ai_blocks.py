@@ -1,5 +1,6 @@
 """The AI blocks against a real OpenAI-compatible server on loopback (tests/openai_server.py)."""
 
+import socket
 from typing import Any
 
 import pytest
@@ -219,3 +220,29 @@ def test_prices_follow_the_model() -> None:
     assert block_cost_amount(block, {"prompt": "x", "model": "gpt-4o"}) == 3
     assert block_cost_amount(block, {"prompt": "x", "model": "gpt-4"}) == 14
     assert block_cost_amount(block, {"prompt": "x", "model": "local-llama"}) == 0
+
+
+def test_a_users_provider_is_reached_at_the_address_that_was_checked(
+    owner, openai_server, settings, monkeypatch
+) -> None:
+    """DNS is asked once per request; the connection goes to that answer, with the name in
+    the Host header (no rebinding between check and connect)."""
+    real_getaddrinfo = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append(host)
+        if host == "models.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["models.test"]
+    port = openai_server.server.server_address[1]
+    credentials = ProviderCredentials(
+        provider="openai", api_key=USER_KEY, base_url=f"http://models.test:{port}/v1", id="c1"
+    )
+    context = block_context_build(user=owner, credentials={"openai": credentials})
+    assert _run(AITextGeneratorBlock(), {"prompt": "Hi"}, context) == [("response", "Echo: Hi")]
+    assert asked.count("models.test") == 1  # the connection itself used the checked address
+    assert openai_server.requests[-1]["headers"]["host"] == f"models.test:{port}"
