@@ -174,3 +174,56 @@ def test_a_provider_error_comes_out_on_the_nodes_error_pin(
     llm = NodeExecution.objects.get(graph_execution_id=run["id"], node__key="llm")
     assert llm.status == "failed"
     assert llm.error == problem
+
+
+def test_the_seed_manuals_llm_node_runs_by_its_alias(
+    llm_worker, openai_server, owner: User, owner_client: APIClient
+) -> None:
+    """02-platform-manual.txt §1.2.2: block `llm_call_block`, model gpt-4, a prompt with an
+    `{input_text}` placeholder and max_tokens; the text arrives on a prompt value."""
+    graph = {
+        "name": "API创建的文本摘要流程",
+        "nodes": [
+            {"id": "text_input", "block_id": "text_input_block", "input_default": {}},
+            {
+                "id": "summarize",
+                "block_id": "llm_call_block",
+                "input_default": {
+                    "model": "gpt-4",
+                    "prompt": "请简洁地总结以下内容:\n\n{input_text}",
+                    "max_tokens": 150,
+                },
+            },
+            node("out", OUTPUT, name="summary"),
+        ],
+        "links": [
+            link("text_input", "text", "summarize", "prompt_values_#_input_text"),
+            link("summarize", "response", "out", "value"),
+        ],
+    }
+    run = _run(owner_client, graph, inputs={"text": "REPLY: 短文"})
+    assert run["outputs"] == {"summary": ["短文"]}
+    sent = openai_server.requests[-1]["body"]
+    assert (sent["model"], sent["max_tokens"]) == ("gpt-4", 150)
+    assert sent["messages"][-1]["content"] == "请简洁地总结以下内容:\n\nREPLY: 短文"
+    assert _usage(run["id"]) == [-14]  # gpt-4's price
+
+
+def test_a_single_block_call_is_charged_only_with_the_platforms_key(
+    openai_server, owner: User, owner_client: APIClient, settings
+) -> None:
+    settings.OPENAI_API_KEY = PLATFORM_KEY
+    settings.OPENAI_BASE_URL = openai_server.url
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    url = f"/api/blocks/{AITextGeneratorBlock.id}/execute"
+    paid = owner_client.post(url, {"prompt": "Hi", "model": "gpt-4o"}, format="json")
+    assert paid.json() == {"response": ["Echo: Hi"]}
+    usage = CreditTransaction.objects.filter(user=owner, type="USAGE")
+    assert list(usage.values_list("amount", flat=True)) == [-3]
+    services.credential_create(
+        user=owner, provider="openai", title="Mine", api_key=USER_KEY, base_url=openai_server.url
+    )
+    free = owner_client.post(url, {"prompt": "Hi again", "model": "gpt-4o"}, format="json")
+    assert free.json() == {"response": ["Echo: Hi again"]}
+    assert usage.count() == 1
+    assert openai_server.requests[-1]["headers"]["authorization"] == f"Bearer {USER_KEY}"
