@@ -38,7 +38,7 @@ class ChatMessage(models.Model):
         STREAMING = "streaming"
         COMPLETED = "completed"
         FAILED = "failed"
-        INTERRUPTED = "interrupted"  # the client went away mid-reply
+        INTERRUPTED = "interrupted"  # the stream was closed before the reply ended
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from apps.chat import context_cache, selectors
 from apps.chat.models import ChatMessage, ChatSession
@@ -76,7 +77,8 @@ def _credentials(session: ChatSession) -> ProviderCredentials:
 @dataclass
 class ChatReply:
     """The reply being produced. Iterating streams its text; the message is saved at the end
-    (completed, failed with the provider's reason, or interrupted if the client went away)."""
+    (completed, failed with the provider's reason, or interrupted with what had arrived when
+    the stream is closed before the reply ends)."""
 
     session: ChatSession
     user_message: ChatMessage
@@ -129,7 +131,7 @@ class ChatReply:
             )
             message.cost = 0
         message.save()
-        ChatSession.objects.filter(pk=self.session.pk).update(updated_at=message.created_at)
+        ChatSession.objects.filter(pk=self.session.pk).update(updated_at=timezone.now())
         done = [{"role": "user", "content": self.user_message.content}]
         if status == ChatMessage.Status.COMPLETED:
             done.append({"role": "assistant", "content": content})

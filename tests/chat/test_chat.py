@@ -20,6 +20,7 @@ from apps.credits.services import credit_grant
 from apps.graphs.blocks.llm import MODELS_BY_ID
 from apps.integrations import services as integrations
 from apps.users.models import User
+from tests.processes import wait_for
 
 PLATFORM_KEY = "sk-platform-chat-0123456789"
 
@@ -257,3 +258,34 @@ def test_sessions_are_private(owner: User, other_user: User, owner_client: APICl
     assert (detail["title"], detail["messages"]) == ("Mine", [])
     models = owner_client.get("/api/chat/models").json()
     assert {"id": "gpt-4o", "title": "GPT-4o", "cost": 3, "context_window": 128000} in models
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_goes_away_still_gets_its_reply_saved(
+    asgi_server, platform_llm, owner: User
+) -> None:
+    session = _session(owner)
+    token = str(AccessToken.for_user(owner))
+    platform_llm.hold_stream()
+    url = f"{asgi_server.url}/api/chat/sessions/{session.pk}/messages"
+    with (
+        httpx.Client(timeout=30) as client,
+        client.stream(
+            "POST",
+            url,
+            json={"content": "REPLY: one two three"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        events = _events(response)
+        assert next(events)[0] == "message_start"
+        assert next(events) == ("delta", {"content": "one"})
+    platform_llm.release_stream()
+    reply = wait_for(
+        lambda: ChatMessage.objects.filter(
+            session=session, role="assistant", status__in=["completed", "interrupted"]
+        ).first(),
+        timeout=30,
+        what="the reply to be saved",
+    )
+    assert (reply.status, reply.content) == ("completed", "one two three")
