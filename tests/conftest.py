@@ -4,8 +4,8 @@ from rest_framework.test import APIClient
 
 from apps.common.redis import get_redis
 from apps.users.models import User
-from tests.factories import UserFactory
 from tests.clamd_server import ClamdServer, clamd_binary
+from tests.factories import UserFactory
 from tests.httpserver import TestHttpServer
 from tests.openai_server import OpenAITestServer
 from tests.processes import AsgiServer, WorkerProcess
