@@ -46,11 +46,13 @@ INSTALLED_APPS = [
     "channels",
     "apps.common",
     "apps.users",
+    "apps.integrations",
     "apps.graphs",
     "apps.credits",
     "apps.executions",
     "apps.store",
     "apps.schedules",
+    "apps.chat",
     "apps.notifications",
 ]
 
@@ -219,6 +221,7 @@ HOUSEKEEPING_SCHEDULE = {
         "cron": "5 * * * *",
         "queue": "notifications",
     },
+    "files-cleanup": {"task": "integrations.files_cleanup", "schedule": 3600.0},
 }
 
 # --- Credits (SPEC §9): 1 credit = US$0.01 ------------------------------------------------
@@ -301,6 +304,54 @@ BLOCK_HTTP_MAX_RESPONSE_BYTES = env_int(
     "BLOCK_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1
 )
 
+# --- Integrations (SPEC §7, §12) ----------------------------------------------------------
+# Fernet keys for stored provider credentials, comma-separated, newest first (older ones still
+# decrypt: rotate by prepending, then `manage.py rotate_credentials`). Required with DEBUG off;
+# with DEBUG on a development key is derived from SECRET_KEY.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEY", [])
+if not ENCRYPTION_KEYS and DEBUG:
+    import base64
+    import hashlib
+
+    ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"autogpt-dev-credentials:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
+# The platform's own LLM provider key, used (and charged per model) for users who store none.
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 120, minimum=1)
+# Uploads (`POST /api/files/upload`): size, accepted types (by file name), lifetime.
+FILE_UPLOAD_MAX_BYTES = env_int("FILE_UPLOAD_MAX_BYTES", 8 * 1024 * 1024, minimum=1)
+FILE_UPLOAD_ALLOWED_TYPES = env_list(
+    "FILE_UPLOAD_ALLOWED_TYPES",
+    [
+        "text/plain",
+        "text/csv",
+        "text/markdown",
+        "application/json",
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+    ],
+)
+FILE_UPLOAD_EXPIRY_HOURS = env_int("FILE_UPLOAD_EXPIRY_HOURS", 24 * 7, minimum=1)
+# ClamAV's daemon scans every upload when CLAMAV_HOST is set; infected files are refused.
+CLAMAV_HOST = env_str("CLAMAV_HOST")
+CLAMAV_PORT = env_int("CLAMAV_PORT", 3310, minimum=1)
+CLAMAV_TIMEOUT_SECONDS = env_int("CLAMAV_TIMEOUT_SECONDS", 30, minimum=1)
+# Uploaded files live on local disk, or in an S3-compatible bucket when one is named (needs
+# `pip install 'django-storages[s3]'`; AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY as usual).
+FILE_STORAGE_S3_BUCKET = env_str("FILE_STORAGE_S3_BUCKET")
+FILE_STORAGE_S3_ENDPOINT_URL = env_str("FILE_STORAGE_S3_ENDPOINT_URL")
+FILE_STORAGE_DIR = Path(env_str("FILE_STORAGE_DIR", str(VAR_DIR / "files")))
+# Chat (SPEC §7): how many recent messages go to the model, and how long Redis keeps them.
+CHAT_CONTEXT_MESSAGES = env_int("CHAT_CONTEXT_MESSAGES", 20, minimum=1)
+CHAT_CACHE_SECONDS = env_int("CHAT_CACHE_SECONDS", 3600, minimum=1)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "AutoGPT Platform API",
     "DESCRIPTION": "Build, run and share AI-agent workflows.",
@@ -326,6 +377,22 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "uploads": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": FILE_STORAGE_S3_BUCKET,
+                "endpoint_url": FILE_STORAGE_S3_ENDPOINT_URL or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+            },
+        }
+        if FILE_STORAGE_S3_BUCKET
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(FILE_STORAGE_DIR), "base_url": None},
+        }
+    ),
 }
 MEDIA_ROOT = VAR_DIR / "media"
 LANGUAGE_CODE = "en-us"

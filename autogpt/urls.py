@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/", include("apps.schedules.api.urls")),
     path("api/", include("apps.notifications.api.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("api/", include("apps.integrations.api.urls")),
+    path("api/", include("apps.chat.api.urls")),
     path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),
     path("", include("apps.users.urls")),

@@ -4,8 +4,10 @@ from rest_framework.test import APIClient
 
 from apps.common.redis import get_redis
 from apps.users.models import User
+from tests.clamd_server import ClamdServer, clamd_binary
 from tests.factories import UserFactory
 from tests.httpserver import TestHttpServer
+from tests.openai_server import OpenAITestServer
 from tests.processes import AsgiServer, WorkerProcess
 
 
@@ -67,5 +69,31 @@ def asgi_server(transactional_db):
 def http_test_server():
     """A real HTTP server on 127.0.0.1 (see tests/httpserver.py for its routes)."""
     server = TestHttpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_server_session():
+    server = OpenAITestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_server(openai_server_session):
+    """A real OpenAI-compatible server on loopback (tests/openai_server.py), reset per test."""
+    openai_server_session.reset()
+    yield openai_server_session
+    openai_server_session.reset()
+
+
+@pytest.fixture(scope="session")
+def clamd_server(tmp_path_factory):
+    """A real clamd on loopback with a generated signature database (tests/clamd_server.py)."""
+    binary = clamd_binary()
+    if binary is None:
+        pytest.skip("clamd is not installed (apt-get install clamav-daemon)")
+    server = ClamdServer(tmp_path_factory.mktemp("clamd"), binary).start()
     yield server
     server.stop()

@@ -226,6 +226,13 @@ class SafeHttpClient:
             f"Too many redirects: {url} redirected more than {self.max_redirects} times"
         )
 
+    def checked_destination(self, url: str) -> tuple[str, str, dict[str, Any]]:
+        """For clients of other libraries (the LLM blocks' openai client) that must obey the
+        same rule: check `url` like a request would, and answer (the URL to connect to, the
+        Host header, transport extensions), pinned to the checked address."""
+        target = self._check(url)
+        return target.url_for(target.addresses[0]), target.host_header, target.extensions
+
     # --- checks -------------------------------------------------------------------------------
 
     def _check(self, url: str) -> _Target:

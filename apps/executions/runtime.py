@@ -28,7 +28,12 @@ from apps.graphs.blocks.context import CancelToken
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.costs import block_cost_amount, block_costs, block_time_charge
 from apps.graphs.models import GraphVersion, Node
-from apps.graphs.runtime import block_context_build
+from apps.graphs.runtime import (
+    Credentials,
+    block_context_build,
+    block_credentials,
+    uses_own_credentials,
+)
 from apps.graphs.services import graph_spec_from_version
 from apps.graphs.spec import GraphSpec
 from apps.users.models import User
@@ -193,11 +198,29 @@ class Lease:
 AgentRunnerFactory = Callable[[CancelToken], Any]
 
 
+class RunCredentials:
+    """The credentials each node of a run uses, resolved once per node so that the charge (none
+    with the user's own key) and the block's context agree. Used from the engine's coordinator
+    thread only."""
+
+    def __init__(self, *, user_id: uuid.UUID | str, selection: Mapping[str, Any]) -> None:
+        self.user_id, self.selection = user_id, dict(selection or {})
+        self._by_node: dict[str, Credentials] = {}
+
+    def for_node(self, node: EngineNode) -> Credentials:
+        if node.id not in self._by_node:
+            self._by_node[node.id] = block_credentials(
+                user_id=self.user_id, block=node.block, selection=self.selection, node_id=node.id
+            )
+        return self._by_node[node.id]
+
+
 def block_run_factory(
     *,
     user: User,
     execution: GraphExecution,
     agent_runner: AgentRunnerFactory,
+    credentials: RunCredentials,
 ) -> Callable[[EngineNode, NodeExecutionRecord], BlockRun]:
     def block_run(node: EngineNode, record: NodeExecutionRecord) -> BlockRun:
         token = CancelToken()
@@ -210,8 +233,9 @@ def block_run_factory(
             node_exec_id=record.id,
             cancel=token,
             agents=agent_runner(token),
+            credentials=credentials.for_node(node),
         )
-        return BlockRun(context=context, cancel=token.cancel)
+        return BlockRun(context=context, cancel=token.cancel, stats=lambda: dict(context.stats))
 
     return block_run
 
@@ -252,17 +276,18 @@ def _run_usage(
 
 
 def charge_factory(
-    *, execution: GraphExecution, graph_name: str
+    *, execution: GraphExecution, graph_name: str, credentials: RunCredentials
 ) -> Callable[[EngineNode, NodeExecutionRecord, Mapping[str, Any]], str | None]:
     """The engine's credits port (SPEC §9): charge a node execution its block cost before it
     runs, as a USAGE entry keyed by the node execution id, so a resumed or redelivered run
-    never pays twice. A refusal fails the node with INSUFFICIENT_CREDITS."""
+    never pays twice. A refusal fails the node with INSUFFICIENT_CREDITS. A node that calls its
+    provider with the user's own credentials pays no block cost."""
 
     def charge(
         node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
     ) -> str | None:
         amount = block_cost_amount(node.block, data)
-        if amount <= 0:
+        if amount <= 0 or uses_own_credentials(credentials.for_node(node)):
             return None
         try:
             _run_usage(execution, graph_name, node, amount=amount, key=f"node:{record.id}")

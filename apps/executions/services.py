@@ -36,7 +36,12 @@ from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.costs import block_cost_amount
 from apps.graphs.models import Graph
-from apps.graphs.runtime import block_execute
+from apps.graphs.runtime import (
+    Credentials,
+    block_execute,
+    credentials_selection_check,
+    uses_own_credentials,
+)
 from apps.graphs.services import check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
@@ -145,6 +150,7 @@ def graph_run_check(
     resolved graph id, version number and compiled graph."""
     check_run_inputs(inputs)
     check_run_inputs(credentials_inputs, what="credentials_inputs")
+    credentials_selection_check(user_id=user.pk, selection=credentials_inputs)
     if access_checked:
         if graph_version is None:
             raise ValueError("access_checked needs the exact graph version")
@@ -194,8 +200,8 @@ def block_execute_charged(
     """`POST blocks/{id}/execute`: 402 on an empty purse; the block's cost is charged once the
     input is valid, before the block runs (a refused charge is a 402 too)."""
 
-    def charge(block: Block) -> None:
-        amount = block_cost_amount(block, data)
+    def charge(block: Block, credentials: Credentials) -> None:
+        amount = 0 if uses_own_credentials(credentials) else block_cost_amount(block, data)
         available = credit_balance_get(user_id=user.pk)
         if available <= 0:
             raise InsufficientCredits(required_credits=max(1, amount), available_credits=available)
@@ -476,13 +482,19 @@ def graph_execution_run(
     compiled = runtime.compiled_graph(execution.graph_id, execution.graph_version)
     lease = runtime.Lease(execution.id, owner)
     started_at = execution.started_at
+    credentials = runtime.RunCredentials(
+        user_id=execution.user_id, selection=execution.credentials_inputs
+    )
     ports = Ports(
         store=runtime.database_store(execution, compiled, relaxed=True),
-        charge=runtime.charge_factory(execution=execution, graph_name=compiled.name),
+        charge=runtime.charge_factory(
+            execution=execution, graph_name=compiled.name, credentials=credentials
+        ),
         settle=runtime.settle_factory(execution=execution, graph_name=compiled.name),
         block_run=runtime.block_run_factory(
             user=execution.user,
             execution=execution,
+            credentials=credentials,
             agent_runner=lambda token: _SubAgents(
                 parent=execution, user=execution.user, owner=owner, cancel=token
             ),

@@ -3,7 +3,7 @@
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -12,10 +12,21 @@ from django.db import connection
 from apps.common.exceptions import NotFound, ValidationFailed
 from apps.common.safe_http import SafeHttpClient
 from apps.graphs.blocks.base import Block, BlockInputError, BlockType
-from apps.graphs.blocks.context import AgentRunner, BlockContext, Cancelled, CancelToken
+from apps.graphs.blocks.context import (
+    AgentRunner,
+    BlockContext,
+    Cancelled,
+    CancelToken,
+    ProviderCredentials,
+)
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.files import UploadedFiles
 from apps.graphs.kv import DatabaseKeyValueStore
+from apps.integrations.crypto import SecretUnreadable
+from apps.integrations.selectors import ResolvedCredential, credential_get, credential_resolve
 from apps.users.models import User
+
+Credentials = Mapping[str, ProviderCredentials]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +39,70 @@ def safe_http_client() -> SafeHttpClient:
     )
 
 
+def provider_credentials(resolved: ResolvedCredential) -> ProviderCredentials:
+    return ProviderCredentials(
+        provider=resolved.provider,
+        api_key=resolved.api_key,
+        base_url=resolved.base_url,
+        title=resolved.title,
+        id=resolved.id,
+        trusted=resolved.trusted,
+    )
+
+
+def _selected(selection: Mapping[str, Any], node_id: str | None, provider: str) -> str | None:
+    """A run's `credentials_inputs` pick a credential per node id, or per provider for every
+    node of the run: {"<node id>" | "<provider>": "<credential id>" | {"id": "<credential id>"}}."""
+    for key in (node_id, provider):
+        value = selection.get(key) if key else None
+        if isinstance(value, dict):
+            value = value.get("id")
+        if value:
+            return str(value)
+    return None
+
+
+def block_credentials(
+    *,
+    user_id: Any,
+    block: Block,
+    selection: Mapping[str, Any] | None = None,
+    node_id: str | None = None,
+) -> Credentials:
+    """The credentials `block` runs with: the selected one, else the user's newest for its
+    provider, else the platform's; none when the block needs none or none is available."""
+    provider = block.credentials_provider
+    if provider is None:
+        return {}
+    chosen = _selected(selection or {}, node_id, provider)
+    try:
+        resolved = credential_resolve(user_id=user_id, provider=provider, credential_id=chosen)
+    except SecretUnreadable:
+        logger.error("credential %s of user %s cannot be decrypted", chosen or "-", user_id)
+        return {}
+    return {} if resolved is None else {provider: provider_credentials(resolved)}
+
+
+def credentials_selection_check(*, user_id: Any, selection: Mapping[str, Any]) -> None:
+    """Every credential a run's `credentials_inputs` name must be one of the user's (400)."""
+    for key, value in selection.items():
+        chosen = value.get("id") if isinstance(value, dict) else value
+        if not isinstance(chosen, str) or not chosen:
+            raise ValidationFailed(f"credentials_inputs[{key!r}] must be a credential id.")
+        try:
+            credential_get(user_id=user_id, credential_id=chosen)
+        except NotFound:
+            raise ValidationFailed(
+                f"credentials_inputs[{key!r}]: no credential {chosen} of yours.",
+                details={"fields": {key: "unknown credential"}},
+            ) from None
+
+
+def uses_own_credentials(credentials: Credentials) -> bool:
+    """With the user's own provider key the call costs the platform nothing (SPEC §9)."""
+    return any(not credential.is_platform for credential in credentials.values())
+
+
 def block_context_build(
     *,
     user: User,
@@ -38,6 +113,7 @@ def block_context_build(
     node_exec_id: str | None = None,
     cancel: CancelToken | None = None,
     agents: AgentRunner | None = None,
+    credentials: Credentials | None = None,
 ) -> BlockContext:
     return BlockContext(
         user_id=str(user.pk),
@@ -51,6 +127,8 @@ def block_context_build(
         node_exec_id=node_exec_id,
         cancel=cancel or CancelToken(),
         agents=agents,
+        credentials=dict(credentials or {}),
+        files=UploadedFiles(user_id=str(user.pk)),
     )
 
 
@@ -59,12 +137,13 @@ def block_execute(
     user: User,
     block_id: str,
     data: dict[str, Any],
-    before_run: Callable[[Block], None] | None = None,
+    before_run: Callable[[Block, Credentials], None] | None = None,
 ) -> dict[str, list[Any]]:
     """Run one block inline, outside any graph: {pin: [values in order]}.
 
-    `before_run` is called once the input is valid and before the block starts (the caller
-    charges for the run there; an exception from it stops the run).
+    `before_run` is called once the input is valid and before the block starts, with the
+    credentials it will use (the caller charges for the run there, unless they are the user's
+    own; an exception from it stops the run).
 
     The block runs in a thread of its own so a time limit holds even for a block stuck in I/O;
     on expiry the run is cancelled (it stops at its next sleep tick) and an error is reported.
@@ -78,10 +157,11 @@ def block_execute(
         block.parse_input(data)
     except BlockInputError as exc:
         raise ValidationFailed(str(exc), details={"fields": exc.errors}) from None
+    credentials = block_credentials(user_id=user.pk, block=block)
     if before_run is not None:
-        before_run(block)
+        before_run(block, credentials)
     limit = min(block.timeout_seconds, settings.BLOCK_EXECUTE_TIMEOUT_SECONDS)
-    context = block_context_build(user=user)
+    context = block_context_build(user=user, credentials=credentials)
     outputs: dict[str, list[Any]] = defaultdict(list)
 
     def run() -> None:

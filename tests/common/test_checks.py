@@ -11,6 +11,8 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "k" * 64 + "-a-long-random-production-secret-value",
     "ALLOWED_HOSTS": "agents.example.com",
+    # Production needs a key for stored provider credentials (apps.integrations.checks).
+    "ENCRYPTION_KEY": "0ytvxOMzirZK_aq6ETCMnFXosr8fEhx2KLYoO5OOBpU=",
 }
 
 

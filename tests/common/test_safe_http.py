@@ -427,3 +427,21 @@ def test_it_reports_a_refused_connection(
     listener.close()
     with pytest.raises(HttpRequestError, match=f"Could not connect to http://127.0.0.1:{port}/"):
         trusting_client.request("GET", f"http://127.0.0.1:{port}/")
+
+
+def test_it_gives_other_clients_the_checked_address_to_connect_to(
+    client: SafeHttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_dns(monkeypatch, {"llm.test": ["93.184.215.14"], "inside.test": ["10.0.0.7"]})
+    assert client.checked_destination("http://llm.test:8080/v1/chat/completions?x=1") == (
+        "http://93.184.215.14:8080/v1/chat/completions?x=1",
+        "llm.test:8080",
+        {},
+    )
+    assert client.checked_destination("https://llm.test/v1") == (
+        "https://93.184.215.14:443/v1",
+        "llm.test",
+        {"sni_hostname": "llm.test"},
+    )
+    with pytest.raises(UnsafeUrlError, match=r"to 10\.0\.0\.7, which is a private address"):
+        client.checked_destination("http://inside.test/v1")

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from apps.graphs.blocks.base import Block
+from apps.graphs.blocks.context import ProviderCredentials
 from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.runtime import block_context_build
 
@@ -31,9 +32,18 @@ def _matches(value: Any, expected: Any) -> bool:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("block", all_blocks(), ids=lambda block: block.name)
-def test_block_runs_its_examples(block: Block, owner, http_test_server, settings) -> None:
+def test_block_runs_its_examples(
+    block: Block, owner, http_test_server, openai_server, settings
+) -> None:
     settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
-    context = block_context_build(user=owner, graph_id="00000000-0000-0000-0000-000000000001")
+    credentials = {}
+    if block.credentials_provider:  # the AI blocks talk to the OpenAI-compatible test server
+        credentials[block.credentials_provider] = ProviderCredentials(
+            provider=block.credentials_provider, api_key="sk-test", base_url=openai_server.url
+        )
+    context = block_context_build(
+        user=owner, graph_id="00000000-0000-0000-0000-000000000001", credentials=credentials
+    )
     examples = block.test_input if isinstance(block.test_input, list) else [block.test_input]
     yielded = []
     for example in examples:

@@ -240,7 +240,11 @@ class _Run:
             else:
                 status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
                 outputs.append(("error", error))  # as if yielded: stored and forwarded on `error`
-        stats = {"cpu_time": time.thread_time() - cpu_started, "input_size": _size(data)}
+        stats = {
+            **active.block_run.stats(),
+            "cpu_time": time.thread_time() - cpu_started,
+            "input_size": _size(data),
+        }
         self.messages.put((active.record.id, status, outputs, error, stats))
 
     def _dispatch(self) -> None:

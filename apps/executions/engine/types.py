@@ -116,6 +116,8 @@ class BlockRun:
 
     context: Any
     cancel: Callable[[], None]
+    # What the block reported about its run (e.g. token counts), added to the node's stats.
+    stats: Callable[[], Mapping[str, Any]] = lambda: {}
 
 
 @dataclass(frozen=True)

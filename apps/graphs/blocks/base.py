@@ -67,12 +67,16 @@ def SchemaField(
     secret: bool = False,
     advanced: bool = False,
     placeholder: str | None = None,
+    options: list[dict[str, Any]] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """A pin. `secret` pins are stripped from exports; `advanced` ones are folded in the UI."""
+    """A pin. `secret` pins are stripped from exports; `advanced` ones are folded in the UI;
+    `options` are values the UI offers (the pin still takes others)."""
     extra: dict[str, Any] = {"secret": secret, "advanced": advanced}
     if placeholder is not None:
         extra["placeholder"] = placeholder
+    if options is not None:
+        extra["options"] = options
     return Field(default, description=description, title=title, json_schema_extra=extra, **kwargs)
 
 
@@ -120,6 +124,9 @@ class Block:
     # Pure and instant (no I/O, no user code, bounded work): the engine runs it on its own
     # thread instead of starting one, so it has no time limit and cannot be interrupted.
     inline: ClassVar[bool] = False
+    # The provider whose credentials the block needs (apps.integrations), if any: the context
+    # carries the selected ones, and with the user's own no block cost is charged (SPEC §9).
+    credentials_provider: ClassVar[str | None] = None
     # Default per-node time limit in seconds; a node may override it.
     timeout_seconds: ClassVar[float] = 300.0
     # Examples: one input dict (or several) and the (pin, value) pairs the run yields in order.

@@ -53,6 +53,48 @@ class HttpClient(Protocol):
         timeout: float | None = None,
     ) -> Any: ...
 
+    def checked_destination(self, url: str) -> tuple[str, str, dict[str, Any]]:
+        """(URL to connect to, Host header, transport extensions) after the address check."""
+        ...
+
+
+class FileNotAvailable(LookupError):
+    """The file reference names no file of this user, or the file expired."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    id: str
+    name: str
+    content_type: str
+    size: int
+
+
+class FileStore(Protocol):
+    """The user's uploaded files (`POST /api/files/upload`), by reference (`file:<id>` or id)."""
+
+    def info(self, reference: str) -> FileInfo: ...
+
+    def read(self, reference: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ProviderCredentials:
+    """What a block needs to call a provider. `id` is the user's stored credential, or None for
+    the platform's own (then the block's cost applies). A base URL the operator configured is
+    `trusted`; a user's is reached only under the same public-address rule as HTTP blocks."""
+
+    provider: str
+    api_key: str = field(repr=False)
+    base_url: str
+    title: str = ""
+    id: str | None = None
+    trusted: bool = False
+
+    @property
+    def is_platform(self) -> bool:
+        return self.id is None
+
 
 class AgentRunner(Protocol):
     """Runs another graph as a sub-execution of this run (the Agent Executor block)."""
@@ -75,9 +117,23 @@ class BlockContext:
     graph_exec_id: str | None = None
     node_id: str | None = None
     node_exec_id: str | None = None
-    credentials: Mapping[str, Any] = field(default_factory=dict)
+    # By provider name: the credentials selected for this node (SPEC §4, §12).
+    credentials: Mapping[str, ProviderCredentials] = field(default_factory=dict)
     cancel: CancelToken = field(default_factory=CancelToken)
     agents: AgentRunner | None = None
+    files: FileStore | None = None
+    # What the block reports about its run (token counts); the engine adds it to node stats.
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def add_stats(self, **values: Any) -> None:
+        """Numbers add up over calls (tokens of several LLM calls); anything else is replaced."""
+        for name, value in values.items():
+            known = self.stats.get(name)
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if numeric and isinstance(known, int | float) and not isinstance(known, bool):
+                self.stats[name] = known + value
+            else:
+                self.stats[name] = value
 
     def sleep(self, seconds: float) -> None:
         """Sleep, waking with Cancelled as soon as the run is stopped."""

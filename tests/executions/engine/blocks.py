@@ -119,3 +119,14 @@ class ThreadProbe:
     def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
         self.threads.append(threading.current_thread())
         yield "output", data.get("value")
+
+
+class TokenCounter:
+    """Reports token counts twice (like an LLM block making two calls), then answers."""
+
+    name = "TokenCounter"
+
+    def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
+        context.add_stats(input_token_count=3, llm_call_count=1, model="m1")
+        context.add_stats(input_token_count=4, llm_call_count=1, model="m2")
+        yield "output", "answered"

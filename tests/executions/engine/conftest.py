@@ -228,7 +228,7 @@ class Harness:
             node_exec_id=record.id,
             cancel=token,
         )
-        return BlockRun(context, token.cancel)
+        return BlockRun(context, token.cancel, stats=lambda: dict(context.stats))
 
     def _is_abandoned(self) -> bool:
         return self.abandon_when is not None and self.abandon_when(self.store)

@@ -30,6 +30,7 @@ from tests.executions.engine.blocks import (
     SleepLoop,
     Stubborn,
     ThreadProbe,
+    TokenCounter,
     YieldLoop,
 )
 from tests.executions.engine.conftest import (
@@ -336,6 +337,20 @@ def test_it_fails_only_the_node_whose_block_fails(
     assert ("error", bad.error) in bad.outputs
     assert result.outputs == {"errors": [bad.error], "good": ["fine"]}
     assert run.store.of("out_result") == []
+
+
+def test_it_adds_what_a_block_reports_to_its_node_stats(engine: MakeHarness) -> None:
+    g = GraphBuilder()
+    g.node("llm", TokenCounter())
+    run = engine(g.build())
+
+    assert run.run().status == Status.COMPLETED
+
+    stats = run.store.one("llm").stats
+    assert stats["input_token_count"] == 7
+    assert stats["llm_call_count"] == 2
+    assert stats["model"] == "m2"
+    assert {"cpu_time", "wall_time", "input_size", "output_size"} <= set(stats)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from apps.chat.api import views
+
+urlpatterns = [
+    path("chat/models", views.ChatModelListApi.as_view(), name="chat-models"),
+    path("chat/sessions", views.ChatSessionListApi.as_view(), name="chat-session-list"),
+    path(
+        "chat/sessions/<uuid:session_id>",
+        views.ChatSessionDetailApi.as_view(),
+        name="chat-session-detail",
+    ),
+    path(
+        "chat/sessions/<uuid:session_id>/messages",
+        views.ChatMessageCreateApi.as_view(),
+        name="chat-message-create",
+    ),
+]

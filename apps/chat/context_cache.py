@@ -1,0 +1,56 @@
+"""The recent messages of a chat session in Redis (SPEC §7 chat), so a reply does not read the
+whole history from the database. The database stays the truth: a miss rebuilds the list."""
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+
+from apps.chat.models import ChatMessage
+from apps.common.redis import get_redis
+
+KEY = "autogpt:chat:{}:context"
+
+
+def _key(session_id: uuid.UUID | str) -> str:
+    return KEY.format(session_id)
+
+
+def _from_database(session_id: uuid.UUID | str) -> list[dict[str, str]]:
+    rows = ChatMessage.objects.filter(
+        session_id=session_id, status=ChatMessage.Status.COMPLETED
+    ).order_by("-created_at")[: settings.CHAT_CONTEXT_MESSAGES]
+    return [{"role": row.role, "content": row.content} for row in reversed(rows)]
+
+
+def recent_messages(session_id: uuid.UUID | str) -> list[dict[str, str]]:
+    client = get_redis()
+    raw = client.lrange(_key(session_id), 0, -1)
+    if raw:
+        return [json.loads(item) for item in raw]
+    messages = _from_database(session_id)
+    if messages:
+        _store(client, session_id, messages)
+    return messages
+
+
+def remember(session_id: uuid.UUID | str, *messages: dict[str, Any]) -> None:
+    """Add completed messages; the list keeps the last CHAT_CONTEXT_MESSAGES. A missing list
+    is rebuilt from the database on the next read instead (it already holds these)."""
+    client = get_redis()
+    if client.exists(_key(session_id)):
+        _store(client, session_id, list(messages))
+
+
+def _store(client: Any, session_id: uuid.UUID | str, messages: list[dict[str, Any]]) -> None:
+    key = _key(session_id)
+    pipe = client.pipeline()
+    pipe.rpush(key, *[json.dumps(message) for message in messages])
+    pipe.ltrim(key, -settings.CHAT_CONTEXT_MESSAGES, -1)
+    pipe.expire(key, settings.CHAT_CACHE_SECONDS)
+    pipe.execute()
+
+
+def forget(session_id: uuid.UUID | str) -> None:
+    get_redis().delete(_key(session_id))

@@ -1,0 +1,229 @@
+"""Calls to OpenAI-compatible chat-completions APIs, for the AI blocks and chat (SPEC §4).
+
+The official `openai` client does the protocol; this module adds what the platform needs around
+it: the model list with per-model prices, a transport that holds a user's base URL to the same
+public-address rule as the HTTP blocks, and errors turned into one clear sentence without the
+key in it. Plain Python: no Django.
+"""
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import openai
+
+from apps.common.safe_http import HttpRequestError, UnsafeUrlError
+from apps.graphs.blocks.base import BlockCost
+from apps.graphs.blocks.context import HttpClient, ProviderCredentials
+
+PROVIDER = "openai"
+
+
+@dataclass(frozen=True)
+class LlmModel:
+    id: str
+    title: str
+    cost: int  # credits per call with the platform's credentials
+    context_window: int
+
+
+MODELS = (
+    LlmModel("gpt-4o-mini", "GPT-4o mini", 1, 128_000),
+    LlmModel("gpt-4.1-mini", "GPT-4.1 mini", 2, 1_000_000),
+    LlmModel("gpt-4o", "GPT-4o", 3, 128_000),
+    LlmModel("gpt-4.1", "GPT-4.1", 5, 1_000_000),
+    LlmModel("o4-mini", "o4-mini", 5, 200_000),
+    LlmModel("gpt-4", "GPT-4", 14, 8_192),
+)
+MODELS_BY_ID = {model.id: model for model in MODELS}
+DEFAULT_MODEL = MODELS[0].id
+
+
+def model_costs() -> tuple[BlockCost, ...]:
+    """One rule per model, then the default model's price for a node that names none. A model
+    off the list matches no rule: only the user's own credentials may use it."""
+    rules = tuple(BlockCost(amount=model.cost, filter={"model": model.id}) for model in MODELS)
+    return (*rules, BlockCost(amount=MODELS_BY_ID[DEFAULT_MODEL].cost, filter={"model": None}))
+
+
+def model_options() -> list[dict[str, Any]]:
+    """For the `model` pin's schema: what the UI offers."""
+    return [{"value": model.id, "label": model.title, "cost": model.cost} for model in MODELS]
+
+
+class LlmError(Exception):
+    """The call failed; the message says why in one sentence, without secrets."""
+
+
+@dataclass(frozen=True)
+class LlmReply:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class StreamUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _CheckedTransport(httpx2.HTTPTransport):
+    """Each request (and each redirect hop) goes to an address the platform's SSRF rule
+    allowed, pinned so that a second DNS answer cannot redirect it."""
+
+    def __init__(self, http: HttpClient) -> None:
+        super().__init__()
+        self.http = http
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            url, host, extensions = self.http.checked_destination(str(request.url))
+        except (UnsafeUrlError, HttpRequestError) as exc:
+            # As a connection error, the client reports it like any unreachable provider.
+            raise httpx2.ConnectError(str(exc), request=request) from None
+        request.url = httpx2.URL(url)
+        request.headers["Host"] = host
+        request.extensions = {**request.extensions, **extensions}
+        return super().handle_request(request)
+
+
+class Llm:
+    def __init__(
+        self, credentials: ProviderCredentials, *, http: HttpClient, timeout: float
+    ) -> None:
+        self.credentials = credentials
+        self.timeout = timeout
+        http_client = None
+        if not credentials.trusted:
+            http_client = httpx2.Client(
+                transport=_CheckedTransport(http), timeout=timeout, trust_env=False
+            )
+        self.client = openai.OpenAI(
+            api_key=credentials.api_key,
+            base_url=credentials.base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=http_client,
+        )
+
+    def check_model(self, model: str) -> None:
+        if self.credentials.is_platform and model not in MODELS_BY_ID:
+            raise LlmError(
+                f"The model {model!r} is not offered with the platform's credentials "
+                f"(offered: {', '.join(MODELS_BY_ID)}); add your own credentials to use it."
+            )
+
+    def _arguments(
+        self,
+        messages: Sequence[dict[str, Any]],
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+    ) -> dict[str, Any]:
+        self.check_model(model)
+        arguments: dict[str, Any] = {"model": model, "messages": list(messages)}
+        if temperature is not None:
+            arguments["temperature"] = temperature
+        if max_tokens is not None:
+            arguments["max_tokens"] = max_tokens
+        return arguments
+
+    def complete(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        json_mode: bool = False,
+    ) -> LlmReply:
+        arguments = self._arguments(messages, model, temperature, max_tokens)
+        if json_mode:
+            arguments["response_format"] = {"type": "json_object"}
+        try:
+            response = self.client.chat.completions.create(**arguments)
+        except openai.OpenAIError as exc:
+            raise LlmError(self._explain(exc)) from None
+        if not response.choices:
+            raise LlmError(f"The provider at {self.credentials.base_url} returned no choices.")
+        usage = response.usage
+        return LlmReply(
+            text=response.choices[0].message.content or "",
+            model=response.model or model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def stream(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        model: str,
+        usage: StreamUsage,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> Iterator[str]:
+        """The reply's text as it arrives; `usage` is filled in when the provider reports it."""
+        arguments = self._arguments(messages, model, temperature, max_tokens)
+        try:
+            stream = self.client.chat.completions.create(
+                **arguments, stream=True, stream_options={"include_usage": True}
+            )
+            with stream:
+                for chunk in stream:
+                    if chunk.usage is not None:
+                        usage.prompt_tokens = chunk.usage.prompt_tokens
+                        usage.completion_tokens = chunk.usage.completion_tokens
+                    for choice in chunk.choices:
+                        if choice.delta and choice.delta.content:
+                            yield choice.delta.content
+        except openai.OpenAIError as exc:
+            raise LlmError(self._explain(exc)) from None
+
+    def _explain(self, exc: openai.OpenAIError) -> str:
+        where = self.credentials.base_url
+        if isinstance(exc, openai.APITimeoutError):
+            message = f"The provider at {where} did not answer within {self.timeout:g} s."
+        elif isinstance(exc, openai.APIStatusError):
+            message = f"The provider at {where} answered {exc.status_code}: {_detail(exc)}"
+        elif isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__ or exc.__context__
+            message = f"Could not reach the provider at {where}: {cause or exc}"
+        else:
+            message = f"The call to the provider at {where} failed: {exc}"
+        key = self.credentials.api_key
+        # A provider may quote the key back; a very short "key" is no secret to hide.
+        return message.replace(key, "***") if len(key) >= 8 else message
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return exc.message
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+def parse_json_reply(text: str) -> Any:
+    """The JSON value in a reply, tolerating a Markdown code fence or text around one object;
+    raises ValueError."""
+    stripped = text.strip()
+    fenced = _FENCE.match(stripped)
+    if fenced:
+        stripped = fenced.group(1)
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        start, end = stripped.find("{"), stripped.rfind("}")
+        if 0 <= start < end:
+            return json.loads(stripped[start : end + 1])
+        raise

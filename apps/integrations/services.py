@@ -1,0 +1,193 @@
+"""Writes: credentials (encrypted, write-only) and uploaded files (limited, scanned, stored).
+
+Secrets: the API key is encrypted before anything else touches it and is never logged; errors
+about a credential name its title or id, never the key.
+"""
+
+import hashlib
+import logging
+import mimetypes
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from apps.common.exceptions import (
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from apps.common.safe_http import HttpRequestError, SafeHttpClient, UnsafeUrlError
+from apps.integrations import crypto, selectors
+from apps.integrations.clamd import ClamdClient, ScannerUnavailable
+from apps.integrations.models import Credential, UploadedFile
+from apps.integrations.providers import PROVIDERS
+from apps.users.models import User
+
+logger = logging.getLogger(__name__)
+API_KEY_MAX_LENGTH = 1000
+
+
+class FileInfected(ValidationFailed):
+    error_code = "FILE_INFECTED"
+    default_message = "The file contains a virus and was not stored."
+
+
+def _check_base_url(base_url: str) -> None:
+    """A user's base URL must be http(s) and reach a public address, unless its host is in
+    BLOCK_HTTP_ALLOWED_HOSTS (the same rule as the HTTP blocks); checked again at every call."""
+    checker = SafeHttpClient(allowed_hosts=settings.BLOCK_HTTP_ALLOWED_HOSTS)
+    try:
+        checker.checked_destination(base_url)
+    except UnsafeUrlError as exc:
+        raise ValidationFailed(str(exc), details={"fields": {"base_url": str(exc)}}) from None
+    except HttpRequestError as exc:
+        raise ValidationFailed(str(exc), details={"fields": {"base_url": str(exc)}}) from None
+
+
+def credential_create(
+    *, user: User, provider: str, title: str, api_key: str, base_url: str = ""
+) -> Credential:
+    """Store a credential; the key is kept only as a Fernet token."""
+    if provider not in PROVIDERS:
+        raise ValidationFailed(
+            f"Unknown provider {provider!r}; one of: {', '.join(sorted(PROVIDERS))}."
+        )
+    api_key = api_key.strip()
+    if not api_key or len(api_key) > API_KEY_MAX_LENGTH:
+        raise ValidationFailed(
+            f"The API key must be 1 to {API_KEY_MAX_LENGTH} characters.",
+            details={"fields": {"api_key": "required"}},
+        )
+    base_url = base_url.strip().rstrip("/")
+    if base_url:
+        _check_base_url(base_url)
+    credential = Credential.objects.create(
+        user=user,
+        provider=provider,
+        title=title.strip() or PROVIDERS[provider].title,
+        encrypted_api_key=crypto.encrypt(api_key),
+        base_url=base_url,
+    )
+    logger.info("credential %s (%s) stored for user %s", credential.pk, provider, user.pk)
+    return credential
+
+
+def credential_delete(*, user: User, credential_id: uuid.UUID | str) -> None:
+    selectors.credential_get(user=user, credential_id=credential_id).delete()
+
+
+def credentials_rotate() -> int:
+    """Encrypt every stored key again under the newest ENCRYPTION_KEY; how many were."""
+    count = 0
+    for credential in Credential.objects.only("pk", "encrypted_api_key").iterator():
+        token = crypto.rotate(credential.encrypted_api_key)
+        Credential.objects.filter(pk=credential.pk).update(encrypted_api_key=token)
+        count += 1
+    return count
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "file"
+    return cleaned[-100:]
+
+
+def _content_type(name: str) -> str:
+    guessed, _ = mimetypes.guess_type(name)
+    allowed = settings.FILE_UPLOAD_ALLOWED_TYPES
+    if guessed is None or guessed not in allowed:
+        raise ValidationFailed(
+            f"Files of type {guessed or 'unknown'} ({name}) are not accepted; "
+            f"allowed: {', '.join(allowed)}.",
+            details={"fields": {"file": "type not allowed"}},
+        )
+    return guessed
+
+
+def _scan(upload: Any) -> None:
+    if not settings.CLAMAV_HOST:
+        return
+    client = ClamdClient(
+        host=settings.CLAMAV_HOST,
+        port=settings.CLAMAV_PORT,
+        timeout=settings.CLAMAV_TIMEOUT_SECONDS,
+    )
+    upload.seek(0)
+    try:
+        result = client.scan(upload.chunks())
+    except ScannerUnavailable as exc:
+        logger.error("virus scan failed: %s", exc)
+        raise ServiceUnavailable(
+            "The virus scanner is unavailable, so the file was not accepted; try again later."
+        ) from None
+    if result.infected:
+        logger.warning("refused an infected upload (%s)", result.signature)
+        raise FileInfected(
+            f"The file contains a virus ({result.signature}) and was not stored.",
+            details={"signature": result.signature},
+        )
+
+
+def file_upload(*, user: User, upload: Any, expires_in_hours: int | None = None) -> UploadedFile:
+    """Check size and type, scan (when CLAMAV_HOST is set), then store. An infected file or a
+    failed scan stores nothing."""
+    if upload.size > settings.FILE_UPLOAD_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"The file is {upload.size} bytes; the limit is {settings.FILE_UPLOAD_MAX_BYTES}.",
+            details={"max_bytes": settings.FILE_UPLOAD_MAX_BYTES},
+        )
+    name = upload.name or "file"
+    content_type = _content_type(name)
+    _scan(upload)
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    hours = expires_in_hours or settings.FILE_UPLOAD_EXPIRY_HOURS
+    file_id = uuid.uuid4()
+    storage = storages[selectors.STORAGE_ALIAS]
+    upload.seek(0)
+    stored_name = storage.save(f"{user.pk}/{file_id}/{_safe_name(name)}", File(upload))
+    try:
+        with transaction.atomic():
+            return UploadedFile.objects.create(
+                id=file_id,
+                user=user,
+                name=name[:255],
+                content_type=content_type,
+                size=upload.size,
+                sha256=digest.hexdigest(),
+                storage_name=stored_name,
+                expires_at=timezone.now() + timedelta(hours=hours),
+            )
+    except Exception:
+        storage.delete(stored_name)
+        raise
+
+
+def file_delete(*, user: User, file_id: uuid.UUID | str) -> None:
+    row = selectors.file_get(user_id=user.pk, file_id=file_id)
+    storages[selectors.STORAGE_ALIAS].delete(row.storage_name)
+    row.delete()
+
+
+def files_delete_expired() -> int:
+    """Remove expired files from the storage and the database; how many. Idempotent."""
+    storage = storages[selectors.STORAGE_ALIAS]
+    expired = UploadedFile.objects.filter(expires_at__lte=timezone.now())
+    count = 0
+    for row in expired.iterator():
+        storage.delete(row.storage_name)
+        row.delete()
+        count += 1
+    return count
