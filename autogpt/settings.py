@@ -221,7 +221,7 @@ HOUSEKEEPING_SCHEDULE = {
         "cron": "5 * * * *",
         "queue": "notifications",
     },
-    "files-cleanup": {"task": "integrations.files_cleanup", "schedule": 3600.0},
+    "files-cleanup": {"task": "integrations.files_cleanup", "cron": "23 * * * *"},
 }
 
 # --- Credits (SPEC §9): 1 credit = US$0.01 ------------------------------------------------
