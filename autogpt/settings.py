@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.executions",
     "apps.store",
     "apps.notifications",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.dashboard.nav.navigation",
             ],
         },
     },
