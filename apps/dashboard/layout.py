@@ -96,7 +96,10 @@ def graph_drawing(spec: GraphSpec) -> Drawing:
             nodes[key] = DrawnNode(
                 key=key,
                 title=_short(node.label or block_name),
-                subtitle=_short(block_name if node.label else key),
+                # Input and Output nodes are known by their name; other nodes by their block.
+                subtitle=_short(
+                    block_name if node.label else str(node.input_default.get("name") or "")
+                ),
                 x=MARGIN + column * (NODE_WIDTH + COLUMN_GAP),
                 y=MARGIN + offset + index * (NODE_HEIGHT + ROW_GAP),
             )
