@@ -181,9 +181,14 @@ def test_a_long_run_is_stopped_with_the_button(priced_worker, page: Page, tmp_pa
     _import(page, tmp_path, delay_graph(60, name="Sleeper"))
     _run_from_form(page, "zzz")
     page.evaluate("window.__sameDocument = true")
-    expect(page.locator(".dag .node", has_text="Delay")).to_have_class(
-        re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
-    )
+    try:
+        expect(page.locator(".dag .node", has_text="Delay")).to_have_class(
+            re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
+        )
+    except AssertionError:
+        run = GraphExecution.objects.get()
+        nodes = list(run.node_executions.values_list("node__block_id", "status"))
+        raise AssertionError(f"run {run.status} {run.attempts} {nodes}") from None
     _shot(page, "run-running")
     page.click("#stop-button")
     expect(page.locator("h1 [data-status]")).to_have_text("cancelled", timeout=LIVE_TIMEOUT_MS)
