@@ -1,10 +1,13 @@
 """The dashboard's navigation: one list that every page's top bar is drawn from.
 
-A page joins the navigation by adding a `NavItem` here (phase-2 pages: store, library,
-schedules, chat, credentials), named by its URL name; `section` is what a view passes as
-`nav_section` to mark its entry current.
+A page joins the navigation by adding a `NavItem` here (store, library, schedules, chat,
+credentials…), named by its URL name; `section` is what a view passes as `nav_section` to mark
+its entry current. An item with a `badge` shows a count next to its label on every page (e.g.
+unread notifications): a function of the user, one cheap query; the element carries
+`data-nav-badge="<section>"` so a script can update it live.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,7 @@ class NavItem:
     section: str
     label: str
     url_name: str
+    badge: Callable[[Any], int] | None = None
 
 
 NAV: tuple[NavItem, ...] = (
@@ -30,14 +34,18 @@ ACCOUNT_NAV: tuple[NavItem, ...] = (
 )
 
 
+def _entry(item: NavItem, user: Any) -> tuple[NavItem, str, int | None]:
+    return item, reverse(item.url_name), item.badge(user) if item.badge else None
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Template context: `nav` and `account_nav` as (item, url) pairs for signed-in users, and
-    the time zone pages show times in."""
+    """Template context: `nav` and `account_nav` as (item, url, badge count or None) for
+    signed-in users, and the time zone pages show times in."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": (), "account_nav": (), "user_timezone": "UTC"}
     return {
         "user_timezone": user.timezone,
-        "nav": [(item, reverse(item.url_name)) for item in NAV],
-        "account_nav": [(item, reverse(item.url_name)) for item in ACCOUNT_NAV],
+        "nav": [_entry(item, user) for item in NAV],
+        "account_nav": [_entry(item, user) for item in ACCOUNT_NAV],
     }

@@ -62,8 +62,8 @@
     return s < 1 ? Math.round(s * 1000) + " ms" : s.toFixed(2) + " s";
   }
 
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
 
@@ -162,10 +162,14 @@
         var button = stopForm.querySelector("button");
         button.disabled = true;
         button.textContent = "Stopping…";
+        function failed() {
+          button.disabled = false;
+          button.textContent = "Stop (failed, try again)";
+        }
         fetch(stopForm.action, {
           method: "POST", credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken() }, redirect: "manual"
-        }).catch(function () { button.disabled = false; button.textContent = "Stop"; });
+          headers: { "X-CSRFToken": csrfToken(stopForm), "X-Requested-With": "fetch" }
+        }).then(function (response) { if (!response.ok) failed(); }, failed);
       });
     }
 

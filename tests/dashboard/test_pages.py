@@ -393,3 +393,30 @@ def test_staff_see_the_admin_link_and_the_styled_admin(staff: User) -> None:
 
 def test_non_staff_get_no_admin_link(alice: Client) -> None:
     assert 'href="/admin/"' not in alice.get("/agents").content.decode()
+
+
+def test_a_nav_item_with_a_badge_shows_its_count_on_every_page(
+    alice: Client, owner: User, monkeypatch
+) -> None:
+    from apps.dashboard import nav
+
+    counted: list[User] = []
+
+    def unread(user: User) -> int:
+        counted.append(user)
+        return 4
+
+    item = nav.NavItem("runs", "Runs", "dashboard:runs", badge=unread)
+    monkeypatch.setattr(nav, "NAV", (*nav.NAV, item))
+    body = alice.get("/credits").content.decode()
+    assert 'data-nav-badge="runs">4</span>' in body
+    assert counted == [owner]
+
+
+def test_a_stop_from_the_page_script_answers_json_without_a_flash_message(
+    alice: Client, owner: User
+) -> None:
+    execution = make_queued_run(owner, make_graph(owner))
+    response = alice.post(f"/runs/{execution.id}/stop", headers={"X-Requested-With": "fetch"})
+    assert response.json() == {"status": "cancelled"}
+    assert "Stop requested" not in alice.get("/runs").content.decode()

@@ -96,6 +96,7 @@ def test_query_counts_do_not_grow_with_100_graphs_and_1000_runs(
     _grow(owner, graphs=100, runs=1000)
     large = {path: _queries(client, path) for path in _pages(first.graph_id, run.id)}
     assert large == small
+    assert "Page 1 of 21" in client.get("/runs").content.decode()
     for path in _pages(first.graph_id, run.id):
         with django_assert_max_num_queries(MAX_QUERIES):
             client.get(path)

@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -90,6 +90,11 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @not_found_as_404
 def run_stop(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
-    execution_services.graph_execution_stop(user=request.user, graph_exec_id=graph_exec_id)
+    execution = execution_services.graph_execution_stop(
+        user=request.user, graph_exec_id=graph_exec_id
+    )
+    if request.headers.get("X-Requested-With") == "fetch":
+        # The run page's script: the outcome reaches it over /ws, not as a flash message.
+        return JsonResponse({"status": execution.status})
     messages.success(request, "Stop requested.")
     return redirect("dashboard:run", graph_exec_id=graph_exec_id)
