@@ -1,15 +1,27 @@
-"""Plain functions that shape rows for templates: node statuses, the timeline, truncated
-values and the usage chart. No queries here."""
+"""Plain functions that shape rows for templates: block names, node statuses, the timeline,
+truncated values and the usage chart. No queries here."""
 
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from apps.graphs.blocks.registry import get_block
+from apps.graphs.spec import GraphSpec
+
 MAX_VALUE_CHARS = 2000
 CHART_WIDTH = 640
 CHART_HEIGHT = 180
 CHART_PAD = 28
+
+
+def block_names_of(spec: GraphSpec) -> dict[str, str]:
+    """Node key → its block's name (the block id when the block is unknown)."""
+    return {
+        node.key: (block.name if (block := get_block(node.block_id)) else node.block_id)
+        for node in spec.nodes
+    }
+
 
 # How a node with several executions is shown: the first status present in this order wins,
 # so a node still working shows as working and a failure is never hidden by a later success.

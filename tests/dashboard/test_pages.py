@@ -135,6 +135,14 @@ def test_importing_a_graph_file_creates_the_agent(alice: Client, owner: User) ->
             },
             "ghost",
         ),
+        (
+            {
+                "name": "Wrong pin",
+                "nodes": [node("in", INPUT, name="a"), node("p", PRINT)],
+                "links": [link("in", "result", "p", "no_such_pin")],
+            },
+            "Print (p): ",
+        ),
     ],
 )
 def test_a_bad_import_file_gets_a_clear_error(

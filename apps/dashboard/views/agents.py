@@ -13,14 +13,15 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
 from apps.dashboard.forms import ImportForm, PresetForm, RunForm
 from apps.dashboard.layout import graph_drawing
-from apps.dashboard.views.common import error_lines, not_found_as_404
+from apps.dashboard.presenters import block_names_of
+from apps.dashboard.views.common import error_lines, node_error_lines, not_found_as_404
 from apps.executions import selectors as execution_selectors
 from apps.executions import services as execution_services
 from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
 from apps.graphs.api.serializers import GraphInSerializer
-from apps.graphs.blocks.registry import get_block
+from apps.graphs.validation import graph_errors_on_save
 
 RECENT_RUNS = 10
 
@@ -85,19 +86,23 @@ def agent_import(request: HttpRequest) -> HttpResponse:
         serializer = GraphInSerializer(data=form.cleaned_data["file"])
         if serializer.is_valid():
             data = dict(serializer.validated_data)
-            try:
-                version = graph_services.graph_import(
-                    user=request.user,
-                    name=data["name"],
-                    description=data["description"],
-                    spec=graph_services.graph_spec_from_payload(data["nodes"], data["links"]),
-                    time_limit_seconds=data["time_limit_seconds"],
-                )
-            except PlatformError as exc:
-                problems = error_lines(exc)
-            else:
-                messages.success(request, f"Imported “{version.name}”.")
-                return redirect("dashboard:agent", graph_id=version.graph_id)
+            spec = graph_services.graph_spec_from_payload(data["nodes"], data["links"])
+            # Checked before import rewrites the node ids, so errors name the file's own ids.
+            problems = node_error_lines(graph_errors_on_save(spec), block_names_of(spec))
+            if not problems:
+                try:
+                    version = graph_services.graph_import(
+                        user=request.user,
+                        name=data["name"],
+                        description=data["description"],
+                        spec=spec,
+                        time_limit_seconds=data["time_limit_seconds"],
+                    )
+                except PlatformError as exc:
+                    problems = error_lines(exc)
+                else:
+                    messages.success(request, f"Imported “{version.name}”.")
+                    return redirect("dashboard:agent", graph_id=version.graph_id)
         else:
             problems = _drf_errors(DrfValidationError(serializer.errors).detail)
     else:
@@ -137,10 +142,7 @@ def _agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: in
         "schema": schema,
         "analysis": analysis.graph_analysis(spec),
         "estimate": estimate,
-        "block_names": {
-            node.key: (block.name if (block := get_block(node.block_id)) else node.block_id)
-            for node in spec.nodes
-        },
+        "block_names": block_names_of(spec),
         "versions": graph_selectors.graph_version_list(user=request.user, graph_id=graph_id),
         "presets": graph_selectors.preset_list(user=request.user, graph_id=graph_id),
         "recent_runs": execution_selectors.graph_execution_list(
@@ -204,7 +206,7 @@ def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
                 inputs=form.run_inputs(),
             )
         except PlatformError as exc:
-            problems = error_lines(exc)
+            problems = error_lines(exc, context["block_names"])
         else:
             return redirect("dashboard:run", graph_exec_id=execution.id)
     context.update(run_form=form, run_problems=problems, preset_form=preset_form or PresetForm())

@@ -22,12 +22,21 @@ def not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
-def error_lines(exc: PlatformError) -> list[str]:
+def node_error_lines(node_errors: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:
+    """Graph validation errors as lines: which node (its block's name when known), which pin."""
+    names = names or {}
+    lines = []
+    for node, pins in node_errors.items():
+        where = "Graph" if node == "graph" else f"Node {node}"
+        if node in names:
+            where = f"{names[node]} ({node})"
+        for pin, message in pins.items() if isinstance(pins, dict) else [("", str(pins))]:
+            lines.append(f"{where}: {pin + ': ' if pin else ''}{message}")
+    return lines
+
+
+def error_lines(exc: PlatformError, names: dict[str, str] | None = None) -> list[str]:
     """A platform error as lines a person can act on (graph errors name their node)."""
     if isinstance(exc, GraphValidationFailed):
-        return [
-            f"{node}: {pin + ': ' if pin and pin != 'graph' else ''}{message}"
-            for node, pins in exc.node_errors.items()
-            for pin, message in (pins.items() if isinstance(pins, dict) else [("", str(pins))])
-        ] or [exc.message]
+        return node_error_lines(exc.node_errors, names) or [exc.message]
     return [exc.message]

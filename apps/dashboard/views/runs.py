@@ -18,7 +18,6 @@ from apps.executions.models import ExecutionStatus
 from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
-from apps.graphs.blocks.registry import get_block
 
 
 @login_required
@@ -60,10 +59,7 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
         user=request.user, graph_id=execution.graph_id, version=execution.graph_version
     )
     spec = graph_services.graph_spec_from_version(version)
-    block_names = {
-        node.key: (block.name if (block := get_block(node.block_id)) else node.block_id)
-        for node in spec.nodes
-    }
+    block_names = presenters.block_names_of(spec)
     node_executions = list(execution.node_executions.all())
     return render(
         request,
