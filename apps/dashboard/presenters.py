@@ -1,6 +1,7 @@
 """Plain functions that shape rows for templates: block names, node statuses, the timeline,
 truncated values and the usage chart. No queries here."""
 
+import datetime
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -66,20 +67,27 @@ class TimelineRow:
     error: str
 
 
-def timeline(node_executions: Sequence[Any], block_names: dict[str, str]) -> list[TimelineRow]:
-    """Rows in sequence order with bars placed on the run's span (percent of its length)."""
-    starts = [ne.started_at or ne.queued_at for ne in node_executions]
-    starts = [moment for moment in starts if moment]
-    ends = [ne.ended_at for ne in node_executions if ne.ended_at] or starts
+def timeline(
+    node_executions: Sequence[Any], block_names: dict[str, str], now: datetime.datetime
+) -> list[TimelineRow]:
+    """Rows in sequence order with bars placed on the run's span so far (percent of its
+    length); a node still running reaches `now`."""
+
+    def start_of(ne: Any) -> datetime.datetime | None:
+        return ne.started_at or ne.queued_at
+
+    def end_of(ne: Any) -> datetime.datetime | None:
+        return ne.ended_at or (now if ne.started_at else None)
+
+    starts = [moment for ne in node_executions if (moment := start_of(ne))]
+    ends = [moment for ne in node_executions if (moment := end_of(ne))]
     origin = min(starts, default=None)
     span = (max(ends) - origin).total_seconds() if origin and ends else 0.0
     rows = []
     for ne in node_executions:
-        start = ne.started_at or ne.queued_at
-        seconds = (
-            (ne.ended_at - ne.started_at).total_seconds() if ne.ended_at and ne.started_at else None
-        )
+        start, end = start_of(ne), end_of(ne)
         offset = (start - origin).total_seconds() if start and origin else 0.0
+        length = (end - ne.started_at).total_seconds() if end and ne.started_at else 0.0
         rows.append(
             TimelineRow(
                 id=str(ne.id),
@@ -87,9 +95,9 @@ def timeline(node_executions: Sequence[Any], block_names: dict[str, str]) -> lis
                 block_name=block_names.get(ne.node.key, ne.node.block_id),
                 status=ne.status,
                 sequence=ne.sequence,
-                seconds=seconds,
+                seconds=length if ne.ended_at and ne.started_at else None,
                 offset_pct=round(100 * offset / span, 2) if span else 0.0,
-                width_pct=max(round(100 * (seconds or 0) / span, 2), 1.0) if span else 100.0,
+                width_pct=max(round(100 * length / span, 2), 1.0) if span else 100.0,
                 inputs=[(pin, shown_value(value)) for pin, value in ne.input_data.items()],
                 outputs=[(o.pin, shown_value(o.value)) for o in ne.outputs.all()],
                 error=ne.error,

@@ -156,6 +156,15 @@
       }
     }
 
+    // A node of the drawing opens its executions in the timeline.
+    document.addEventListener("click", function (event) {
+      var node = event.target.closest(".dag .node");
+      if (!node) return;
+      var rows = document.querySelectorAll('.tl-row[data-node="' + node.dataset.node + '"]');
+      rows.forEach(function (row) { row.open = true; });
+      if (rows.length) rows[0].scrollIntoView({ block: "center" });
+    });
+
     if (stopForm) {
       stopForm.addEventListener("submit", function (event) {
         event.preventDefault();

@@ -1,12 +1,13 @@
 """The drawn graph's layout, the run form built from a schema, and the value shaping."""
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 
 from apps.dashboard.forms import RunForm
 from apps.dashboard.layout import NODE_HEIGHT, NODE_WIDTH, graph_drawing
-from apps.dashboard.presenters import node_status, shown_value, usage_chart
+from apps.dashboard.presenters import node_status, shown_value, timeline, usage_chart
 from apps.graphs.services import graph_spec_from_payload
 from tests.graphs.graphs import INPUT, NOTE, OUTPUT, PRINT, link, node
 
@@ -163,3 +164,32 @@ def test_the_usage_chart_scales_to_the_peak() -> None:
     ys = [float(point.split(",")[1]) for point in chart.points.split()]
     assert ys[0] > ys[1] > ys[2]
     assert usage_chart([(today, 0)]).peak == 0
+
+
+def _node_execution(key: str, start: int, end: int | None, status: str) -> SimpleNamespace:
+    origin = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    return SimpleNamespace(
+        id=key,
+        node=SimpleNamespace(key=key, block_id="block"),
+        status=status,
+        sequence=start,
+        queued_at=origin + datetime.timedelta(seconds=start),
+        started_at=origin + datetime.timedelta(seconds=start),
+        ended_at=origin + datetime.timedelta(seconds=end) if end is not None else None,
+        input_data={"text": "x"},
+        outputs=SimpleNamespace(all=lambda: [SimpleNamespace(pin="output", value="x")]),
+        error="",
+    )
+
+
+def test_the_timeline_places_bars_on_the_run_so_far() -> None:
+    now = datetime.datetime(2026, 1, 1, 0, 0, 10, tzinfo=datetime.UTC)
+    rows = timeline(
+        [_node_execution("a", 0, 2, "completed"), _node_execution("b", 2, None, "running")],
+        {"a": "Print"},
+        now=now,
+    )
+    assert [(r.block_name, r.seconds) for r in rows] == [("Print", 2.0), ("block", None)]
+    assert (rows[0].offset_pct, rows[0].width_pct) == (0.0, 20.0)
+    assert (rows[1].offset_pct, rows[1].width_pct) == (20.0, 80.0)
+    assert rows[0].outputs == [("output", {"text": "x", "cut": 0})]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.dashboard import presenters
@@ -69,7 +70,7 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
             "version": version,
             "drawing": graph_drawing(spec),
             "node_statuses": presenters.node_statuses(node_executions),
-            "timeline": presenters.timeline(node_executions, block_names),
+            "timeline": presenters.timeline(node_executions, block_names, now=timezone.now()),
             "block_names": block_names,
             "output_names": analysis.graph_output_names(spec),
             "outputs": [
