@@ -91,7 +91,6 @@
     var runId = document.body.dataset.run;
     var names = JSON.parse((document.getElementById("block-names") || {}).textContent || "{}");
     var byNode = {};  // node key -> {node execution id -> status}
-    var stopForm = document.getElementById("stop-form");
     var finished = false;
 
     function nodeStatus(key) {
@@ -127,7 +126,11 @@
       return row;
     }
 
+    var LIVE_PARTS = ["#run-head", ".facts", "#run-outputs", "#timeline", ".dag-wrap"];
+
     function seed() {  // what the server rendered counts as seen
+      var status = document.querySelector("#run-head [data-status]");
+      if (status && TERMINAL.indexOf(status.textContent.trim()) >= 0) finished = true;
       byNode = {};
       document.querySelectorAll(".tl-row").forEach(function (row) {
         var badge = row.querySelector("[data-status]");
@@ -146,13 +149,14 @@
     }
 
     function onRun(data) {
-      setBadge(document.querySelector("h1 [data-status]"), data.status);
+      setBadge(document.querySelector("#run-head [data-status]"), data.status);
       var cost = document.querySelector('[data-field="cost"]');
       if (cost && data.stats && data.stats.cost !== undefined) cost.textContent = data.stats.cost;
       if (TERMINAL.indexOf(data.status) >= 0 && !finished) {
         finished = true;
+        var stopForm = document.getElementById("stop-form");
         if (stopForm) stopForm.hidden = true;
-        refresh([".facts", "#run-outputs", "#timeline", ".dag-wrap"], seed);
+        refresh(LIVE_PARTS, seed);
       }
     }
 
@@ -165,22 +169,22 @@
       if (rows.length) rows[0].scrollIntoView({ block: "center" });
     });
 
-    if (stopForm) {
-      stopForm.addEventListener("submit", function (event) {
-        event.preventDefault();
-        var button = stopForm.querySelector("button");
-        button.disabled = true;
-        button.textContent = "Stopping…";
-        function failed() {
-          button.disabled = false;
-          button.textContent = "Stop (failed, try again)";
-        }
-        fetch(stopForm.action, {
-          method: "POST", credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken(stopForm), "X-Requested-With": "fetch" }
-        }).then(function (response) { if (!response.ok) failed(); }, failed);
-      });
-    }
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.id !== "stop-form" || event.defaultPrevented) return;
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      button.textContent = "Stopping…";
+      function failed() {
+        button.disabled = false;
+        button.textContent = "Stop (failed, try again)";
+      }
+      fetch(form.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "fetch" }
+      }).then(function (response) { if (!response.ok) failed(); }, failed);
+    });
 
     new LiveSocket(function (live) {
       live.send("subscribe_graph_execution", { graph_exec_id: runId });
@@ -188,7 +192,7 @@
       // Subscribed: catch up with what happened between the render (or a lost connection)
       // and now; events from here on are applied as they come.
       if (message.method === "subscribe_graph_execution" && message.success && !finished) {
-        refresh([".facts", "#run-outputs", "#timeline", ".dag-wrap"], seed);
+        refresh(LIVE_PARTS, seed);
       } else if (message.method === "node_execution_event") onNode(message.data);
       else if (message.method === "graph_execution_event") onRun(message.data);
     });

@@ -2,6 +2,7 @@
 
 import io
 import json
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -14,6 +15,7 @@ from apps.users.models import APIKey, User
 from apps.users.services import api_key_create
 from tests.dashboard.helpers import make_graph, make_queued_run
 from tests.graphs.graphs import INPUT, PRINT, echo_graph, link, node
+from tests.stripe_server import StripeServer
 
 pytestmark = pytest.mark.django_db
 
@@ -428,3 +430,38 @@ def test_a_stop_from_the_page_script_answers_json_without_a_flash_message(
     response = alice.post(f"/runs/{execution.id}/stop", headers={"X-Requested-With": "fetch"})
     assert response.json() == {"status": "cancelled"}
     assert "Stop requested" not in alice.get("/runs").content.decode()
+
+
+@pytest.fixture
+def stripe(settings) -> Iterator[StripeServer]:
+    server = StripeServer().start()
+    settings.STRIPE_SECRET_KEY = "sk_test_local"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+    settings.STRIPE_API_BASE = server.url
+    yield server
+    server.stop()
+
+
+def test_the_top_up_button_opens_stripe_checkout(
+    alice: Client, owner: User, stripe: StripeServer
+) -> None:
+    response = alice.post("/credits/top-up", {"amount": "1500"})
+    (session,) = stripe.sessions.values()
+    assert response["Location"] == session["url"]
+    (request,) = stripe.requests_to("POST", "/v1/checkout/sessions")
+    assert request.params["metadata"] == {"user_id": str(owner.pk), "credits": "1500"}
+
+
+def test_a_top_up_amount_the_platform_refuses_is_shown_on_the_form(
+    alice: Client, stripe: StripeServer
+) -> None:
+    response = alice.post("/credits/top-up", {"amount": "120"})
+    assert response.status_code == 400
+    assert "at least" in response.content.decode()
+    assert not stripe.sessions
+
+
+def test_returning_from_checkout_lands_on_credits_with_a_message(alice: Client) -> None:
+    response = alice.get("/?top_up=success", follow=True)
+    assert response.redirect_chain[-1][0] == "/credits"
+    assert "appear as soon as the payment is confirmed" in response.content.decode()

@@ -239,8 +239,19 @@ def preset_delete(request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUI
     return redirect("dashboard:agent", graph_id=graph_id)
 
 
+TOP_UP_RETURNS = {
+    "success": "Thank you: your credits appear as soon as the payment is confirmed.",
+    "cancelled": "The top-up was cancelled; nothing was charged.",
+}
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page: signed-in users go straight to their agents."""
+    """The start page: signed-in users go straight to their agents, or back from Stripe
+    Checkout (whose return address is `/?top_up=…`) to their credits."""
     if request.user.is_authenticated:
+        returned = TOP_UP_RETURNS.get(request.GET.get("top_up", ""))
+        if returned:
+            messages.info(request, returned)
+            return redirect("dashboard:credits")
         return redirect("dashboard:agents")
     return render(request, "home.html")
