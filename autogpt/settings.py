@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.schedules",
     "apps.chat",
     "apps.notifications",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.dashboard.nav.navigation",
             ],
         },
     },
@@ -374,6 +376,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise also serves straight from the finders (static/ and the apps' static folders), so
+# pages are styled without `collectstatic` (tests, DEBUG off on a fresh clone); files collected
+# into STATIC_ROOT still come first.
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common import views as common_views
+from apps.dashboard.views.agents import home
 from apps.executions import views as execution_views
 from apps.graphs.admin import block_library_view
 
@@ -28,5 +29,7 @@ urlpatterns = [
     path("api/", include("apps.chat.api.urls")),
     path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),
+    path("", home, name="home"),
+    path("", include("apps.dashboard.urls")),
     path("", include("apps.users.urls")),
 ]

@@ -32,7 +32,3 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("home")
     return render(request, "users/sign_up.html", {"form": form})
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")

@@ -1,0 +1,64 @@
+"""Reads the dashboard needs beyond the domain apps' own selectors, built on them (so every
+row is still the user's): run lists with graph names, and daily credit usage."""
+
+import datetime
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apps.credits.selectors import credit_entries
+from apps.executions import selectors as execution_selectors
+from apps.executions.models import GraphExecution
+from apps.graphs.models import GraphVersion
+from apps.users.models import User
+
+RUNS_PER_PAGE = 50
+USAGE_DAYS = 30
+
+
+def _with_graph_name(runs: QuerySet[GraphExecution]) -> QuerySet[GraphExecution]:
+    name = GraphVersion.objects.filter(
+        graph_id=OuterRef("graph_id"), version=OuterRef("graph_version")
+    ).values("name")[:1]
+    return runs.annotate(graph_name=Subquery(name))
+
+
+def run_page(
+    *,
+    user: User,
+    page: int | str = 1,
+    graph_id: uuid.UUID | str | None = None,
+    status: str | None = None,
+    per_page: int = RUNS_PER_PAGE,
+) -> Page:
+    """One page of the user's runs, newest first, each with its graph's name (two queries)."""
+    runs = execution_selectors.graph_execution_list(user=user, graph_id=graph_id, status=status)
+    return Paginator(_with_graph_name(runs), per_page).get_page(page)
+
+
+def credit_usage_by_day(
+    *, user: User, days: int = USAGE_DAYS, today: datetime.date | None = None
+) -> list[tuple[datetime.date, int]]:
+    """Credits spent per day (USAGE net of REFUNDs) over the last `days` days in the user's
+    time zone, oldest first, every day present (one query)."""
+    tz = ZoneInfo(user.timezone)
+    today = today or timezone.localdate(timezone=tz)
+    first = today - datetime.timedelta(days=days - 1)
+    since = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
+    rows = (
+        credit_entries(user_id=user.pk)
+        .filter(is_active=True, type__in=["USAGE", "REFUND"], created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    spent = {row["day"]: -row["total"] for row in rows}
+    return [
+        (day, max(spent.get(day, 0), 0))
+        for day in (first + datetime.timedelta(days=n) for n in range(days))
+    ]

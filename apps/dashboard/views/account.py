@@ -1,0 +1,109 @@
+"""Credits, API keys and the profile."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.common.exceptions import PlatformError
+from apps.credits import payments
+from apps.credits.selectors import credit_balance_get, credit_transaction_list
+from apps.dashboard import presenters
+from apps.dashboard import selectors as dashboard_selectors
+from apps.dashboard.forms import ApiKeyForm, ProfileForm, TopUpForm
+from apps.dashboard.views.common import not_found_as_404
+from apps.users import selectors as user_selectors
+from apps.users import services as user_services
+
+TRANSACTIONS_SHOWN = 50
+NEW_KEY_SESSION = "dashboard:new-api-key"
+
+
+@login_required
+def credits_page(request: HttpRequest, top_up_form: TopUpForm | None = None) -> HttpResponse:
+    days = dashboard_selectors.credit_usage_by_day(user=request.user)
+    return render(
+        request,
+        "dashboard/credits.html",
+        {
+            "balance": credit_balance_get(user_id=request.user.pk),
+            "transactions": credit_transaction_list(user_id=request.user.pk)[:TRANSACTIONS_SHOWN],
+            "chart": presenters.usage_chart(days),
+            "payments": payments.payments_configured(),
+            "top_up_form": top_up_form or TopUpForm(),
+            "nav_section": "credits",
+        },
+        status=400 if top_up_form else 200,
+    )
+
+
+@login_required
+@require_POST
+def credits_top_up(request: HttpRequest) -> HttpResponse:
+    form = TopUpForm(request.POST)
+    if form.is_valid():
+        try:
+            return redirect(
+                payments.top_up_start(user=request.user, amount=form.cleaned_data["amount"])
+            )
+        except PlatformError as exc:
+            form.add_error("amount", exc.message)
+    return credits_page(request, top_up_form=form)
+
+
+@login_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        api_key, plain = user_services.api_key_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            permissions=form.cleaned_data["permissions"],
+        )
+        # Shown once, on the page the redirect leads to; then gone from the session.
+        request.session[NEW_KEY_SESSION] = {"name": api_key.name, "key": plain}
+        return redirect("dashboard:api-keys")
+    return render(
+        request,
+        "dashboard/api_keys.html",
+        {
+            "keys": user_selectors.api_key_list(user=request.user),
+            "form": form,
+            "new_key": request.session.pop(NEW_KEY_SESSION, None),
+            "nav_section": "api-keys",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def api_key_revoke(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
+    user_services.api_key_revoke(api_key=api_key)
+    messages.success(request, f"Revoked “{api_key.name}”.")
+    return redirect("dashboard:api-keys")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    initial = {"name": request.user.name, "timezone": request.user.timezone}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_services.user_update(user=request.user, **form.cleaned_data)
+        except PlatformError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("dashboard:profile")
+    return render(
+        request,
+        "dashboard/profile.html",
+        {"form": form, "nav_section": "profile"},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,257 @@
+"""My agents and the agent page: list, create from a template, import, versions, run form,
+presets, analysis and cost estimate."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError as DrfValidationError
+
+from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
+from apps.dashboard.forms import ImportForm, PresetForm, RunForm
+from apps.dashboard.layout import graph_drawing
+from apps.dashboard.presenters import block_names_of
+from apps.dashboard.views.common import error_lines, node_error_lines, not_found_as_404
+from apps.executions import selectors as execution_selectors
+from apps.executions import services as execution_services
+from apps.graphs import analysis
+from apps.graphs import selectors as graph_selectors
+from apps.graphs import services as graph_services
+from apps.graphs.api.serializers import GraphInSerializer
+from apps.graphs.validation import graph_errors_on_save
+
+RECENT_RUNS = 10
+
+
+@login_required
+def agent_list(request: HttpRequest) -> HttpResponse:
+    graphs = execution_selectors.graph_list_with_stats(user=request.user)
+    templates = graph_selectors.graph_list(user=request.user, templates=True)
+    return render(
+        request,
+        "dashboard/agents.html",
+        {
+            "graphs": graphs,
+            "templates": templates,
+            "import_form": ImportForm(),
+            "nav_section": "agents",
+        },
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def agent_create_from_template(request: HttpRequest) -> HttpResponse:
+    try:
+        version = graph_services.graph_fork(
+            user=request.user, graph_id=request.POST.get("template_id", "")
+        )
+    except NotFound:
+        raise
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:agents")
+    messages.success(request, f"Created “{version.name}” from the template.")
+    return redirect("dashboard:agent", graph_id=version.graph_id)
+
+
+def _drf_errors(detail: object, path: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        return [
+            line
+            for key, value in detail.items()
+            for line in _drf_errors(value, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [f"{path}: {item}" if path else str(item) for item in detail]
+        return [
+            line
+            for index, item in enumerate(detail)
+            for line in _drf_errors(item, f"{path}[{index}]")
+        ]
+    return [f"{path}: {detail}" if path else str(detail)]
+
+
+@login_required
+@require_POST
+def agent_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST, request.FILES)
+    problems: list[str] = []
+    if form.is_valid():
+        serializer = GraphInSerializer(data=form.cleaned_data["file"])
+        if serializer.is_valid():
+            data = dict(serializer.validated_data)
+            spec = graph_services.graph_spec_from_payload(data["nodes"], data["links"])
+            # Checked before import rewrites the node ids, so errors name the file's own ids.
+            problems = node_error_lines(graph_errors_on_save(spec), block_names_of(spec))
+            if not problems:
+                try:
+                    version = graph_services.graph_import(
+                        user=request.user,
+                        name=data["name"],
+                        description=data["description"],
+                        spec=spec,
+                        time_limit_seconds=data["time_limit_seconds"],
+                    )
+                except PlatformError as exc:
+                    problems = error_lines(exc)
+                else:
+                    messages.success(request, f"Imported “{version.name}”.")
+                    return redirect("dashboard:agent", graph_id=version.graph_id)
+        else:
+            problems = _drf_errors(DrfValidationError(serializer.errors).detail)
+    else:
+        problems = [error for errors in form.errors.values() for error in errors]
+    graphs = execution_selectors.graph_list_with_stats(user=request.user)
+    return render(
+        request,
+        "dashboard/agents.html",
+        {
+            "graphs": graphs,
+            "templates": graph_selectors.graph_list(user=request.user, templates=True),
+            "import_form": form,
+            "import_problems": problems,
+            "nav_section": "agents",
+        },
+        status=400,
+    )
+
+
+def _version_number(request: HttpRequest) -> int | None:
+    raw = request.GET.get("version", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def _agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int | None) -> dict:
+    version = graph_selectors.graph_version_get(
+        user=request.user, graph_id=graph_id, version=version_number
+    )
+    spec = graph_services.graph_spec_from_version(version)
+    schema = analysis.graph_input_schema(spec)
+    estimate = analysis.graph_cost_estimate(spec)
+    return {
+        "version": version,
+        "graph": version.graph,
+        "is_owner": version.graph.user_id == request.user.pk,
+        "drawing": graph_drawing(spec),
+        "schema": schema,
+        "analysis": analysis.graph_analysis(spec),
+        "estimate": estimate,
+        "block_names": block_names_of(spec),
+        "versions": graph_selectors.graph_version_list(user=request.user, graph_id=graph_id),
+        "presets": graph_selectors.preset_list(user=request.user, graph_id=graph_id),
+        "recent_runs": execution_selectors.graph_execution_list(
+            user=request.user, graph_id=graph_id
+        )[:RECENT_RUNS],
+        "preset_form": PresetForm(),
+        "nav_section": "agents",
+    }
+
+
+@login_required
+@not_found_as_404
+def agent_detail(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+    context = _agent_context(request, graph_id, _version_number(request))
+    context["run_form"] = RunForm(schema=context["schema"])
+    return render(request, "dashboard/agent.html", context)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def agent_activate_version(request: HttpRequest, graph_id: uuid.UUID, version: int) -> HttpResponse:
+    try:
+        graph_services.graph_set_active_version(
+            user=request.user, graph_id=graph_id, version=version
+        )
+    except PermissionDenied as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Version {version} is now active.")
+    return redirect("dashboard:agent", graph_id=graph_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+    """Start a run from the form, or save the form's values as a preset (`save_preset`)."""
+    version_number = _version_number(request)
+    context = _agent_context(request, graph_id, version_number)
+    form = RunForm(request.POST, schema=context["schema"])
+    preset_form = PresetForm(request.POST) if "save_preset" in request.POST else None
+    problems: list[str] = []
+    if form.is_valid() and (preset_form is None or preset_form.is_valid()):
+        try:
+            if preset_form is not None:
+                graph_services.preset_create(
+                    user=request.user,
+                    graph_id=graph_id,
+                    graph_version=context["version"].version,
+                    name=preset_form.cleaned_data["preset_name"],
+                    inputs=form.run_inputs(),
+                    credentials_inputs={},
+                )
+                messages.success(request, "Preset saved.")
+                return redirect("dashboard:agent", graph_id=graph_id)
+            execution = execution_services.graph_execution_start(
+                user=request.user,
+                graph_id=graph_id,
+                graph_version=context["version"].version,
+                inputs=form.run_inputs(),
+            )
+        except PlatformError as exc:
+            problems = error_lines(exc, context["block_names"])
+        else:
+            return redirect("dashboard:run", graph_exec_id=execution.id)
+    context.update(run_form=form, run_problems=problems, preset_form=preset_form or PresetForm())
+    return render(request, "dashboard/agent.html", context, status=400)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def preset_run(request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID) -> HttpResponse:
+    try:
+        execution = execution_services.graph_execution_start(
+            user=request.user, graph_id=graph_id, preset_id=preset_id
+        )
+    except NotFound:
+        raise
+    except PlatformError as exc:
+        for line in error_lines(exc):
+            messages.error(request, line)
+        return redirect("dashboard:agent", graph_id=graph_id)
+    return redirect("dashboard:run", graph_exec_id=execution.id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def preset_delete(request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID) -> HttpResponse:
+    graph_services.preset_delete(user=request.user, preset_id=preset_id)
+    messages.success(request, "Preset deleted.")
+    return redirect("dashboard:agent", graph_id=graph_id)
+
+
+TOP_UP_RETURNS = {
+    "success": "Thank you: your credits appear as soon as the payment is confirmed.",
+    "cancelled": "The top-up was cancelled; nothing was charged.",
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The start page: signed-in users go straight to their agents, or back from Stripe
+    Checkout (whose return address is `/?top_up=…`) to their credits."""
+    if request.user.is_authenticated:
+        returned = TOP_UP_RETURNS.get(request.GET.get("top_up", ""))
+        if returned:
+            messages.info(request, returned)
+            return redirect("dashboard:credits")
+        return redirect("dashboard:agents")
+    return render(request, "home.html")

@@ -1,0 +1,97 @@
+"""The run list and the run page (live over /ws; static/js/live.js)."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apps.dashboard import presenters
+from apps.dashboard import selectors as dashboard_selectors
+from apps.dashboard.layout import graph_drawing
+from apps.dashboard.views.common import not_found_as_404
+from apps.executions import selectors as execution_selectors
+from apps.executions import services as execution_services
+from apps.executions.models import ExecutionStatus
+from apps.graphs import analysis
+from apps.graphs import selectors as graph_selectors
+from apps.graphs import services as graph_services
+
+
+@login_required
+@not_found_as_404
+def run_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    status = status if status in ExecutionStatus.values else ""
+    graph_id = request.GET.get("agent", "")
+    agent = None
+    if graph_id:
+        agent = graph_selectors.graph_version_get(user=request.user, graph_id=graph_id)
+    page = dashboard_selectors.run_page(
+        user=request.user,
+        page=request.GET.get("page", 1),
+        graph_id=agent.graph_id if agent else None,
+        status=status or None,
+    )
+    return render(
+        request,
+        "dashboard/runs.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": ExecutionStatus.values,
+            "agent": agent,
+            "agents": graph_selectors.graph_list(user=request.user).values_list("graph_id", "name"),
+            "nav_section": "runs",
+        },
+    )
+
+
+@login_required
+@not_found_as_404
+def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+    execution = execution_selectors.graph_execution_get_detailed(
+        user=request.user, graph_exec_id=graph_exec_id
+    )
+    version = graph_selectors.graph_version_get(
+        user=request.user, graph_id=execution.graph_id, version=execution.graph_version
+    )
+    spec = graph_services.graph_spec_from_version(version)
+    block_names = presenters.block_names_of(spec)
+    node_executions = list(execution.node_executions.all())
+    return render(
+        request,
+        "dashboard/run.html",
+        {
+            "execution": execution,
+            "version": version,
+            "drawing": graph_drawing(spec),
+            "node_statuses": presenters.node_statuses(node_executions),
+            "timeline": presenters.timeline(node_executions, block_names, now=timezone.now()),
+            "block_names": block_names,
+            "output_names": analysis.graph_output_names(spec),
+            "outputs": [
+                (name, [presenters.shown_value(value) for value in values])
+                for name, values in (execution.outputs or {}).items()
+            ],
+            "cost": (execution.stats or {}).get("cost", 0),
+            "nav_section": "runs",
+        },
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def run_stop(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+    execution = execution_services.graph_execution_stop(
+        user=request.user, graph_exec_id=graph_exec_id
+    )
+    if request.headers.get("X-Requested-With") == "fetch":
+        # The run page's script: the outcome reaches it over /ws, not as a flash message.
+        return JsonResponse({"status": execution.status})
+    messages.success(request, "Stop requested.")
+    return redirect("dashboard:run", graph_exec_id=graph_exec_id)

@@ -1,0 +1,233 @@
+/* Live pages: one WebSocket to /ws (session cookie auth), reconnected with backoff while a
+   banner says so; the run page and the run list update from execution events. No build step. */
+(function () {
+  "use strict";
+
+  var TERMINAL = ["completed", "failed", "cancelled", "timeout"];
+  var NODE_ORDER = ["running", "queued", "incomplete", "failed", "timeout", "cancelled"];
+  var banner = document.getElementById("live-banner");
+
+  function LiveSocket(onOpen, onMessage) {
+    this.onOpen = onOpen;
+    this.onMessage = onMessage;
+    this.attempt = 0;
+    this.connected = false;
+    this.connect();
+  }
+  LiveSocket.prototype.connect = function () {
+    var self = this;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws");
+    this.socket = socket;
+    socket.onopen = function () {
+      self.attempt = 0;
+      self.connected = true;
+      if (banner) banner.hidden = true;
+      self.heartbeat = setInterval(function () { self.send("heartbeat", {}); }, 25000);
+      self.onOpen(self);
+    };
+    socket.onmessage = function (event) {
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      self.onMessage(message);
+    };
+    socket.onclose = function (event) {
+      clearInterval(self.heartbeat);
+      self.connected = false;
+      if (event.code === 4001 || event.code === 4003) {  // signed out: reconnecting cannot help
+        if (banner) { banner.textContent = "Live updates stopped: sign in again."; banner.hidden = false; }
+        return;
+      }
+      if (banner) { banner.textContent = "Reconnecting to live updates…"; banner.hidden = false; }
+      var delay = Math.min(15000, 500 * Math.pow(2, self.attempt)) * (0.75 + Math.random() / 2);
+      self.attempt += 1;
+      setTimeout(function () { self.connect(); }, delay);
+    };
+  };
+  LiveSocket.prototype.send = function (method, data) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ method: method, data: data }));
+    }
+  };
+
+  function setBadge(el, status) {
+    if (!el) return;
+    el.textContent = status;
+    el.className = el.className.replace(/status-\S+/, "status-" + status);
+  }
+
+  function seconds(start, end) {
+    if (!start || !end) return "–";
+    var s = (Date.parse(end) - Date.parse(start)) / 1000;
+    return s < 1 ? Math.round(s * 1000) + " ms" : s.toFixed(2) + " s";
+  }
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  /* Replace parts of the page with the server's current rendering (after the final event, or
+     after a reconnect that may have missed events): no page reload. */
+  var refreshing = Promise.resolve();
+  function refresh(selectors, then) {
+    refreshing = refreshing.then(function () { return refreshNow(selectors); }).then(then, then);
+    return refreshing;
+  }
+  function refreshNow(selectors) {
+    return fetch(location.href, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        selectors.forEach(function (selector) {
+          var now = document.querySelector(selector), next = fresh.querySelector(selector);
+          if (now && next) now.replaceWith(next);
+        });
+      });
+    });
+  }
+
+  function runPage() {
+    var runId = document.body.dataset.run;
+    var names = JSON.parse((document.getElementById("block-names") || {}).textContent || "{}");
+    var byNode = {};  // node key -> {node execution id -> status}
+    var finished = false;
+
+    function nodeStatus(key) {
+      var seen = Object.values(byNode[key] || {});
+      for (var i = 0; i < NODE_ORDER.length; i++) if (seen.indexOf(NODE_ORDER[i]) >= 0) return NODE_ORDER[i];
+      return seen.length ? "completed" : "idle";
+    }
+
+    function timelineRow(data) {
+      var row = document.querySelector('.tl-row[data-exec="' + data.id + '"]');
+      if (row) return row;
+      var empty = document.querySelector("#timeline [data-empty]");
+      if (empty) empty.remove();
+      row = document.createElement("details");
+      row.className = "tl-row";
+      row.dataset.exec = data.id;
+      row.dataset.node = data.node_id;
+      var summary = document.createElement("summary");
+      var name = document.createElement("span");
+      name.className = "tl-name";
+      name.textContent = (names[data.node_id] || data.node_id) + " #" + data.sequence;
+      var badge = document.createElement("span");
+      badge.className = "badge status-queued";
+      badge.dataset.status = "";
+      var time = document.createElement("span");
+      time.className = "tl-time";
+      time.dataset.seconds = "";
+      var bar = document.createElement("span");
+      bar.className = "tl-bar";
+      summary.append(name, bar, badge, time);
+      row.append(summary);
+      document.getElementById("timeline").append(row);
+      return row;
+    }
+
+    var LIVE_PARTS = ["#run-head", ".facts", "#run-outputs", "#timeline", ".dag-wrap"];
+
+    function seed() {  // what the server rendered counts as seen
+      var status = document.querySelector("#run-head [data-status]");
+      if (status && TERMINAL.indexOf(status.textContent.trim()) >= 0) finished = true;
+      byNode = {};
+      document.querySelectorAll(".tl-row").forEach(function (row) {
+        var badge = row.querySelector("[data-status]");
+        (byNode[row.dataset.node] = byNode[row.dataset.node] || {})[row.dataset.exec] = badge.textContent.trim();
+      });
+    }
+    seed();
+
+    function onNode(data) {
+      (byNode[data.node_id] = byNode[data.node_id] || {})[data.id] = data.status;
+      var node = document.querySelector('.dag .node[data-node="' + data.node_id + '"]');
+      if (node) node.setAttribute("class", "node status-" + nodeStatus(data.node_id));
+      var row = timelineRow(data);
+      setBadge(row.querySelector("[data-status]"), data.status);
+      row.querySelector("[data-seconds]").textContent = seconds(data.started_at, data.ended_at);
+    }
+
+    function onRun(data) {
+      setBadge(document.querySelector("#run-head [data-status]"), data.status);
+      var cost = document.querySelector('[data-field="cost"]');
+      if (cost && data.stats && data.stats.cost !== undefined) cost.textContent = data.stats.cost;
+      if (TERMINAL.indexOf(data.status) >= 0 && !finished) {
+        finished = true;
+        var stopForm = document.getElementById("stop-form");
+        if (stopForm) stopForm.hidden = true;
+        refresh(LIVE_PARTS, seed);
+      }
+    }
+
+    // A node of the drawing opens its executions in the timeline.
+    document.addEventListener("click", function (event) {
+      var node = event.target.closest(".dag .node");
+      if (!node) return;
+      var rows = document.querySelectorAll('.tl-row[data-node="' + node.dataset.node + '"]');
+      rows.forEach(function (row) { row.open = true; });
+      if (rows.length) rows[0].scrollIntoView({ block: "center" });
+    });
+
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.id !== "stop-form" || event.defaultPrevented) return;
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      button.textContent = "Stopping…";
+      function failed() {
+        button.disabled = false;
+        button.textContent = "Stop (failed, try again)";
+      }
+      fetch(form.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "fetch" }
+      }).then(function (response) { if (!response.ok) failed(); }, failed);
+    });
+
+    new LiveSocket(function (live) {
+      live.send("subscribe_graph_execution", { graph_exec_id: runId });
+    }, function (message) {
+      // Subscribed: catch up with what happened between the render (or a lost connection)
+      // and now; events from here on are applied as they come.
+      if (message.method === "subscribe_graph_execution" && message.success && !finished) {
+        refresh(LIVE_PARTS, seed);
+      } else if (message.method === "node_execution_event") onNode(message.data);
+      else if (message.method === "graph_execution_event") onRun(message.data);
+    });
+  }
+
+  function runList() {
+    var rows = document.querySelectorAll("tr[data-live]");
+    if (!rows.length) return;
+    new LiveSocket(function (live) {
+      rows.forEach(function (row) {
+        if (row.hasAttribute("data-live")) live.send("subscribe_graph_execution", { graph_exec_id: row.dataset.run });
+      });
+    }, function (message) {
+      if (message.method !== "graph_execution_event") return;
+      var row = document.querySelector('tr[data-run="' + message.data.id + '"]');
+      if (!row) return;
+      setBadge(row.querySelector("[data-status]"), message.data.status);
+      if (message.data.stats && message.data.stats.cost !== undefined) row.querySelector("[data-cost]").textContent = message.data.stats.cost;
+      row.querySelector("[data-duration]").textContent = seconds(message.data.started_at, message.data.ended_at);
+      if (TERMINAL.indexOf(message.data.status) >= 0) row.removeAttribute("data-live");
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var text = document.querySelector(button.dataset.copy).textContent;
+    navigator.clipboard.writeText(text).then(function () { button.textContent = "Copied"; });
+  });
+  document.addEventListener("submit", function (event) {
+    var message = event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  var page = document.body.dataset.page;
+  if (page === "run") runPage();
+  else if (page === "runs") runList();
+})();

@@ -1,0 +1,28 @@
+"""Graphs and runs for the dashboard's tests, made through the apps' services."""
+
+from typing import Any
+
+from apps.executions import services as execution_services
+from apps.executions.models import GraphExecution
+from apps.graphs import services as graph_services
+from apps.graphs.models import GraphVersion
+from apps.users.models import User
+from tests.graphs.graphs import echo_graph
+
+
+def make_graph(user: User, payload: dict[str, Any] | None = None, **fields: Any) -> GraphVersion:
+    payload = payload or echo_graph()
+    return graph_services.graph_create(
+        user=user,
+        name=payload["name"],
+        description=payload.get("description", ""),
+        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+        **fields,
+    )
+
+
+def make_queued_run(user: User, version: GraphVersion, topic: str = "otters") -> GraphExecution:
+    """A run as POST …/execute leaves it (queued, entry nodes created), not sent to a worker."""
+    return execution_services.graph_execution_start(
+        user=user, graph_id=version.graph_id, inputs={"topic": topic}, enqueue=False
+    )

@@ -1,0 +1,269 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright against the real
+ASGI server (HTTP + /ws) and a real Celery worker. Screenshots go to test-artifacts/.
+
+Select these alone with `-m browser`, or leave them out with `-m "not browser"`."""
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from apps.credits.selectors import credit_balance_get
+from apps.executions.models import GraphExecution
+from apps.graphs.blocks.library.basic import PrintBlock
+from apps.users.models import User
+from tests.factories import PASSWORD, UserFactory
+from tests.graphs.graphs import delay_graph, echo_graph
+from tests.processes import ROOT, WorkerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+PRINT_PRICE = 3
+PRICES = {PrintBlock.id: [{"amount": PRINT_PRICE, "unit": "RUN", "filter": {}}]}
+LIVE_TIMEOUT_MS = 60_000  # the worker may still be starting on a loaded machine
+
+
+@pytest.fixture(scope="module")
+def priced_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(
+        hostname="dashboard", env={"BLOCK_COST_OVERRIDES": json.dumps(PRICES)}
+    ).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM calls made by the
+    # test itself between browser steps are still plain synchronous calls.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Browser, asgi_server, settings) -> Iterator[Page]:
+    settings.BLOCK_COST_OVERRIDES = PRICES
+    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/agents$"))
+
+
+def _import(page: Page, tmp_path: Path, document: dict) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps(document))
+    page.goto("/agents")
+    page.set_input_files("#id_file", str(path))
+    page.click("#import-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/agents/[0-9a-f-]{36}$"))
+
+
+@contextlib.contextmanager
+def _run_state_on_failure() -> Iterator[None]:
+    """When the page does not show what was expected, say what the database holds."""
+    try:
+        yield
+    except AssertionError as exc:
+        runs = [
+            (run.status, run.attempts, list(run.node_executions.values_list("status", flat=True)))
+            for run in GraphExecution.objects.all()
+        ]
+        raise AssertionError(f"{exc}\nruns in the database: {runs}") from None
+
+
+def _until(page: Page, condition, seconds: float = 15) -> None:
+    """Poll a condition that Playwright's own callbacks make true (they run while it waits)."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("timed out waiting in the browser")
+
+
+def _run_from_form(page: Page, topic: str) -> None:
+    page.fill("textarea[name=input__topic]", topic)
+    page.click("button[name=run]")
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+
+
+def test_sign_up_import_run_and_watch_every_node_complete_live(
+    priced_worker, page: Page, tmp_path: Path
+) -> None:
+    page.goto("/signup")
+    _shot(page, "sign-up")
+    page.fill("input[name=email]", "dora@example.com")
+    page.fill("input[name=name]", "Dora")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/agents$"))
+    expect(page.locator("text=No agents yet")).to_be_visible()
+    _shot(page, "agents-empty")
+    dora = User.objects.get(email="dora@example.com")
+    balance_before = credit_balance_get(user_id=dora.pk)
+    assert balance_before > 0
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops")
+    page.set_input_files("#id_file", str(bad))
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#import-errors")).to_contain_text("not valid JSON")
+
+    _import(page, tmp_path, echo_graph("Otter echo"))
+    expect(page.locator(".dag .node")).to_have_count(3)
+    expect(page.locator(".dag")).to_contain_text("Print")
+    expect(page.locator("text=costs at least 3 credits")).to_be_visible()
+    _shot(page, "agent")
+
+    _run_from_form(page, "otters")
+    page.evaluate("window.__sameDocument = true")
+    nodes = page.locator(".dag .node")
+    expect(nodes).to_have_count(3)
+    with _run_state_on_failure():
+        for index in range(3):
+            expect(nodes.nth(index)).to_have_class(
+                re.compile(r"status-completed"), timeout=LIVE_TIMEOUT_MS
+            )
+    expect(page.locator("h1 [data-status]")).to_have_text("completed")
+    expect(page.locator("#run-outputs")).to_contain_text("otters")
+    expect(page.locator('[data-field="cost"]')).to_have_text(str(PRINT_PRICE))
+    expect(page.locator("#stop-form")).to_be_hidden()
+    assert page.evaluate("window.__sameDocument") is True, "the run page reloaded"
+    page.locator(".dag .node", has_text="Print").click()
+    print_row = page.locator(".tl-row", has_text="Print")
+    expect(print_row).to_have_attribute("open", "")
+    expect(print_row.locator(".tl-body")).to_contain_text("otters")
+    _shot(page, "run-completed")
+
+    page.goto("/credits")
+    expect(page.locator("#balance")).to_contain_text(str(balance_before - PRINT_PRICE))
+    expect(page.locator(".chart polyline")).to_have_count(1)
+    _shot(page, "credits")
+    page.goto("/runs")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody [data-status]")).to_have_text("completed")
+    _shot(page, "runs")
+    page.goto("/settings/api-keys")
+    page.fill("input[name=name]", "Laptop")
+    page.check("input[value=READ_GRAPH]")
+    page.click("form.key-form button[type=submit]")
+    expect(page.locator("#new-key-value")).to_contain_text("agpt_")
+    _shot(page, "api-keys")
+    page.reload()
+    expect(page.locator("#new-key")).to_have_count(0)
+    expect(page.locator("tbody")).to_contain_text("Laptop")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/agents")
+    expect(page.locator("text=Otter echo")).to_be_visible()
+    _shot(page, "agents-phone")
+
+
+def test_a_long_run_is_stopped_with_the_button(priced_worker, page: Page, tmp_path: Path) -> None:
+    UserFactory(email="erin@example.com", name="Erin")
+    _sign_in(page, "erin@example.com")
+    _import(page, tmp_path, delay_graph(60, name="Sleeper"))
+    _run_from_form(page, "zzz")
+    page.evaluate("window.__sameDocument = true")
+    with _run_state_on_failure():
+        expect(page.locator(".dag .node", has_text="Delay")).to_have_class(
+            re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
+        )
+    _shot(page, "run-running")
+    page.click("#stop-button")
+    expect(page.locator("h1 [data-status]")).to_have_text("cancelled", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#stop-form")).to_be_hidden()
+    assert page.evaluate("window.__sameDocument") is True
+    assert GraphExecution.objects.get().status == "cancelled"
+
+
+def test_the_run_list_follows_a_run_and_the_socket_reconnects(
+    priced_worker, page: Page, tmp_path: Path
+) -> None:
+    UserFactory(email="fay@example.com", name="Fay")
+    sockets = []
+
+    def relay(socket) -> None:
+        sockets.append(socket)
+        socket.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws$"), relay)
+    _sign_in(page, "fay@example.com")
+    _import(page, tmp_path, delay_graph(3, name="Short nap"))
+    _run_from_form(page, "nap")
+    run_url = page.url
+    page.goto("/runs")
+    row = page.locator("tbody tr").first
+    assert row.get_attribute("data-live") is not None, "the run ended before the list loaded"
+    expect(row.locator("[data-status]")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+    assert row.locator("[data-cost]").inner_text() == "0"
+
+    opened = len(sockets)
+    page.goto(run_url)
+    _until(page, lambda: len(sockets) > opened)
+    expect(page.locator("#live-banner")).to_be_hidden()
+    sockets[-1].close(code=1012, reason="server restart")
+    expect(page.locator("#live-banner")).to_be_visible()
+    expect(page.locator("#live-banner")).to_contain_text("Reconnecting")
+    _shot(page, "reconnecting")
+    expect(page.locator("#live-banner")).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
+
+
+def test_staff_change_a_user_in_the_styled_admin(page: Page) -> None:
+    UserFactory(email="charlie@example.com", name="Charlie", is_staff=True, is_superuser=True)
+    UserFactory(email="gus@example.com", name="Gus")
+    _sign_in(page, "charlie@example.com")
+    page.click("a[href='/admin/']")
+    expect(page.locator("#site-name")).to_contain_text("AutoGPT Platform admin")
+    _shot(page, "admin")
+    page.goto("/admin/users/user/")
+    page.click("text=gus@example.com")
+    page.fill("input[name=name]", "Gus the Great")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    assert User.objects.get(email="gus@example.com").name == "Gus the Great"
+    page.click("#user-tools a[href='/agents']")
+    expect(page).to_have_url(re.compile(r"/agents$"))
