@@ -177,6 +177,8 @@ def _announce_finished(execution: GraphExecution) -> None:
         "user_id": execution.user_id,
         "graph_id": execution.graph_id,
         "graph_version": execution.graph_version,
+        # From the compiled graph the worker holds: no query on a run's path.
+        "graph_name": runtime.compiled_graph(execution.graph_id, execution.graph_version).name,
         "status": str(execution.status),
         "node_error_count": int(execution.stats.get("node_error_count", 0)),
         "cost": int(execution.stats.get("cost", 0)),

@@ -2,6 +2,6 @@
 
 from django.dispatch import Signal
 
-# sender=None; kwargs: execution_id, user_id, graph_id, graph_version, status (terminal),
-# node_error_count, cost, duration_seconds, parent_id (None for a top-level run)
+# sender=None; kwargs: execution_id, user_id, graph_id, graph_version, graph_name,
+# status (terminal), node_error_count, cost, duration_seconds, parent_id (None at top level)
 graph_execution_finished = Signal()

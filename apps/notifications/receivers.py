@@ -32,6 +32,7 @@ def on_graph_execution_finished(sender: Any, **run: Any) -> None:
             user_id=str(run["user_id"]),
             graph_id=str(run["graph_id"]),
             graph_version=run["graph_version"],
+            graph_name=run["graph_name"],
             status=str(run["status"]),
             node_error_count=run["node_error_count"],
             cost=run["cost"],

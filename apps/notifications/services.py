@@ -14,10 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 
 from apps.executions import events
 from apps.notifications import content, email, selectors
-from apps.notifications.api.serializers import NotificationSerializer
 from apps.notifications.models import Notification, NotificationBackoff
 from apps.notifications.models import NotificationType as T
 from apps.users.models import User
@@ -26,11 +26,29 @@ from apps.users.services import user_update
 logger = logging.getLogger(__name__)
 Email = Notification.Email
 NOTIFICATION_EVENT = "notification"
+_as_text = DateTimeField().to_representation
+
+
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    """NotificationSerializer's output, built directly: one goes out at the end of every run
+    (a test holds the two equal)."""
+    return {
+        "id": str(notification.id),
+        "type": notification.type,
+        "title": notification.title,
+        "message": notification.message,
+        "data": notification.data,
+        "is_read": notification.read_at is not None,
+        **{
+            name: _as_text(getattr(notification, name)) if getattr(notification, name) else None
+            for name in ("read_at", "created_at")
+        },
+    }
 
 
 def _push(notification: Notification) -> None:
     group = events.user_group(str(notification.user_id))
-    data = NotificationSerializer(notification).data
+    data = notification_payload(notification)
     events.publish([(group, events.message(NOTIFICATION_EVENT, data, group))])
 
 
@@ -117,6 +135,7 @@ def run_finished_notify(
     user_id: str,
     graph_id: str,
     graph_version: int,
+    graph_name: str,
     status: str,
     node_error_count: int,
     cost: int,
@@ -128,7 +147,7 @@ def run_finished_notify(
         "execution_id": str(execution_id),
         "graph_id": str(graph_id),
         "graph_version": graph_version,
-        "graph_name": selectors.graph_name(graph_id=graph_id, version=graph_version),
+        "graph_name": graph_name,
         "status": status,
         "node_error_count": node_error_count,
         "cost": cost,

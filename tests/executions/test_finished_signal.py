@@ -34,6 +34,7 @@ def test_stopping_a_queued_run_announces_it_once(owner: User, owner_client: APIC
             "user_id": owner.pk,
             "graph_id": run.graph_id,
             "graph_version": 1,
+            "graph_name": "Echo",
             "status": "cancelled",
             "node_error_count": 0,
             "cost": 0,

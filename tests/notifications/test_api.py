@@ -88,3 +88,12 @@ def test_a_forged_unsubscribe_link_is_refused(owner: User, mailoutbox: list) -> 
     assert Client().post(forged).status_code == 400
     owner.refresh_from_db()
     assert owner.notify_on_zero_balance is True
+
+
+def test_the_pushed_payload_equals_the_rest_serializer(owner: User, owner_client: APIClient):
+    unread = _send(owner, key="a", balance=0)
+    read = _send(owner, key="b")
+    owner_client.post(f"/api/notifications/{read.pk}/read")
+    rest = {n["id"]: n for n in owner_client.get("/api/notifications").json()["data"]}
+    for notification in Notification.objects.filter(pk__in=[unread.pk, read.pk]):
+        assert services.notification_payload(notification) == rest[str(notification.pk)]

@@ -104,6 +104,7 @@ def _run_finished(user: User, graph: dict, n: int, status: str = "completed", er
         user_id=str(user.pk),
         graph_id=graph["id"],
         graph_version=1,
+        graph_name=graph["name"],
         status=status,
         node_error_count=errors,
         cost=n,
