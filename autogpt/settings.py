@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.credits",
     "apps.executions",
     "apps.store",
+    "apps.webhooks",
     "apps.notifications",
 ]
 
@@ -209,6 +210,12 @@ BLOCK_COST_OVERRIDES = env_json("BLOCK_COST_OVERRIDES", "{}")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")  # tests: a local server
+
+# --- Webhook triggers (SPEC §12) ----------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env_int("WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", 300, minimum=1)
+# Encrypts webhook secrets at rest; defaults to SECRET_KEY (changing it voids stored secrets).
+WEBHOOK_ENCRYPTION_KEY = env_str("WEBHOOK_ENCRYPTION_KEY")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"

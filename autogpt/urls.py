@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("apps.executions.api.urls")),
     path("api/", include("apps.graphs.api.urls")),
     path("api/", include("apps.credits.api.urls")),
+    path("api/", include("apps.webhooks.api.urls")),
     path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),
     path("", include("apps.users.urls")),
