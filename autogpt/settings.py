@@ -185,6 +185,8 @@ EXECUTION_MAX_RUNNING_PER_GRAPH = env_int("EXECUTION_MAX_RUNNING_PER_GRAPH", 25,
 EXECUTION_CAP_RETRY_SECONDS = 1.0
 EXECUTION_LEASE_SECONDS = env_int("EXECUTION_LEASE_SECONDS", 30, minimum=3)
 EXECUTION_MAX_ATTEMPTS = env_int("EXECUTION_MAX_ATTEMPTS", 3, minimum=1)
+# On SIGTERM a worker lets its runs finish for this long, then hands the rest to other workers.
+EXECUTION_SHUTDOWN_GRACE_SECONDS = env_int("EXECUTION_SHUTDOWN_GRACE_SECONDS", 60, minimum=0)
 WATCHDOG_INTERVAL_SECONDS = env_int("WATCHDOG_INTERVAL_SECONDS", 30, minimum=5)
 WATCHDOG_QUEUED_SECONDS = env_int("WATCHDOG_QUEUED_SECONDS", 60, minimum=1)
 # Housekeeping declared in code; django-celery-beat copies it into its tables at start-up.

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import events, metrics, runtime, selectors
+from apps.executions import drain, events, metrics, runtime, selectors
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
 from apps.executions.models import (
@@ -344,6 +344,7 @@ def graph_execution_run(
     events.publish(runtime.graph_execution_event(execution))
     compiled = runtime.compiled_graph(execution.graph_id, execution.graph_version)
     lease = runtime.Lease(execution.id, owner)
+    draining = drain.drain_poller()
     started_at = execution.started_at
     ports = Ports(
         store=runtime.database_store(execution, compiled),
@@ -357,7 +358,7 @@ def graph_execution_run(
             ),
         ),
         is_cancelled=runtime.cancel_poller(execution.id, parent_cancel),
-        is_abandoned=lambda: lease.lost,
+        is_abandoned=lambda: lease.lost or draining(),
     )
     engine_settings = EngineSettings(
         max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
@@ -372,8 +373,25 @@ def graph_execution_run(
         lease.stop()
     if result.status is not None:
         _finish(execution, result, owner, compiled=compiled)
+    elif not lease.lost:
+        _hand_over(execution, owner, resume=parent_cancel is None)
     events.flush()
     return result
+
+
+def _hand_over(execution: GraphExecution, owner: str, *, resume: bool) -> None:
+    """The worker is shutting down and its grace period is over: give the lease back and
+    enqueue the run for another worker. The hand-over is not a lost worker, so it does not count
+    towards EXECUTION_MAX_ATTEMPTS. A sub-agent run is failed instead: its parent, handed over
+    too, runs its Agent Executor node again."""
+    if not resume:
+        _give_up(execution, "Its parent run was handed over to another worker; it starts again.")
+        return
+    released = GraphExecution.objects.filter(
+        pk=execution.pk, lease_owner=owner, status=ExecutionStatus.RUNNING
+    ).update(lease_owner="", lease_expires_at=timezone.now(), attempts=F("attempts") - 1)
+    if released:
+        enqueue_run(execution.pk)
 
 
 def _give_up(execution: GraphExecution, message: str) -> None:

@@ -19,6 +19,17 @@ from tests.webhooks.helpers import json_body, signed_headers, webhook_graph
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _runs_settle_before_teardown():
+    """A run started by a test must end before the tables are flushed under the worker."""
+    yield
+    wait_for(
+        lambda: not GraphExecution.objects.filter(status__in=["queued", "running"]).exists(),
+        timeout=60,
+        what="the runs started by the test to end",
+    )
+
+
 def _trigger(client: APIClient, payload: dict | None = None) -> tuple[dict, dict, str]:
     """A graph with a Webhook node, its trigger and a secret (rotated: shown once)."""
     graph = client.post("/api/graphs", payload or webhook_graph(), format="json").json()
