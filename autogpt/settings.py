@@ -123,6 +123,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# `manage.py backup` (PostgreSQL): where archives go and how long they are kept.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30, minimum=1)
 
 # --- Redis, cache, Celery, Channels ---------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
