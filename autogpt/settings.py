@@ -6,6 +6,7 @@ Production safety lives in autogpt/checks.py as system checks.
 """
 
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +18,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Workers and web processes write their metrics here; /metrics adds them up (SPEC §13). Set
-# before prometheus_client is imported anywhere.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+# before prometheus_client is imported anywhere. With METRICS_SHARED_DIR (a volume shared by the
+# containers of one machine), each container writes to a directory of its own in it and
+# /metrics adds up all of them.
+METRICS_SHARED_DIR = env_str("METRICS_SHARED_DIR")
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(
+        Path(METRICS_SHARED_DIR) / socket.gethostname()
+        if METRICS_SHARED_DIR
+        else VAR_DIR / "prometheus"
+    ),
+)
 Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105 - refused by autogpt.checks outside DEBUG
@@ -70,6 +81,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "autogpt.urls"
+# On SIGTERM the web process closes WebSockets (code 1012) and lets requests finish this long.
+WEB_SHUTDOWN_GRACE_SECONDS = env_int("WEB_SHUTDOWN_GRACE_SECONDS", 10, minimum=1)
 # Threads of the web process that run HTTP requests (autogpt/asgi_http.py).
 WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 WSGI_APPLICATION = "autogpt.wsgi.application"
