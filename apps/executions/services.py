@@ -218,7 +218,8 @@ def _acquire(
     graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool
 ) -> tuple[str, GraphExecution | None]:
     """Take the run for this worker: "acquired", "capped" (too many runs of this graph by its
-    user are running; try later) or "gone" (finished, or leased by a live worker)."""
+    user are running; try later), "leased" (another worker holds an unexpired lease) or "gone"
+    (finished)."""
     now = timezone.now()
     with transaction.atomic():
         execution = GraphExecution.objects.select_related("user").filter(pk=graph_exec_id).first()
@@ -254,7 +255,10 @@ def _acquire(
             )
         )
     if not taken:
-        return "gone", None
+        leased = GraphExecution.objects.filter(
+            pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
+        ).exists()
+        return ("leased" if leased else "gone"), None
     execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
     execution.attempts += 1
     execution.started_at = execution.started_at or now
@@ -335,6 +339,13 @@ def graph_execution_run(
     outcome, execution = _acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
     if outcome == "capped":
         enqueue_run(graph_exec_id, countdown=settings.EXECUTION_CAP_RETRY_SECONDS)
+        return None
+    if outcome == "leased" and parent_cancel is None:
+        # A redelivered message (its worker process died) for a run whose dead owner's lease
+        # has not expired yet: look again once it has, instead of waiting for the watchdog. A
+        # duplicate for a run that is alive elsewhere just comes back each lease period until
+        # the run ends.
+        enqueue_run(graph_exec_id, countdown=settings.EXECUTION_LEASE_SECONDS)
         return None
     if execution is None:
         return None
