@@ -140,8 +140,9 @@ class WebhookIngressApi(APIView):
         summary="Start a run (signed call; no session)",
     )
     def post(self, request: Request, webhook_id: str) -> Response:
-        # Refuse an oversized body before reading it.
-        services.webhook_check_size(int(request.META.get("CONTENT_LENGTH") or 0))
+        # Refuse an oversized body before reading it (the length is checked again after).
+        length = request.META.get("CONTENT_LENGTH") or ""
+        services.webhook_check_size(int(length) if length.isdigit() else 0)
         call = services.IncomingCall(
             body=request.body,
             content_type=request.content_type or "",
