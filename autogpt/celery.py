@@ -11,6 +11,7 @@ from celery.signals import (
     worker_process_shutdown,
     worker_ready,
     worker_shutdown,
+    worker_shutting_down,
 )
 from kombu import Queue
 
@@ -58,6 +59,25 @@ def _start_heartbeat(sender, **kwargs) -> None:
 @worker_shutdown.connect
 def _stop_heartbeat(**kwargs) -> None:
     _heartbeat_stop.set()
+
+
+@worker_shutting_down.connect
+def _start_drain(sig: str = "", how: str = "", **kwargs) -> None:
+    """SIGTERM (warm shutdown): running runs get EXECUTION_SHUTDOWN_GRACE_SECONDS to finish,
+    then are handed over (apps/executions/drain.py)."""
+    if how != "Warm":
+        return
+    from django.conf import settings
+
+    from apps.executions.drain import drain_start
+
+    # This runs inside a signal handler: the Redis call goes to a thread of its own so it
+    # cannot wait on a connection-pool lock the interrupted code holds.
+    threading.Thread(
+        target=drain_start,
+        kwargs={"grace_seconds": settings.EXECUTION_SHUTDOWN_GRACE_SECONDS},
+        name="drain",
+    ).start()
 
 
 @worker_process_shutdown.connect

@@ -6,6 +6,7 @@ Production safety lives in autogpt/checks.py as system checks.
 """
 
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +18,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Workers and web processes write their metrics here; /metrics adds them up (SPEC §13). Set
-# before prometheus_client is imported anywhere.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+# before prometheus_client is imported anywhere. With METRICS_SHARED_DIR (a volume shared by the
+# containers of one machine), each container writes to a directory of its own in it and
+# /metrics adds up all of them.
+METRICS_SHARED_DIR = env_str("METRICS_SHARED_DIR")
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(
+        Path(METRICS_SHARED_DIR) / socket.gethostname()
+        if METRICS_SHARED_DIR
+        else VAR_DIR / "prometheus"
+    ),
+)
 Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105 - refused by autogpt.checks outside DEBUG
@@ -53,12 +64,14 @@ INSTALLED_APPS = [
     "apps.store",
     "apps.schedules",
     "apps.chat",
+    "apps.webhooks",
     "apps.notifications",
     "apps.dashboard",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.common.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.common.middleware.RequestLimitsMiddleware",
@@ -72,6 +85,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "autogpt.urls"
+# On SIGTERM the web process closes WebSockets (code 1012) and lets requests finish this long.
+WEB_SHUTDOWN_GRACE_SECONDS = env_int("WEB_SHUTDOWN_GRACE_SECONDS", 10, minimum=1)
 # Threads of the web process that run HTTP requests (autogpt/asgi_http.py).
 WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 WSGI_APPLICATION = "autogpt.wsgi.application"
@@ -127,6 +142,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# `manage.py backup` (PostgreSQL): where archives go and how long they are kept.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30, minimum=1)
 
 # --- Redis, cache, Celery, Channels ---------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -189,6 +207,8 @@ EXECUTION_MAX_RUNNING_PER_GRAPH = env_int("EXECUTION_MAX_RUNNING_PER_GRAPH", 25,
 EXECUTION_CAP_RETRY_SECONDS = 1.0
 EXECUTION_LEASE_SECONDS = env_int("EXECUTION_LEASE_SECONDS", 30, minimum=3)
 EXECUTION_MAX_ATTEMPTS = env_int("EXECUTION_MAX_ATTEMPTS", 3, minimum=1)
+# On SIGTERM a worker lets its runs finish for this long, then hands the rest to other workers.
+EXECUTION_SHUTDOWN_GRACE_SECONDS = env_int("EXECUTION_SHUTDOWN_GRACE_SECONDS", 60, minimum=0)
 WATCHDOG_INTERVAL_SECONDS = env_int("WATCHDOG_INTERVAL_SECONDS", 30, minimum=5)
 WATCHDOG_QUEUED_SECONDS = env_int("WATCHDOG_QUEUED_SECONDS", 60, minimum=1)
 # Share links stop working this many days after they were made; soft-deleted runs are removed
@@ -237,6 +257,11 @@ BLOCK_COST_OVERRIDES = env_json("BLOCK_COST_OVERRIDES", "{}")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")  # tests: a local server
+
+# --- Webhook triggers (SPEC §12) ----------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env_int("WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", 300, minimum=1)
+# Encrypts webhook secrets at rest; defaults to SECRET_KEY (changing it voids stored secrets).
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
@@ -373,8 +398,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Static files, i18n ----------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise also serves straight from the finders (static/ and the apps' static folders), so
 # pages are styled without `collectstatic` (tests, DEBUG off on a fresh clone); files collected
@@ -432,13 +457,27 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# One JSON object per line with request_id and execution_id (apps/common/logging.py).
+LOG_JSON = env_bool("LOG_JSON", not DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "apps.common.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"},
+        "json": {"()": "apps.common.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_JSON else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+# With JSON logs, workers log through LOGGING above rather than Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
 
 # Demo account that `make run` creates on the embedded default (never with DEBUG off).
 DEMO_USER_EMAIL = env_str("DEMO_USER_EMAIL", "demo@example.com")

@@ -27,6 +27,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("api/", include("apps.integrations.api.urls")),
     path("api/", include("apps.chat.api.urls")),
+    path("api/", include("apps.webhooks.api.urls")),
     path("admin/blocks/", admin.site.admin_view(block_library_view), name="admin-blocks"),
     path("admin/", admin.site.urls),
     path("", home, name="home"),

@@ -21,7 +21,7 @@ from apps.common.redis import get_redis
 from apps.credits.services import credit_apply
 from apps.executions import events, metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
-from apps.executions.engine.types import INSUFFICIENT_CREDITS, KIND_INPUT, BlockRun
+from apps.executions.engine.types import INSUFFICIENT_CREDITS, RUN_INPUT_KINDS, BlockRun
 from apps.executions.models import GraphExecution
 from apps.executions.store import DatabaseStore, jsonable
 from apps.graphs.blocks.context import CancelToken
@@ -67,7 +67,7 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
     for node in row.nodes.all():
         block = get_block(node.block_id)
         defaults = dict(node.input_default)
-        if node.node_type == KIND_INPUT and "name" not in defaults:
+        if node.node_type in RUN_INPUT_KINDS and "name" not in defaults:
             defaults["name"] = block.Input.model_fields["name"].default
         engine_nodes.append(
             EngineNode(

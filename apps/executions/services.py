@@ -15,12 +15,12 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import events, metrics, runtime, selectors, signals
+from apps.executions import drain, events, metrics, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
 from apps.executions.models import (
@@ -321,7 +321,8 @@ def _acquire(
     graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool
 ) -> tuple[str, GraphExecution | None]:
     """Take the run for this worker: "acquired", "capped" (too many runs of this graph by its
-    user are running; try later) or "gone" (finished, or leased by a live worker).
+    user are running; try later), "leased" (another worker holds an unexpired lease) or "gone"
+    (finished).
 
     Plain SQL: this runs once per run, and building the ORM's queries cost more than running
     them. Values are prepared by the model fields, so it stays portable to SQLite."""
@@ -363,7 +364,10 @@ def _acquire(
                 ],
             )
             if cursor.rowcount != 1:
-                return "gone", None
+                leased = GraphExecution.objects.filter(
+                    pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
+                ).exists()
+                return ("leased" if leased else "gone"), None
         execution.user = next(iter(User.objects.raw(_SELECT_USER, [user_pk])))
     execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
     execution.lease_expires_at = expires
@@ -475,6 +479,13 @@ def graph_execution_run(
     if outcome == "capped":
         enqueue_run(graph_exec_id, countdown=settings.EXECUTION_CAP_RETRY_SECONDS)
         return None
+    if outcome == "leased" and parent_cancel is None:
+        # A redelivered message (its worker process died) for a run whose dead owner's lease
+        # has not expired yet: look again once it has, instead of waiting for the watchdog. A
+        # duplicate for a run that is alive elsewhere just comes back each lease period until
+        # the run ends.
+        enqueue_run(graph_exec_id, countdown=settings.EXECUTION_LEASE_SECONDS)
+        return None
     if execution is None:
         return None
     if execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
@@ -483,6 +494,7 @@ def graph_execution_run(
     events.publish(runtime.graph_execution_event(execution))
     compiled = runtime.compiled_graph(execution.graph_id, execution.graph_version)
     lease = runtime.Lease(execution.id, owner)
+    draining = drain.drain_poller()
     started_at = execution.started_at
     credentials = runtime.RunCredentials(
         user_id=execution.user_id, selection=execution.credentials_inputs
@@ -502,7 +514,7 @@ def graph_execution_run(
             ),
         ),
         is_cancelled=runtime.cancel_poller(execution.id, parent_cancel),
-        is_abandoned=lease.is_lost,
+        is_abandoned=lambda: lease.is_lost() or draining(),
     )
     engine_settings = EngineSettings(
         max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
@@ -520,8 +532,25 @@ def graph_execution_run(
         metrics.ACTIVE_EXECUTIONS.dec()
     if result.status is not None:
         _finish(execution, result, owner, compiled=compiled)
+    elif not lease.lost:
+        _hand_over(execution, owner, resume=parent_cancel is None)
     events.flush()
     return result
+
+
+def _hand_over(execution: GraphExecution, owner: str, *, resume: bool) -> None:
+    """The worker is shutting down and its grace period is over: give the lease back and
+    enqueue the run for another worker. The hand-over is not a lost worker, so it does not count
+    towards EXECUTION_MAX_ATTEMPTS. A sub-agent run is failed instead: its parent, handed over
+    too, runs its Agent Executor node again."""
+    if not resume:
+        _give_up(execution, "Its parent run was handed over to another worker; it starts again.")
+        return
+    released = GraphExecution.objects.filter(
+        pk=execution.pk, lease_owner=owner, status=ExecutionStatus.RUNNING
+    ).update(lease_owner="", lease_expires_at=timezone.now(), attempts=F("attempts") - 1)
+    if released:
+        enqueue_run(execution.pk)
 
 
 def _give_up(execution: GraphExecution, message: str) -> None:

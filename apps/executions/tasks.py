@@ -6,6 +6,7 @@ import socket
 from celery import shared_task
 from django.conf import settings
 
+from apps.common.logging import execution_context
 from apps.executions import services
 from apps.graphs.api.serializers import MAX_TIME_LIMIT_SECONDS
 
@@ -24,7 +25,8 @@ def run_graph(graph_exec_id: str) -> None:
     """Run or resume one graph execution. A redelivered message has no second effect: the run's
     lease and its persisted node executions decide what (if anything) is left to do."""
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    services.graph_execution_run(graph_exec_id=graph_exec_id, owner=owner)
+    with execution_context(graph_exec_id):
+        services.graph_execution_run(graph_exec_id=graph_exec_id, owner=owner)
 
 
 @shared_task(name="executions.watchdog", ignore_result=True, time_limit=120)

@@ -1,7 +1,9 @@
 """`/metrics`: every process's metrics (multiprocess mode) plus the run backlog."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -22,8 +24,22 @@ class QueueDepthCollector:
         yield depth
 
 
+class SharedDirCollector:
+    """Every container's directory under METRICS_SHARED_DIR, added up as one."""
+
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+
+    def collect(self) -> Iterator[Metric]:
+        files = [str(path) for path in self.root.glob("*/*.db")]
+        return iter(MultiProcessCollector.merge(files, accumulate=True))
+
+
 def metrics(request: HttpRequest) -> HttpResponse:
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    if settings.METRICS_SHARED_DIR:
+        registry.register(SharedDirCollector(settings.METRICS_SHARED_DIR))
+    else:
+        MultiProcessCollector(registry)
     registry.register(QueueDepthCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

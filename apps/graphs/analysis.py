@@ -3,7 +3,7 @@
 from collections import defaultdict
 from typing import Any
 
-from apps.graphs.blocks.base import BlockType
+from apps.graphs.blocks.base import RUN_INPUT_BLOCK_TYPES, BlockType
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.costs import block_cost_amount, block_costs
 from apps.graphs.spec import GraphSpec
@@ -100,7 +100,7 @@ def graph_input_schema(spec: GraphSpec) -> dict[str, Any]:
     required: list[str] = []
     for node in spec.nodes:
         block = get_block(node.block_id)
-        if block is None or block.block_type != BlockType.INPUT:
+        if block is None or block.block_type not in RUN_INPUT_BLOCK_TYPES:
             continue
         defaults = node.input_default
         name = defaults.get("name") or block.Input.model_fields["name"].default

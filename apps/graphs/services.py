@@ -18,6 +18,7 @@ from apps.common.json_limits import check_json_limits
 from apps.graphs import selectors
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
+from apps.graphs.signals import graph_version_activated
 from apps.graphs.spec import GraphSpec, LinkSpec, NodeSpec
 from apps.graphs.validation import graph_errors_on_save
 from apps.users.models import User
@@ -148,7 +149,16 @@ def _insert_version(
         for position, link in enumerate(spec.links)
     )
     graph.save(update_fields=["updated_at"])
+    _announce_active(graph, version.version)
     return version
+
+
+def _announce_active(graph: Graph, version: int) -> None:
+    transaction.on_commit(
+        lambda: graph_version_activated.send(
+            sender=None, graph_id=graph.pk, version=version, user_id=graph.user_id
+        )
+    )
 
 
 @transaction.atomic
@@ -213,6 +223,7 @@ def graph_set_active_version(
         target.is_active = True
         target.save(update_fields=["is_active"])
         graph.save(update_fields=["updated_at"])
+        _announce_active(graph, target.version)
     return target
 
 

@@ -8,7 +8,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from typing import Any
 
-from apps.graphs.blocks.base import Block, BlockInputError, BlockType
+from apps.graphs.blocks.base import RUN_INPUT_BLOCK_TYPES, Block, BlockInputError, BlockType
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.spec import (
     DICT_SEPARATOR,
@@ -200,7 +200,7 @@ def graph_errors_for_run(spec: GraphSpec, run_inputs: Mapping[str, Any]) -> Node
         linked = _linked_pins(spec.links, node.key)
         provided = set(node.input_default) | linked
         provided |= {split_dynamic_pin(name)[0] for name in node.input_default}
-        if block.block_type == BlockType.INPUT:
+        if block.block_type in RUN_INPUT_BLOCK_TYPES:
             name = node.input_default.get("name") or block.Input.model_fields["name"].default
             input_names.add(name)
             data = dict(node.input_default)

@@ -21,9 +21,9 @@ from typing import Any
 
 from apps.executions.engine.pins import assemble_inputs, is_missing, pick, split_pin
 from apps.executions.engine.types import (
-    KIND_INPUT,
     KIND_NOTE,
     KIND_OUTPUT,
+    RUN_INPUT_KINDS,
     BlockRun,
     EngineGraph,
     EngineLink,
@@ -44,7 +44,7 @@ def initial_node_executions(
 ) -> list[NodeExecutionRecord]:
     """The entry node executions of a new run: every node that waits for no link.
 
-    Input nodes receive their run input on the `value` pin.
+    Input and Webhook nodes receive their run input on the `value` pin.
     """
     linked = {link.sink_id for link in graph.links}
     records = []
@@ -52,7 +52,7 @@ def initial_node_executions(
         if node.kind == KIND_NOTE or node.id in linked:
             continue
         data: dict[str, Any] = {}
-        if node.kind == KIND_INPUT and node.input_default.get("name") in run_inputs:
+        if node.kind in RUN_INPUT_KINDS and node.input_default.get("name") in run_inputs:
             data["value"] = run_inputs[node.input_default["name"]]
         records.append(
             NodeExecutionRecord(

@@ -28,6 +28,9 @@ TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.
 KIND_INPUT = "input"
 KIND_OUTPUT = "output"
 KIND_NOTE = "note"
+KIND_WEBHOOK = "webhook"
+# Nodes filled from the run's inputs (by their `name`) on their `value` pin.
+RUN_INPUT_KINDS = frozenset({KIND_INPUT, KIND_WEBHOOK})
 
 INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
 

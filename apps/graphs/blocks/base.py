@@ -41,6 +41,10 @@ class BlockType(StrEnum):
     AGENT = "agent"
 
 
+# Blocks whose `value` pin is filled from the run's inputs, under the node's `name`.
+RUN_INPUT_BLOCK_TYPES = frozenset({BlockType.INPUT, BlockType.WEBHOOK})
+
+
 class CostUnit(StrEnum):
     RUN = "RUN"  # amount per execution
     SECOND = "SECOND"  # amount per started second of wall time

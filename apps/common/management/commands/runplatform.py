@@ -1,21 +1,26 @@
 """Runs web (ASGI: HTTP + /ws), a Celery worker and beat together in the foreground, after
 syncing the housekeeping beat entries declared in settings.
 
-Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies, the others are stopped too.
+The children run in sessions of their own, so a terminal's Ctrl-C reaches only this process,
+which sends each child one SIGTERM (a second signal would make uvicorn and Celery quit at once):
+web closes WebSockets with 1012 and finishes requests within WEB_SHUTDOWN_GRACE_SECONDS; the
+worker lets runs finish within EXECUTION_SHUTDOWN_GRACE_SECONDS, then hands them over.
 """
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-GRACE_SECONDS = 15
+from apps.common.metrics_dir import metrics_dir_reset
+
+# Beyond the children's own grace periods, before they are killed.
+MARGIN_SECONDS = 10
 
 
 class Command(BaseCommand):
@@ -30,9 +35,7 @@ class Command(BaseCommand):
         self, *args: object, host: str, port: int, concurrency: int, **options: object
     ) -> None:
         # Metric files of earlier runs would be added to this run's figures.
-        metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-        for stale in metrics_dir.glob("*.db"):
-            stale.unlink()
+        metrics_dir_reset()
         # Beat reads its entries from the database: bring the housekeeping ones up to date.
         call_command("sync_housekeeping")
         python = sys.executable
@@ -47,6 +50,8 @@ class Command(BaseCommand):
                 "--port",
                 str(port),
                 "--no-access-log",
+                "--timeout-graceful-shutdown",
+                str(settings.WEB_SHUTDOWN_GRACE_SECONDS),
             ],
             "worker": [
                 python,
@@ -75,7 +80,15 @@ class Command(BaseCommand):
                 "django_celery_beat.schedulers:DatabaseScheduler",
             ],
         }
-        processes = {name: subprocess.Popen(command) for name, command in commands.items()}
+        processes = {
+            name: subprocess.Popen(command, start_new_session=True)
+            for name, command in commands.items()
+        }
+        graces = {
+            "web": settings.WEB_SHUTDOWN_GRACE_SECONDS,
+            "worker": settings.EXECUTION_SHUTDOWN_GRACE_SECONDS,
+            "beat": 0,
+        }
         stopping = False
 
         def request_stop(signum: int, frame: object) -> None:
@@ -106,8 +119,9 @@ class Command(BaseCommand):
         for process in processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + GRACE_SECONDS
-        for process in processes.values():
+        started = time.monotonic()
+        for name, process in processes.items():
+            deadline = started + graces[name] + MARGIN_SECONDS
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

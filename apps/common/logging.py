@@ -1,0 +1,96 @@
+"""Structured logs: one JSON object per line, with the request id and execution id of whatever
+the process is doing (contextvars, so each request thread and each run has its own).
+
+`LOG_JSON` (default: on when DEBUG is off) picks JsonFormatter in settings.LOGGING; the plain
+format carries the same ids.
+"""
+
+import contextvars
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from django.http import HttpRequest, HttpResponse
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+execution_id: contextvars.ContextVar[str] = contextvars.ContextVar("execution_id", default="")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client's or proxy's request id is kept only when it is short and plain.
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "context",
+}
+
+
+@contextmanager
+def execution_context(graph_exec_id: str) -> Iterator[None]:
+    token = execution_id.set(str(graph_exec_id))
+    try:
+        yield
+    finally:
+        execution_id.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Puts the current ids on every record (blocks may also pass graph_exec_id in extra)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        record.execution_id = execution_id.get() or str(getattr(record, "graph_exec_id", "") or "")
+        ids = [("request", record.request_id), ("run", record.execution_id)]
+        shown = " ".join(f"{name}={value}" for name, value in ids if value)
+        record.context = f" [{shown}]" if shown else ""
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "") or None,
+            "execution_id": getattr(record, "execution_id", "") or None,
+            "process": record.process,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def request_id_begin(sender: object, environ: dict | None = None, **kwargs: object) -> None:
+    """`request_started`: before any middleware, so that Django's own request logging (which
+    happens outside the middleware chain) carries the id too."""
+    given = (environ or {}).get("HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_"), "")
+    request_id.set(given if _ACCEPTABLE_ID.match(given) else uuid.uuid4().hex)
+
+
+def request_id_end(sender: object, **kwargs: object) -> None:
+    """`request_finished`: the thread goes back to its pool without the id."""
+    request_id.set("")
+
+
+class RequestIdMiddleware:
+    """Returns the request's id in the X-Request-ID response header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request_id.get():
+            request_id_begin(None, environ=request.META)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id.get()
+        return response

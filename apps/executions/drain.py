@@ -1,0 +1,51 @@
+"""Graceful worker shutdown (SIGTERM): finish what runs within a grace period, hand the rest over.
+
+Celery's warm shutdown already stops taking messages and waits for the running tasks. The main
+worker process records a drain deadline in Redis when it starts shutting down
+(`worker_shutting_down`, autogpt/celery.py); the engines in its pool processes (children of that
+process) poll it through their `is_abandoned` port. A run still going at the deadline stops
+without writing more, gives its lease back and is enqueued again, so a worker that is still
+taking messages resumes it at once (its finished nodes are kept, its running ones run again).
+Should the worker die before that, the lease expires and the watchdog does the same.
+"""
+
+import os
+import socket
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+
+from apps.common.redis import get_redis
+
+DRAIN_KEY = "autogpt:drain:{}:{}"
+# Redis is asked about a drain at most this often per run.
+DRAIN_POLL_SECONDS = 0.5
+
+
+def _key(pid: int) -> str:
+    return DRAIN_KEY.format(socket.gethostname(), pid)
+
+
+def drain_start(*, grace_seconds: float) -> None:
+    """Called in the main worker process as its warm shutdown begins."""
+    deadline = time.time() + grace_seconds
+    ttl = int(grace_seconds + settings.EXECUTION_LEASE_SECONDS + 60)
+    get_redis().set(_key(os.getpid()), repr(deadline), ex=ttl)
+
+
+def drain_poller() -> Callable[[], bool]:
+    """True once this process's worker is shutting down and its grace period is over. A
+    prefork pool process looks at its parent; a solo or threaded worker at itself."""
+    keys = [_key(os.getppid()), _key(os.getpid())]
+    state = {"checked": 0.0, "due": False}
+
+    def due() -> bool:
+        now = time.monotonic()
+        if not state["due"] and now - state["checked"] >= DRAIN_POLL_SECONDS:
+            state["checked"] = now
+            deadlines = [float(value) for value in get_redis().mget(keys) if value is not None]
+            state["due"] = any(time.time() >= deadline for deadline in deadlines)
+        return state["due"]
+
+    return due

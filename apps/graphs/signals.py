@@ -1,0 +1,7 @@
+"""What graphs tell the layers above (webhooks listens): sent after commit."""
+
+from django.dispatch import Signal
+
+# sender=None; kwargs: graph_id (UUID), version (int, now the active one), user_id (the owner).
+# Sent when a version becomes active: a new save, an import or fork, or a switch of versions.
+graph_version_activated = Signal()
