@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.test import Client
 
 from apps.common.logging import ContextFilter, JsonFormatter, execution_context
@@ -15,6 +16,7 @@ from tests.processes import ROOT
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "platform.example.com",
 }
 

@@ -146,7 +146,9 @@ def test_it_refuses_forged_stale_replayed_and_oversized_calls(
     after_first = _counts()
     replayed = _call(hook, body, dict(headers))
     assert replayed.status_code == 409
-    assert _counts() == after_first
+    # Runs and calls stay as they were (the first run's own nodes may go on meanwhile).
+    now = _counts()
+    assert (now[0], now[2]) == (after_first[0], after_first[2])
 
 
 def test_disabled_and_unknown_webhooks_get_the_same_404(owner_client: APIClient) -> None:
