@@ -71,13 +71,16 @@ def test_browse_searches_filters_by_category_and_sorts(
         score=5,
     )
     body = bob.get("/store").content.decode()
-    assert "Otter researcher" in body and "Beaver writer" in body
+    assert "Otter researcher" in body
+    assert "Beaver writer" in body
     assert "Finds otters" in body
 
     body = bob.get("/store?q=otter").content.decode()
-    assert "Otter researcher" in body and "Beaver writer" not in body
+    assert "Otter researcher" in body
+    assert "Beaver writer" not in body
     body = bob.get("/store?category=writing").content.decode()
-    assert "Beaver writer" in body and "Otter researcher" not in body
+    assert "Beaver writer" in body
+    assert "Otter researcher" not in body
     body = bob.get("/store?sort=rating").content.decode()
     assert body.index("Beaver writer") < body.index("Otter researcher")
     assert "★ 5.0" in body
@@ -101,20 +104,25 @@ def test_a_listing_shows_versions_and_reviews_and_takes_a_review(
     agent = publish(owner, staff, "Otter echo", description="<p>Echoes <b>otters</b></p>")
     url = listing_url(agent)
     body = bob.get(url).content.decode()
-    assert "Otter echo" in body and "<b>otters</b>" in body
-    assert "v1" in body and "No reviews yet" in body and "Write a review" in body
+    assert "Otter echo" in body
+    assert "<b>otters</b>" in body
+    assert "v1" in body
+    assert "No reviews yet" in body
+    assert "Write a review" in body
 
     response = bob.post(url + "/review", {"score": "4", "comments": "Quite good"})
     assert response.status_code == 302
     body = bob.get(url).content.decode()
-    assert "Quite good" in body and "Update your review" in body
+    assert "Quite good" in body
+    assert "Update your review" in body
     response = bob.post(url + "/review", {"score": "2", "comments": "Worse now"})
     assert StoreReview.objects.get(user=other_user).score == 2
 
     assert bob.post(url + "/review", {"score": "9"}).status_code == 400
     # The creator sees no review form and cannot post one.
     body = alice.get(url).content.decode()
-    assert "Creators cannot review their own agents" in body and 'id="review-form"' not in body
+    assert "Creators cannot review their own agents" in body
+    assert 'id="review-form"' not in body
     response = alice.post(url + "/review", {"score": "5"})
     assert response.status_code == 400
     assert "You cannot review your own agent." in response.content.decode()
@@ -134,14 +142,17 @@ def test_a_listing_not_in_the_store_is_a_404(owner: User, staff: User, bob: Clie
 def test_submitting_from_the_agent_page(owner: User, alice: Client, bob: Client) -> None:
     version = make_graph(owner, echo_graph("Otter echo"))
     page = alice.get(f"/agents/{version.graph_id}").content.decode()
-    assert 'id="submit-form"' in page and "Submit v1 to the store" in page
+    assert 'id="submit-form"' in page
+    assert "Submit v1 to the store" in page
 
     url = f"/agents/{version.graph_id}/submit?version=1"
     data = {"name": "Otter echo", "sub_heading": "Echoes", "categories": "fun, Research Tools"}
     response = alice.post(url, data)
-    assert response.status_code == 302 and response["Location"] == "/store/submissions"
+    assert response.status_code == 302
+    assert response["Location"] == "/store/submissions"
     submission = StoreListingVersion.objects.get()
-    assert submission.status == "pending" and submission.categories == ["fun", "research-tools"]
+    assert submission.status == "pending"
+    assert submission.categories == ["fun", "research-tools"]
 
     # One pending version at a time: the second is refused with the reason, on the page.
     response = alice.post(url, data)
@@ -170,7 +181,8 @@ def test_my_submissions_show_reviewer_comments_never_internal_ones(
         internal_comments="Creator spams a lot.",
     )
     body = alice.get("/store/submissions").content.decode()
-    assert "Please add a description." in body and "rejected" in body
+    assert "Please add a description." in body
+    assert "rejected" in body
     assert "Creator spams" not in body
     assert "Otter echo" not in bob.get("/store/submissions").content.decode()
     assert "Otter echo" in alice.get("/store/submissions?status=rejected").content.decode()
@@ -199,7 +211,8 @@ def test_the_library_add_run_favourite_archive_and_fork(
     body = bob.get("/library").content.decode()
     assert "Otter echo" in body
     page = bob.get(f"/library/{library_agent.pk}").content.decode()
-    assert 'name="input__topic"' in page and 'class="dag"' in page
+    assert 'name="input__topic"' in page
+    assert 'class="dag"' in page
 
     response = bob.post(f"/library/{library_agent.pk}/run", {"input__topic": "otters"})
     run = GraphExecution.objects.get(user=other_user)
@@ -247,9 +260,7 @@ def test_long_names_wrap_rather_than_break_the_store(owner: User, staff: User, b
     assert 'class="clamp"' in body
 
 
-def test_a_stranger_sees_a_listing_but_not_the_creators_agent(
-    owner: User, staff: User
-) -> None:
+def test_a_stranger_sees_a_listing_but_not_the_creators_agent(owner: User, staff: User) -> None:
     agent = publish(owner, staff, "Otter echo")
     carol = _client(UserFactory(email="carol@example.com"))
     assert carol.get(listing_url(agent)).status_code == 200
