@@ -22,6 +22,7 @@
     socket.onopen = function () {
       self.attempt = 0;
       self.connected = true;
+      document.body.dataset.live = "open";  // what a test (or a style) can wait for
       if (banner) banner.hidden = true;
       self.heartbeat = setInterval(function () { self.send("heartbeat", {}); }, 25000);
       self.onOpen(self);
@@ -34,6 +35,7 @@
     socket.onclose = function (event) {
       clearInterval(self.heartbeat);
       self.connected = false;
+      delete document.body.dataset.live;
       if (event.code === 4001 || event.code === 4003) {  // signed out: reconnecting cannot help
         if (banner) { banner.textContent = "Live updates stopped: sign in again."; banner.hidden = false; }
         return;

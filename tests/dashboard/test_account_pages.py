@@ -2,6 +2,7 @@
 read all, the unread badge), notification preferences, credentials and chat pages."""
 
 import itertools
+import re
 import zoneinfo
 from datetime import UTC, datetime
 
@@ -83,6 +84,7 @@ def test_a_schedule_is_created_from_the_run_forms_inputs_paused_resumed_and_dele
     )
     assert not GraphExecution.objects.exists()
     page = alice.get(f"/agents/{version.graph_id}").content.decode()
+    assert re.search(r"next \w{3} \d+ \w{3} \d{4}, 09:00 CES?T", page), "shown in its own zone"
     assert "Mornings" in page
     assert "next " in page
     assert "Pause" in page
