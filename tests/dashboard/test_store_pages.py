@@ -265,3 +265,44 @@ def test_a_stranger_sees_a_listing_but_not_the_creators_agent(owner: User, staff
     carol = _client(UserFactory(email="carol@example.com"))
     assert carol.get(listing_url(agent)).status_code == 200
     assert carol.get(f"/agents/{agent.listing.graph_id}").status_code == 404
+
+
+def test_a_withdrawn_library_agent_can_no_longer_be_run_or_forked(
+    owner: User, other_user: User, staff: User, bob: Client
+) -> None:
+    agent = publish(owner, staff, "Otter echo")
+    library_agent, _ = store_services.library_agent_add(
+        user=other_user, listing_version_id=agent.pk
+    )
+    store_services.submission_review(reviewer=staff, version_id=agent.pk, is_approved=False)
+    page = bob.get(f"/library/{library_agent.pk}").content.decode()
+    assert "withdrawn from the store" in page
+    assert 'id="run-form"' not in page
+    assert 'id="fork"' not in page
+    response = bob.post(f"/library/{library_agent.pk}/run", {"input__topic": "otters"})
+    assert response.status_code == 400
+    assert "withdrawn" in response.content.decode()
+    assert not GraphExecution.objects.exists()
+    assert "withdrawn" in bob.get("/library").content.decode()
+
+
+def test_a_library_agent_follows_updates_or_stays_on_its_version(
+    owner: User, other_user: User, staff: User, bob: Client
+) -> None:
+    agent = publish(owner, staff, "Otter echo")
+    library_agent, _ = store_services.library_agent_add(
+        user=other_user, listing_version_id=agent.pk
+    )
+    bob.post(f"/library/{library_agent.pk}/update", {"action": "pin"})
+    second = store_services.submission_update(
+        user=owner, version_id=agent.pk, changes_summary="Louder"
+    )
+    store_services.submission_review(reviewer=staff, version_id=second.pk, is_approved=True)
+    page = bob.get(f"/library/{library_agent.pk}").content.decode()
+    assert "A newer version is in the store" in page
+    assert "v1" in page
+    bob.post(f"/library/{library_agent.pk}/update", {"action": "follow"})
+    assert LibraryAgent.objects.get().listing_version_id == second.pk
+    assert "Louder" in bob.get(listing_url(agent)).content.decode()
+    response = bob.post(f"/library/{library_agent.pk}/update", {"action": "explode"})
+    assert response.status_code == 302
