@@ -3,6 +3,7 @@ read all, the unread badge), notification preferences, credentials and chat page
 
 import itertools
 import re
+import uuid
 import zoneinfo
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ import pytest
 from django.test import Client
 
 from apps.chat.models import ChatSession
+from apps.dashboard.templatetags.dashboard import notification_url
 from apps.executions.models import GraphExecution
 from apps.graphs.blocks.library.ai import AITextGeneratorBlock
 from apps.graphs.models import Preset
@@ -206,6 +208,7 @@ def test_notifications_list_mark_read_and_read_all_with_the_badge(
     assert body.count('class="note unread"') == 2
     assert "Bob's beaver" not in body
 
+    assert 'href="/store/submissions">Otter echo approved was approved for the store</a>' in body
     assert bob.post(f"/notifications/{first.pk}/read").status_code == 404
     alice.post(f"/notifications/{first.pk}/read")
     assert 'data-nav-badge="notifications">1<' in alice.get("/agents").content.decode()
@@ -322,3 +325,21 @@ def test_account_pages_mark_their_nav_entry(alice: Client, path: str, empty: str
     body = alice.get(path).content.decode()
     assert f'href="{path}" aria-current="page"' in body
     assert empty in body
+
+
+def test_a_notification_links_to_what_it_is_about(owner: User) -> None:
+    run_id, graph_id = uuid.uuid4(), uuid.uuid4()
+    made = [
+        Notification(user=owner, type="agent_run", data={"execution_id": str(run_id)}),
+        Notification(user=owner, type="continuous_agent_error", data={"graph_id": str(graph_id)}),
+        Notification(user=owner, type="low_balance", data={}),
+        Notification(user=owner, type="daily_summary", data={}),
+        Notification(user=owner, type="agent_run", data={"execution_id": "not-an-id"}),
+    ]
+    assert [notification_url(n) for n in made] == [
+        f"/runs/{run_id}",
+        f"/agents/{graph_id}",
+        "/credits",
+        "",
+        "",
+    ]
