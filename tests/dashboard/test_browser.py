@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.credits.selectors import credit_balance_get
+from apps.credits.services import credit_apply
 from apps.executions.models import GraphExecution
 from apps.graphs.blocks.library.basic import PrintBlock
 from apps.users.models import User
@@ -411,6 +412,15 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     _shot(page, "chat")
     page.reload()
     expect(page.locator(".bubble.assistant")).to_contain_text("Otters hold hands while sleeping")
+    # An empty purse: the API's 402 is shown on the page and nothing is added to the chat.
+    lee = User.objects.get(email="lee@example.com")
+    balance = credit_balance_get(user_id=lee.pk)
+    credit_apply(user_id=lee.pk, amount=-balance, type="USAGE", transaction_key="browser:drain")
+    page.fill("#chat-input", "Another one")
+    page.click("#chat-send")
+    expect(page.locator("#chat-error")).to_contain_text("Insufficient credits")
+    expect(page.locator(".bubble")).to_have_count(2)
+    expect(page.locator("#chat-input")).to_have_value("Another one")
 
     page.goto("/settings/credentials")
     page.fill("#credential-form input[name=title]", "My OpenAI")
@@ -424,3 +434,12 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     page.click("#preferences-form button[name=preferences]")
     expect(page.locator(".flash")).to_contain_text("Preferences saved.")
     _shot(page, "profile")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/store")
+    expect(page.locator(".tile", has_text="Otter echo")).to_be_visible()
+    _shot(page, "store-phone")
+    page.goto("/chat")
+    page.click(".chat-link")
+    expect(page.locator(".bubble.assistant")).to_be_visible()
+    _shot(page, "chat-phone")

@@ -2,6 +2,8 @@
 reviews; submitting from the agent page; my submissions; the library (run, favourite, archive,
 fork). Every page: its empty state, its actions, and another user's object is a 404."""
 
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -52,8 +54,21 @@ def test_store_and_library_pages_render_their_empty_states(
     assert empty in response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/store", "/store/submissions", "/library"])
-def test_store_pages_ask_an_anonymous_visitor_to_sign_in(path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/store",
+        "/store/submissions",
+        "/library",
+        f"/library/{uuid.uuid4()}",
+        "/notifications",
+        "/chat",
+        f"/chat/{uuid.uuid4()}",
+        "/settings/credentials",
+        "/schedules/preview?cron=0+9+*+*+*",
+    ],
+)
+def test_the_new_pages_ask_an_anonymous_visitor_to_sign_in(path: str) -> None:
     response = Client().get(path)
     assert response.status_code == 302
     assert response["Location"].startswith("/login?next=")
