@@ -241,6 +241,8 @@
     }
     box.append(toast);
     setTimeout(function () { toast.remove(); }, 8000);
+    // The notifications page shows it in its list at once (the server renders the row).
+    if (document.body.dataset.page === "notifications") refresh(["#notifications", ".pager"]);
   }
 
   /* The agent page's cron helper: the next runs, computed by the server with the schedules

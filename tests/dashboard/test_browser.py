@@ -294,6 +294,12 @@ def test_submit_to_the_store_approve_in_the_admin_and_the_badge_updates_live(
     expect(badge).to_be_hidden()
     _socket_open(page)
     page.evaluate("window.__sameDocument = true")
+    inbox = page.context.new_page()
+    inbox_errors: list[str] = []
+    inbox.on("pageerror", lambda error: inbox_errors.append(str(error)))
+    inbox.goto("/notifications")
+    expect(inbox.locator("#notifications")).to_contain_text("No notifications yet")
+    _socket_open(inbox)
 
     staff = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
     staff.set_default_timeout(15_000)
@@ -316,6 +322,10 @@ def test_submit_to_the_store_approve_in_the_admin_and_the_badge_updates_live(
     expect(page.locator(".toast")).to_contain_text("Otter echo was approved for the store")
     assert page.evaluate("window.__sameDocument") is True
     _shot(page, "notification-live")
+    # An open notifications page lists it without a reload.
+    expect(inbox.locator("#notifications .unread")).to_contain_text("Otter echo was approved")
+    inbox.close()
+    assert not inbox_errors, f"JavaScript errors: {inbox_errors}"
 
     page.reload()
     expect(page.locator("#submissions")).to_contain_text("approved")
