@@ -234,6 +234,7 @@ def test_the_library_add_run_favourite_archive_and_fork(
     assert response["Location"] == f"/runs/{run.pk}"
     # The run page draws the creator's graph for the runner, whose run it is.
     assert bob.get(f"/runs/{run.pk}").status_code == 200
+    assert f'data-run="{run.pk}"' in bob.get(f"/library/{library_agent.pk}").content.decode()
 
     bob.post(f"/library/{library_agent.pk}/update", {"action": "favorite"})
     assert LibraryAgent.objects.get().is_favorite

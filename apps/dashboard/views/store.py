@@ -16,12 +16,14 @@ from apps.dashboard.forms import StoreReviewForm, SubmitForm
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of, credential_providers_of
 from apps.dashboard.views.agents import (
+    RECENT_RUNS,
     agent_context,
     credential_choices,
     requested_version,
     run_form,
 )
 from apps.dashboard.views.common import error_lines, not_found_as_404, page_query
+from apps.executions import selectors as execution_selectors
 from apps.graphs import analysis
 from apps.graphs import services as graph_services
 from apps.store import selectors as store_selectors
@@ -231,6 +233,9 @@ def _library_context(request: HttpRequest, library_agent_id: uuid.UUID) -> dict:
         "credentials": credential_choices(request.user, credential_providers_of(spec)),
         "estimate": analysis.graph_cost_estimate(spec),
         "block_names": block_names_of(spec),
+        "recent_runs": execution_selectors.graph_execution_list(
+            user=request.user, graph_id=agent.listing.graph_id
+        )[:RECENT_RUNS],
         "nav_section": "library",
     }
 
