@@ -201,6 +201,9 @@ def test_my_submissions_show_reviewer_comments_never_internal_ones(
     assert "Creator spams" not in body
     assert "Otter echo" not in bob.get("/store/submissions").content.decode()
     assert "Otter echo" in alice.get("/store/submissions?status=rejected").content.decode()
+    listed = publish(owner, staff, "Beaver echo")
+    body = alice.get("/store/submissions").content.decode()
+    assert f'href="{listing_url(listed)}">in store</a>' in body
 
 
 def test_withdrawing_a_pending_submission(owner: User, alice: Client, bob: Client) -> None:

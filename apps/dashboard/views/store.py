@@ -164,10 +164,15 @@ def submissions(request: HttpRequest) -> HttpResponse:
     status = status if status in StoreListingVersion.Status.values else ""
     rows = store_selectors.submission_list(user=request.user, status=status or None)
     page = Paginator(rows, SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page", 1))
+    try:
+        username = store_selectors.profile_get(user=request.user).username
+    except NotFound:
+        username = ""  # no submission yet
     return render(
         request,
         "dashboard/submissions.html",
         {
+            "username": username,
             "page": page,
             "query": page_query(request),
             "status": status,
