@@ -325,3 +325,17 @@ def test_a_library_agent_follows_updates_or_stays_on_its_version(
     assert "Louder" in bob.get(listing_url(agent)).content.decode()
     response = bob.post(f"/library/{library_agent.pk}/update", {"action": "explode"})
     assert response.status_code == 302
+
+
+def test_staff_see_the_review_queue_and_an_owner_the_listing_of_their_agent(
+    owner: User, staff: User, alice: Client
+) -> None:
+    listed = publish(owner, staff, "Otter echo")
+    pending = make_graph(owner, echo_graph("Beaver echo"))
+    store_services.submission_create(user=owner, graph_id=pending.graph_id, name="Beaver echo")
+    assert 'id="review-queue"' not in alice.get("/store").content.decode()
+    body = _client(staff).get("/store").content.decode()
+    assert "Review queue (1)" in body
+    assert "/admin/store/storelistingversion/?status__exact=pending" in body
+    page = alice.get(f"/agents/{listed.listing.graph_id}").content.decode()
+    assert f'href="{listing_url(listed)}">in the store</a>' in page

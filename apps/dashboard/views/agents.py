@@ -155,11 +155,16 @@ def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int
     estimate = analysis.graph_cost_estimate(spec)
     is_owner = version.graph.user_id == request.user.pk
     schedules = schedule_selectors.schedule_list(user=request.user, graph_id=graph_id)
-    submissions = []
+    submissions: list = []
+    store_username = ""
     if is_owner:
-        submissions = store_selectors.submission_list(user=request.user).filter(
-            listing__graph_id=graph_id
-        )[:RECENT_SUBMISSIONS]
+        submissions = list(
+            store_selectors.submission_list(user=request.user).filter(listing__graph_id=graph_id)[
+                :RECENT_SUBMISSIONS
+            ]
+        )
+        if any(s.is_active for s in submissions):
+            store_username = store_selectors.profile_get(user=request.user).username
     return {
         "version": version,
         "graph": version.graph,
@@ -180,6 +185,7 @@ def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int
             for schedule in schedules
         ],
         "submissions": submissions,
+        "store_username": store_username,
         "preset_form": PresetForm(),
         "schedule_form": ScheduleForm(initial={"timezone": request.user.timezone}),
         "cron_next": next_run_times_or_none(ScheduleForm.DEFAULT_CRON, request.user.timezone),

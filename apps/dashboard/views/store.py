@@ -58,6 +58,11 @@ def store_browse(request: HttpRequest) -> HttpResponse:
             "category": category,
             "sort": sort,
             "sorts": sorts,
+            "pending_reviews": (
+                store_selectors.admin_submission_list(status="pending").count()
+                if request.user.is_staff
+                else None
+            ),
             "nav_section": "store",
         },
     )
