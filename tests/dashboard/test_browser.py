@@ -305,7 +305,12 @@ def test_submit_to_the_store_approve_in_the_admin_and_the_badge_updates_live(
     staff.set_default_timeout(15_000)
     admin = staff.new_page()
     _sign_in(admin, "ivan@example.com")
-    admin.goto("/admin/store/storelistingversion/")
+    admin.goto("/store")
+    expect(admin.locator("#review-queue")).to_have_text("Review queue (1)")
+    admin.click("#review-queue")
+    expect(admin).to_have_url(
+        re.compile(r"/admin/store/storelistingversion/\?status__exact=pending$")
+    )
     admin.locator("tr", has_text="Otter echo").locator("input[name=_selected_action]").check()
     admin.select_option("select[name=action]", "approve")
     admin.click("button[name=index]")
