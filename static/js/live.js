@@ -304,6 +304,7 @@
       box.append(meta);
     }
     function fail(text) { error.textContent = text; error.hidden = false; }
+    var sending = false;  // a message is posted and its reply has not started yet
 
     function readEvents(response, onEvent) {
       var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = "";
@@ -333,6 +334,7 @@
       if (!content.trim()) return;
       error.hidden = true;
       send.disabled = true;
+      sending = true;
       fetch(form.dataset.url, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "text/event-stream",
@@ -355,7 +357,13 @@
         var reply = bubble("assistant", ""), text = reply.querySelector(".bubble-text");
         reply.classList.add("status-streaming");
         return readEvents(response, function (name, data) {
-          if (name === "delta" && data) { text.textContent += data.content; list.scrollTop = list.scrollHeight; }
+          if (name === "message_start" && data) {
+            streaming[data.message_id] = true;
+            sending = false;
+            var early = list.querySelector('[data-message="' + data.message_id + '"]');
+            if (early) early.remove();  // its first deltas came over /ws before this event
+            reply.dataset.message = data.message_id;
+          } else if (name === "delta" && data) { text.textContent += data.content; list.scrollTop = list.scrollHeight; }
           else if (name === "done" && data) {
             reply.classList.replace("status-streaming", "status-completed");
             text.textContent = data.content;
@@ -366,7 +374,27 @@
           }
         });
       }).catch(function () { fail("The connection was lost; the reply is saved in the chat when it ends."); })
-        .then(function () { send.disabled = false; input.focus(); });
+        .then(function () { send.disabled = false; sending = false; input.focus(); });
+    });
+
+    // Replies sent from another tab (or device) arrive over /ws: shown as they stream, then
+    // the list is fetched again for the saved messages.
+    var streaming = {};  // message ids this page streams itself
+    live(function () {}, function (message) {
+      var data = message.data || {};
+      if (data.session_id !== form.dataset.session || streaming[data.message_id]) return;
+      if (sending) return;  // most likely this page's own reply, ahead of its first event
+      if (message.method === "chat_message_delta") {
+        var box = list.querySelector('[data-message="' + data.message_id + '"]');
+        if (!box) {
+          box = bubble("assistant", "");
+          box.dataset.message = data.message_id;
+          box.classList.add("status-streaming");
+        }
+        box.querySelector(".bubble-text").textContent += data.content;
+      } else if (message.method === "chat_message_done") {
+        refresh(["#chat-messages"]);
+      }
     });
   }
 

@@ -427,6 +427,24 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     _shot(page, "chat")
     page.reload()
     expect(page.locator(".bubble.assistant")).to_contain_text("Otters hold hands while sleeping")
+    # The same chat open in another tab follows a reply sent from this one, over /ws.
+    other = page.context.new_page()
+    other_errors: list[str] = []
+    other.on("pageerror", lambda error: other_errors.append(str(error)))
+    other.goto(page.url)
+    _socket_open(other)
+    openai_server.hold_stream()
+    page.fill("#chat-input", "REPLY: Otters float on their backs")
+    page.click("#chat-send")
+    expect(other.locator(".bubble.assistant.status-streaming")).to_have_text("Otters")
+    openai_server.release_stream()
+    expect(other.locator(".bubble.user").last).to_have_text("REPLY: Otters float on their backs")
+    expect(other.locator(".bubble.assistant").last).to_contain_text("Otters float on their backs")
+    expect(other.locator(".bubble.assistant").last).to_contain_text("3 credits")
+    expect(page.locator(".bubble.assistant").last).to_contain_text("3 credits")
+    expect(page.locator(".bubble")).to_have_count(4)
+    other.close()
+    assert not other_errors, f"JavaScript errors: {other_errors}"
     # An empty purse: the API's 402 is shown on the page and nothing is added to the chat.
     lee = User.objects.get(email="lee@example.com")
     balance = credit_balance_get(user_id=lee.pk)
@@ -434,7 +452,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     page.fill("#chat-input", "Another one")
     page.click("#chat-send")
     expect(page.locator("#chat-error")).to_contain_text("Insufficient credits")
-    expect(page.locator(".bubble")).to_have_count(2)
+    expect(page.locator(".bubble")).to_have_count(4)
     expect(page.locator("#chat-input")).to_have_value("Another one")
 
     page.goto("/settings/credentials")
@@ -456,5 +474,5 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     _shot(page, "store-phone")
     page.goto("/chat")
     page.click(".chat-link")
-    expect(page.locator(".bubble.assistant")).to_be_visible()
+    expect(page.locator(".bubble.assistant").first).to_be_visible()
     _shot(page, "chat-phone")
