@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from apps.users.models import APIKey, timezone_names
+from apps.users.models import NOTIFICATION_PREFERENCES, APIKey, timezone_names
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
@@ -65,14 +65,36 @@ class RunForm(forms.Form):
     never collide with the form's own fields."""
 
     PREFIX = "input__"
+    CREDENTIALS_PREFIX = "credentials__"
 
-    def __init__(self, *args: Any, schema: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        schema: dict[str, Any],
+        credentials: dict[str, list[tuple[str, str]]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`credentials`: for each provider the graph's blocks use, the user's credentials
+        for it as (id, title); the run may pick one (else the newest, else the platform's)."""
         super().__init__(*args, **kwargs)
         required = set(schema.get("required", []))
         for name, pin in schema.get("properties", {}).items():
             field = _field_for(pin, required=name in required)
             field.label = field.label or name
             self.fields[self.PREFIX + name] = field
+        for provider, choices in (credentials or {}).items():
+            self.fields[self.CREDENTIALS_PREFIX + provider] = forms.ChoiceField(
+                label=f"{provider} credentials",
+                required=False,
+                choices=[("", "My newest, else the platform's (costs apply)"), *choices],
+            )
+
+    def credentials_inputs(self) -> dict[str, str]:
+        return {
+            name.removeprefix(self.CREDENTIALS_PREFIX): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(self.CREDENTIALS_PREFIX) and value
+        }
 
     def run_inputs(self) -> dict[str, Any]:
         return {
@@ -127,3 +149,113 @@ class ApiKeyForm(forms.Form):
 
 class TopUpForm(forms.Form):
     amount = forms.IntegerField(label="Credits", min_value=1, initial=500)
+
+
+# --- store and library ------------------------------------------------------------------------
+
+
+class SubmitForm(forms.Form):
+    """A version of one of the user's agents, submitted to the store for review."""
+
+    name = forms.CharField(max_length=100)
+    sub_heading = forms.CharField(label="One-line summary", max_length=200, required=False)
+    description = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    categories = forms.CharField(
+        max_length=500, required=False, help_text="Comma-separated, e.g. research, writing."
+    )
+    changes_summary = forms.CharField(label="What changed", max_length=500, required=False)
+
+    def submission_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["categories"] = [c.strip() for c in data["categories"].split(",") if c.strip()]
+        return data
+
+
+class StoreReviewForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label="Rating",
+        coerce=int,
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+    )
+    comments = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+# --- schedules ----------------------------------------------------------------------------
+
+
+class ScheduleForm(forms.Form):
+    DEFAULT_CRON = "0 9 * * *"
+
+    schedule_name = forms.CharField(label="Name", max_length=100)
+    cron = forms.CharField(
+        max_length=200,
+        initial=DEFAULT_CRON,
+        help_text="minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5.",
+    )
+    timezone = forms.ChoiceField(label="Time zone")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+        # The fields sit in the schedules card but are sent with the run form's inputs.
+        for field in self.fields.values():
+            field.widget.attrs["form"] = "run-form"
+
+
+# --- account ------------------------------------------------------------------------------
+
+
+class NotificationPreferencesForm(forms.Form):
+    max_emails_per_day = forms.IntegerField(
+        label="Emails a day at most", min_value=0, max_value=1000, help_text="0 sends none."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in NOTIFICATION_PREFERENCES:
+            label = name.removeprefix("notify_on_").replace("_", " ").capitalize()
+            self.fields[name] = forms.BooleanField(label=f"Email: {label}", required=False)
+
+
+class CredentialForm(forms.Form):
+    provider = forms.ChoiceField()
+    title = forms.CharField(max_length=100)
+    api_key = forms.CharField(
+        label="API key", max_length=500, widget=forms.PasswordInput(render_value=False)
+    )
+    base_url = forms.URLField(
+        assume_scheme="https",
+        label="Base URL",
+        required=False,
+        max_length=500,
+        help_text="Only for an OpenAI-compatible server of your own (vLLM, Ollama…).",
+    )
+
+    def __init__(self, *args: Any, providers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = providers
+
+
+class ChatSessionForm(forms.Form):
+    title = forms.CharField(max_length=200, required=False)
+    model = forms.ChoiceField()
+    system_prompt = forms.CharField(
+        label="System prompt", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    credential = forms.ChoiceField(label="Credentials", required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        models: list[tuple[str, str]],
+        credentials: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = models
+        newest = ("", "Newest of mine, else the platform's")
+        self.fields["credential"].choices = [newest, *credentials]

@@ -14,6 +14,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps.notifications import selectors as notification_selectors
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -23,13 +25,24 @@ class NavItem:
     badge: Callable[[Any], int] | None = None
 
 
+def unread_notifications(user: Any) -> int:
+    return notification_selectors.notification_list(user=user, unread=True).count()
+
+
 NAV: tuple[NavItem, ...] = (
     NavItem("agents", "My agents", "dashboard:agents"),
     NavItem("runs", "Runs", "dashboard:runs"),
+    NavItem("store", "Store", "dashboard:store"),
+    NavItem("library", "Library", "dashboard:library"),
+    NavItem("chat", "Chat", "dashboard:chat"),
     NavItem("credits", "Credits", "dashboard:credits"),
 )
 ACCOUNT_NAV: tuple[NavItem, ...] = (
+    NavItem(
+        "notifications", "Notifications", "dashboard:notifications", badge=unread_notifications
+    ),
     NavItem("profile", "Profile", "dashboard:profile"),
+    NavItem("credentials", "Credentials", "dashboard:credentials"),
     NavItem("api-keys", "API keys", "dashboard:api-keys"),
 )
 

@@ -24,6 +24,16 @@ def block_names_of(spec: GraphSpec) -> dict[str, str]:
     }
 
 
+def credential_providers_of(spec: GraphSpec) -> list[str]:
+    """The providers whose credentials the graph's blocks use, sorted."""
+    providers = {
+        block.credentials_provider
+        for node in spec.nodes
+        if (block := get_block(node.block_id)) and block.credentials_provider
+    }
+    return sorted(providers)
+
+
 # How a node with several executions is shown: the first status present in this order wins,
 # so a node still working shows as working and a failure is never hidden by a later success.
 _NODE_STATUS_ORDER = ("running", "queued", "incomplete", "failed", "timeout", "cancelled")

@@ -6,14 +6,17 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from apps.common.exceptions import NotFound
 from apps.credits.selectors import credit_entries
 from apps.executions import selectors as execution_selectors
 from apps.executions.models import GraphExecution
-from apps.graphs.models import GraphVersion
+from apps.graphs import selectors as graph_selectors
+from apps.graphs.models import GraphVersion, Link, Node
+from apps.store.models import StoreReview
 from apps.users.models import User
 
 RUNS_PER_PAGE = 50
@@ -62,3 +65,42 @@ def credit_usage_by_day(
         (day, max(spent.get(day, 0), 0))
         for day in (first + datetime.timedelta(days=n) for n in range(days))
     ]
+
+
+def granted_graph_version(*, graph_id: uuid.UUID | str, version: int) -> GraphVersion:
+    """A graph version with its nodes and links, whoever owns the graph. Only for a caller that
+    has already checked the user's access another way: a library agent of theirs (the store
+    checked the membership), or a run of theirs (the run was allowed when it started)."""
+    found = (
+        GraphVersion.objects.filter(graph_id=graph_id, version=version)
+        .select_related("graph")
+        .prefetch_related(
+            Prefetch("nodes", queryset=Node.objects.order_by("position")),
+            Prefetch("links", queryset=Link.objects.order_by("position")),
+        )
+        .first()
+    )
+    if found is None:
+        raise NotFound("Graph version not found.")
+    return found
+
+
+def run_graph_version(*, user: User, execution: GraphExecution) -> GraphVersion:
+    """The version a run of the user's ran: their own graph or a template, else the creator's
+    graph of a library agent they ran (the run is theirs, so its drawing is too)."""
+    try:
+        return graph_selectors.graph_version_get(
+            user=user, graph_id=execution.graph_id, version=execution.graph_version
+        )
+    except NotFound:
+        return granted_graph_version(graph_id=execution.graph_id, version=execution.graph_version)
+
+
+def store_review_of(*, user: User, listing_id: uuid.UUID) -> StoreReview | None:
+    """The user's newest review of a listing (any of its versions), to prefill the form."""
+    return (
+        StoreReview.objects.filter(user=user, listing_version__listing_id=listing_id)
+        .select_related("listing_version")
+        .order_by("-updated_at")
+        .first()
+    )

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from apps.dashboard.views import account, agents, runs
+from apps.dashboard.views import (
+    account,
+    agents,
+    integrations,
+    notifications,
+    runs,
+    schedules,
+    store,
+)
 
 app_name = "dashboard"
 
@@ -24,6 +32,57 @@ urlpatterns = [
         "agents/<uuid:graph_id>/presets/<uuid:preset_id>/delete",
         agents.preset_delete,
         name="preset-delete",
+    ),
+    path("agents/<uuid:graph_id>/submit", store.agent_submit, name="agent-submit"),
+    path("schedules/preview", schedules.cron_preview, name="cron-preview"),
+    path("schedules/<uuid:schedule_id>/toggle", schedules.schedule_toggle, name="schedule-toggle"),
+    path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),
+    path("store", store.store_browse, name="store"),
+    path("store/submissions", store.submissions, name="submissions"),
+    path(
+        "store/submissions/<uuid:version_id>/withdraw",
+        store.submission_withdraw,
+        name="submission-withdraw",
+    ),
+    path("store/<str:username>/<slug:slug>", store.store_listing, name="store-listing"),
+    path("store/<str:username>/<slug:slug>/review", store.store_review, name="store-review"),
+    path(
+        "store/<str:username>/<slug:slug>/add",
+        store.store_add_to_library,
+        name="store-add-to-library",
+    ),
+    path("library", store.library, name="library"),
+    path("library/<uuid:library_agent_id>", store.library_agent, name="library-agent"),
+    path("library/<uuid:library_agent_id>/run", store.library_agent_run, name="library-run"),
+    path(
+        "library/<uuid:library_agent_id>/update",
+        store.library_agent_update,
+        name="library-update",
+    ),
+    path("library/<uuid:library_agent_id>/fork", store.library_agent_fork, name="library-fork"),
+    path("notifications", notifications.notification_list, name="notifications"),
+    path(
+        "notifications/read-all",
+        notifications.notification_read_all,
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/<uuid:notification_id>/read",
+        notifications.notification_read,
+        name="notification-read",
+    ),
+    path("chat", integrations.chat, name="chat"),
+    path("chat/<uuid:session_id>", integrations.chat_session, name="chat-session"),
+    path(
+        "chat/<uuid:session_id>/delete",
+        integrations.chat_session_delete,
+        name="chat-session-delete",
+    ),
+    path("settings/credentials", integrations.credentials, name="credentials"),
+    path(
+        "settings/credentials/<uuid:credential_id>/delete",
+        integrations.credential_delete,
+        name="credential-delete",
     ),
     path("runs", runs.run_list, name="runs"),
     path("runs/<uuid:graph_exec_id>", runs.run_detail, name="run"),

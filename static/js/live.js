@@ -22,6 +22,7 @@
     socket.onopen = function () {
       self.attempt = 0;
       self.connected = true;
+      document.body.dataset.live = "open";  // what a test (or a style) can wait for
       if (banner) banner.hidden = true;
       self.heartbeat = setInterval(function () { self.send("heartbeat", {}); }, 25000);
       self.onOpen(self);
@@ -34,6 +35,7 @@
     socket.onclose = function (event) {
       clearInterval(self.heartbeat);
       self.connected = false;
+      delete document.body.dataset.live;
       if (event.code === 4001 || event.code === 4003) {  // signed out: reconnecting cannot help
         if (banner) { banner.textContent = "Live updates stopped: sign in again."; banner.hidden = false; }
         return;
@@ -186,8 +188,8 @@
       }).then(function (response) { if (!response.ok) failed(); }, failed);
     });
 
-    new LiveSocket(function (live) {
-      live.send("subscribe_graph_execution", { graph_exec_id: runId });
+    live(function (socket) {
+      socket.send("subscribe_graph_execution", { graph_exec_id: runId });
     }, function (message) {
       // Subscribed: catch up with what happened between the render (or a lost connection)
       // and now; events from here on are applied as they come.
@@ -201,9 +203,9 @@
   function runList() {
     var rows = document.querySelectorAll("tr[data-live]");
     if (!rows.length) return;
-    new LiveSocket(function (live) {
+    live(function (socket) {
       rows.forEach(function (row) {
-        if (row.hasAttribute("data-live")) live.send("subscribe_graph_execution", { graph_exec_id: row.dataset.run });
+        if (row.hasAttribute("data-live")) socket.send("subscribe_graph_execution", { graph_exec_id: row.dataset.run });
       });
     }, function (message) {
       if (message.method !== "graph_execution_event") return;
@@ -213,6 +215,186 @@
       if (message.data.stats && message.data.stats.cost !== undefined) row.querySelector("[data-cost]").textContent = message.data.stats.cost;
       row.querySelector("[data-duration]").textContent = seconds(message.data.started_at, message.data.ended_at);
       if (TERMINAL.indexOf(message.data.status) >= 0) row.removeAttribute("data-live");
+    });
+  }
+
+  /* Every signed-in page: the user's notifications (the consumer joins `user.<id>` on
+     connect) bump the top bar's badge and show a toast. */
+  function notificationToast(data) {
+    var badge = document.querySelector('[data-nav-badge="notifications"]');
+    if (badge && !data.is_read) {
+      badge.textContent = (parseInt(badge.textContent, 10) || 0) + 1;
+      badge.classList.remove("zero");
+    }
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var toast = document.createElement("a");
+    toast.className = "toast";
+    toast.href = "/notifications";
+    var title = document.createElement("strong");
+    title.textContent = data.title || "New notification";
+    toast.append(title);
+    if (data.message) {
+      var text = document.createElement("span");
+      text.textContent = data.message.length > 140 ? data.message.slice(0, 140) + "…" : data.message;
+      toast.append(text);
+    }
+    box.append(toast);
+    setTimeout(function () { toast.remove(); }, 8000);
+    // The notifications page shows it in its list at once (the server renders the row).
+    if (document.body.dataset.page === "notifications") refresh(["#notifications", ".pager"]);
+  }
+
+  /* The agent page's cron helper: the next runs, computed by the server with the schedules
+     app's own crontab logic. */
+  function cronHelper() {
+    var helper = document.querySelector(".cron-helper");
+    var cron = document.getElementById("id_cron"), zone = document.getElementById("id_timezone");
+    if (!helper || !cron || !zone) return;
+    var list = document.getElementById("cron-next"), error = document.getElementById("cron-error");
+    var timer = null, asked = 0;
+    function ask() {
+      var mine = ++asked;
+      var url = helper.dataset.previewUrl + "?cron=" + encodeURIComponent(cron.value) +
+        "&timezone=" + encodeURIComponent(zone.value);
+      fetch(url, { credentials: "same-origin" }).then(function (response) {
+        return response.json().then(function (body) {
+          if (mine !== asked) return;  // an answer to an older question
+          list.replaceChildren();
+          error.hidden = response.ok;
+          if (!response.ok) { error.textContent = body.error || "Invalid cron expression."; return; }
+          body.shown.forEach(function (text) {
+            var item = document.createElement("li");
+            item.textContent = text;
+            list.append(item);
+          });
+        });
+      });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(ask, 250); }
+    cron.addEventListener("input", later);
+    zone.addEventListener("change", later);
+  }
+
+  /* The chat page: the reply streams in from the chat API's server-sent events, read with
+     fetch and a ReadableStream. */
+  function chatPage() {
+    var form = document.getElementById("chat-form");
+    if (!form) return;
+    var input = document.getElementById("chat-input"), list = document.getElementById("chat-messages");
+    var error = document.getElementById("chat-error"), send = document.getElementById("chat-send");
+
+    function bubble(role, text) {
+      var empty = list.querySelector("[data-empty]");
+      if (empty) empty.remove();
+      var box = document.createElement("div");
+      box.className = "bubble " + role;
+      var body = document.createElement("div");
+      body.className = "bubble-text";
+      body.textContent = text;
+      box.append(body);
+      list.append(box);
+      list.scrollTop = list.scrollHeight;
+      return box;
+    }
+    function note(box, text) {
+      var meta = document.createElement("div");
+      meta.className = "muted small";
+      meta.textContent = text;
+      box.append(meta);
+    }
+    function fail(text) { error.textContent = text; error.hidden = false; }
+    var sending = false;  // a message is posted and its reply has not started yet
+
+    function readEvents(response, onEvent) {
+      var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var parts = buffer.split("\n\n");
+          buffer = parts.pop();
+          parts.forEach(function (part) {
+            var event = "message", data = "";
+            part.split("\n").forEach(function (line) {
+              if (line.indexOf("event: ") === 0) event = line.slice(7);
+              else if (line.indexOf("data: ") === 0) data += line.slice(6);
+            });
+            try { onEvent(event, JSON.parse(data || "null")); } catch (e) { onEvent(event, null); }
+          });
+          return pump();
+        });
+      }
+      return pump();
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var content = input.value;
+      if (!content.trim()) return;
+      error.hidden = true;
+      send.disabled = true;
+      sending = true;
+      fetch(form.dataset.url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream",
+                   "X-CSRFToken": csrfToken(form) },
+        body: JSON.stringify({ content: content })
+      }).then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || type.indexOf("text/event-stream") < 0) {
+          return response.text().then(function (text) {
+            var message = "The message could not be sent (" + response.status + ").";
+            try { message = JSON.parse(text).error.message || message; } catch (e) {
+              var match = /data: (.*)/.exec(text);
+              if (match) { try { message = JSON.parse(match[1]).error.message; } catch (e2) { /* keep */ } }
+            }
+            fail(message);
+          });
+        }
+        input.value = "";
+        bubble("user", content);
+        var reply = bubble("assistant", ""), text = reply.querySelector(".bubble-text");
+        reply.classList.add("status-streaming");
+        return readEvents(response, function (name, data) {
+          if (name === "message_start" && data) {
+            streaming[data.message_id] = true;
+            sending = false;
+            var early = list.querySelector('[data-message="' + data.message_id + '"]');
+            if (early) early.remove();  // its first deltas came over /ws before this event
+            reply.dataset.message = data.message_id;
+          } else if (name === "delta" && data) { text.textContent += data.content; list.scrollTop = list.scrollHeight; }
+          else if (name === "done" && data) {
+            reply.classList.replace("status-streaming", "status-completed");
+            text.textContent = data.content;
+            note(reply, data.cost + " credit" + (data.cost === 1 ? "" : "s"));
+          } else if (name === "error") {
+            reply.classList.replace("status-streaming", "status-failed");
+            note(reply, "failed: " + ((data && data.message) || "the reply failed"));
+          }
+        });
+      }).catch(function () { fail("The connection was lost; the reply is saved in the chat when it ends."); })
+        .then(function () { send.disabled = false; sending = false; input.focus(); });
+    });
+
+    // Replies sent from another tab (or device) arrive over /ws: shown as they stream, then
+    // the list is fetched again for the saved messages.
+    var streaming = {};  // message ids this page streams itself
+    live(function () {}, function (message) {
+      var data = message.data || {};
+      if (data.session_id !== form.dataset.session || streaming[data.message_id]) return;
+      if (sending) return;  // most likely this page's own reply, ahead of its first event
+      if (message.method === "chat_message_delta") {
+        var box = list.querySelector('[data-message="' + data.message_id + '"]');
+        if (!box) {
+          box = bubble("assistant", "");
+          box.dataset.message = data.message_id;
+          box.classList.add("status-streaming");
+        }
+        box.querySelector(".bubble-text").textContent += data.content;
+      } else if (message.method === "chat_message_done") {
+        refresh(["#chat-messages"]);
+      }
     });
   }
 
@@ -227,7 +409,22 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // One socket a page: each part adds what it sends on (re)connect and what it handles.
+  var onOpens = [], onMessages = [function (message) {
+    if (message.method === "notification" && message.data) notificationToast(message.data);
+  }];
+  function live(onOpen, onMessage) { onOpens.push(onOpen); onMessages.push(onMessage); }
+
   var page = document.body.dataset.page;
   if (page === "run") runPage();
   else if (page === "runs") runList();
+  else if (page === "chat") chatPage();
+  cronHelper();
+  if (document.getElementById("toasts")) {
+    new LiveSocket(function (socket) {
+      onOpens.forEach(function (f) { f(socket); });
+    }, function (message) {
+      onMessages.forEach(function (f) { f(message); });
+    });
+  }
 })();

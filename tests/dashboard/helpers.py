@@ -6,6 +6,8 @@ from apps.executions import services as execution_services
 from apps.executions.models import GraphExecution
 from apps.graphs import services as graph_services
 from apps.graphs.models import GraphVersion
+from apps.store import services as store_services
+from apps.store.models import StoreListingVersion
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
 
@@ -26,3 +28,21 @@ def make_queued_run(user: User, version: GraphVersion, topic: str = "otters") ->
     return execution_services.graph_execution_start(
         user=user, graph_id=version.graph_id, inputs={"topic": topic}, enqueue=False
     )
+
+
+def publish(
+    creator: User, staff: User, name: str = "Otter echo", **fields: Any
+) -> StoreListingVersion:
+    """An agent of `creator`'s submitted to the store and approved by `staff` (its version)."""
+    version = make_graph(creator, echo_graph(name))
+    submission = store_services.submission_create(
+        user=creator, graph_id=version.graph_id, name=name, **fields
+    )
+    return store_services.submission_review(
+        reviewer=staff, version_id=submission.pk, is_approved=True, comments="Looks good."
+    )
+
+
+def listing_url(listing_version: StoreListingVersion) -> str:
+    listing = listing_version.listing
+    return f"/store/{listing.owner.store_profile.username}/{listing.slug}"

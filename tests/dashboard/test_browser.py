@@ -14,9 +14,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.credits.selectors import credit_balance_get
+from apps.credits.services import credit_apply
 from apps.executions.models import GraphExecution
 from apps.graphs.blocks.library.basic import PrintBlock
 from apps.users.models import User
+from tests.dashboard.helpers import listing_url, publish
 from tests.factories import PASSWORD, UserFactory
 from tests.graphs.graphs import delay_graph, echo_graph
 from tests.processes import ROOT, WorkerProcess
@@ -267,3 +269,210 @@ def test_staff_change_a_user_in_the_styled_admin(page: Page) -> None:
     assert User.objects.get(email="gus@example.com").name == "Gus the Great"
     page.click("#user-tools a[href='/agents']")
     expect(page).to_have_url(re.compile(r"/agents$"))
+
+
+def _socket_open(page: Page) -> None:
+    expect(page.locator("body[data-live=open]")).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
+
+
+def test_submit_to_the_store_approve_in_the_admin_and_the_badge_updates_live(
+    priced_worker, browser: Browser, asgi_server, page: Page, tmp_path: Path
+) -> None:
+    UserFactory(email="hana@example.com", name="Hana")
+    UserFactory(email="ivan@example.com", name="Ivan", is_staff=True, is_superuser=True)
+    _sign_in(page, "hana@example.com")
+    _import(page, tmp_path, echo_graph("Otter echo"))
+    page.click("#submit-to-store summary")
+    page.fill("#submit-form input[name=sub_heading]", "Says what it hears about otters")
+    page.fill("#submit-form input[name=categories]", "fun, otters")
+    _shot(page, "agent-submit")
+    page.click("#submit-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/store/submissions$"))
+    expect(page.locator("#submissions")).to_contain_text("pending")
+    expect(page.locator("#submissions")).to_contain_text("not reviewed yet")
+    badge = page.locator('[data-nav-badge="notifications"]')
+    expect(badge).to_be_hidden()
+    _socket_open(page)
+    page.evaluate("window.__sameDocument = true")
+    inbox = page.context.new_page()
+    inbox_errors: list[str] = []
+    inbox.on("pageerror", lambda error: inbox_errors.append(str(error)))
+    inbox.goto("/notifications")
+    expect(inbox.locator("#notifications")).to_contain_text("No notifications yet")
+    _socket_open(inbox)
+
+    staff = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
+    staff.set_default_timeout(15_000)
+    admin = staff.new_page()
+    _sign_in(admin, "ivan@example.com")
+    admin.goto("/store")
+    expect(admin.locator("#review-queue")).to_have_text("Review queue (1)")
+    admin.click("#review-queue")
+    expect(admin).to_have_url(
+        re.compile(r"/admin/store/storelistingversion/\?status__exact=pending$")
+    )
+    admin.locator("tr", has_text="Otter echo").locator("input[name=_selected_action]").check()
+    admin.select_option("select[name=action]", "approve")
+    admin.click("button[name=index]")
+    admin.fill("textarea[name=comments]", "Lovely otters, approved.")
+    admin.fill("textarea[name=internal_comments]", "Checked by Ivan.")
+    _shot(admin, "admin-approve")
+    admin.click("input[type=submit][value=Approve]")
+    expect(admin.locator(".messagelist")).to_contain_text("Approved 1 submission(s)")
+    staff.close()
+
+    # The approval reaches the creator's open page over /ws: badge and toast, no reload.
+    expect(badge).to_have_text("1", timeout=LIVE_TIMEOUT_MS)
+    expect(badge).to_be_visible()
+    expect(page.locator(".toast")).to_contain_text("Otter echo was approved for the store")
+    assert page.evaluate("window.__sameDocument") is True
+    _shot(page, "notification-live")
+    # An open notifications page lists it without a reload.
+    expect(inbox.locator("#notifications .unread")).to_contain_text("Otter echo was approved")
+    inbox.close()
+    assert not inbox_errors, f"JavaScript errors: {inbox_errors}"
+
+    page.reload()
+    expect(page.locator("#submissions")).to_contain_text("approved")
+    expect(page.locator("#submissions")).to_contain_text("Lovely otters, approved.")
+    expect(page.locator("#submissions")).not_to_contain_text("Checked by Ivan")
+    _shot(page, "submissions")
+    page.goto("/store")
+    tile = page.locator(".tile", has_text="Otter echo")
+    expect(tile).to_contain_text("Says what it hears about otters")
+    _shot(page, "store")
+    tile.click()
+    expect(page.locator("h1")).to_contain_text("Otter echo")
+    expect(page.locator("#my-review")).to_contain_text("Creators cannot review their own agents")
+    _shot(page, "store-listing")
+    page.goto("/notifications")
+    expect(page.locator("#notifications .unread")).to_have_count(1)
+    _shot(page, "notifications")
+    page.click("#read-all")
+    expect(page.locator("#notifications .unread")).to_have_count(0)
+    expect(page.locator('[data-nav-badge="notifications"]')).to_be_hidden()
+
+
+def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
+    priced_worker, page: Page, settings, openai_server
+) -> None:
+    creator = UserFactory(email="jo@example.com", name="Jo")
+    staff = UserFactory(email="kim@example.com", name="Kim", is_staff=True)
+    UserFactory(email="lee@example.com", name="Lee")
+    listed = publish(creator, staff, "Otter echo", sub_heading="Echoes otters")
+    settings.OPENAI_API_KEY = "sk-platform-browser-0123456789"
+    settings.OPENAI_BASE_URL = openai_server.url
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+
+    _sign_in(page, "lee@example.com")
+    page.goto(listing_url(listed))
+    page.fill("#review-form textarea[name=comments]", "Does what it says.")
+    page.select_option("#review-form select[name=score]", "4")
+    page.click("#review-form button[type=submit]")
+    expect(page.locator("#reviews")).to_contain_text("Does what it says.")
+    page.click("#add-to-library")
+    expect(page).to_have_url(re.compile(r"/library/[0-9a-f-]{36}$"))
+    _shot(page, "library-agent")
+    _run_from_form(page, "otters from the library")
+    with _run_state_on_failure():
+        expect(page.locator("h1 [data-status]")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#run-outputs")).to_contain_text("otters from the library")
+    page.goto("/library")
+    page.click("#library button[value=favorite]")
+    expect(page.locator("#library")).to_contain_text("★")
+    _shot(page, "library")
+
+    # A fork is the user's own agent, with a schedules card and its cron helper.
+    page.goto("/library")
+    page.click("#library a.strong")
+    page.click("#fork")
+    expect(page).to_have_url(re.compile(r"/agents/[0-9a-f-]{36}$"))
+    page.fill("textarea[name=input__topic]", "scheduled otters")
+    page.click("#schedule-new summary")
+    page.fill("input[name=schedule_name]", "Weekday mornings")
+    page.select_option("select[name=timezone]", "Asia/Tokyo")
+    page.fill("input[name=cron]", "30 7 * * 1-5")
+    helper = page.locator("#cron-next li")
+    expect(helper).to_have_count(5)
+    expect(helper.first).to_contain_text("07:30 JST")
+    page.fill("input[name=cron]", "30 7 * *")
+    expect(page.locator("#cron-error")).to_contain_text("five fields")
+    page.fill("input[name=cron]", "30 7 * * 1-5")
+    expect(page.locator("#cron-error")).to_be_hidden()
+    page.click("button[name=save_schedule]")
+    schedules = page.locator("#schedules")
+    expect(schedules).to_contain_text("Weekday mornings")
+    expect(schedules).to_contain_text("30 7 * * 1-5")
+    expect(schedules).to_contain_text("07:30 JST")
+    _shot(page, "agent-schedules")
+    schedules.locator("button", has_text="Pause").click()
+    expect(page.locator("#schedules")).to_contain_text("paused")
+
+    # Chat: the reply streams into the page while the provider still holds the rest back.
+    page.goto("/chat")
+    page.fill("#new-chat input[name=title]", "Otter facts")
+    page.select_option("#new-chat select[name=model]", "gpt-4o")
+    page.click("#new-chat button[type=submit]")
+    expect(page.locator("#chat-price")).to_contain_text("3 credits a reply")
+    openai_server.hold_stream()
+    page.fill("#chat-input", "REPLY: Otters hold hands while sleeping")
+    page.click("#chat-send")
+    reply = page.locator(".bubble.assistant").last
+    expect(reply).to_have_class(re.compile("status-streaming"))
+    expect(reply.locator(".bubble-text")).to_have_text("Otters")
+    openai_server.release_stream()
+    expect(reply).to_have_class(re.compile("status-completed"))
+    expect(reply.locator(".bubble-text")).to_have_text("Otters hold hands while sleeping")
+    expect(reply).to_contain_text("3 credits")
+    _shot(page, "chat")
+    page.reload()
+    expect(page.locator(".bubble.assistant")).to_contain_text("Otters hold hands while sleeping")
+    # The same chat open in another tab follows a reply sent from this one, over /ws.
+    other = page.context.new_page()
+    other_errors: list[str] = []
+    other.on("pageerror", lambda error: other_errors.append(str(error)))
+    other.goto(page.url)
+    _socket_open(other)
+    openai_server.hold_stream()
+    page.fill("#chat-input", "REPLY: Otters float on their backs")
+    page.click("#chat-send")
+    expect(other.locator(".bubble.assistant.status-streaming")).to_have_text("Otters")
+    openai_server.release_stream()
+    expect(other.locator(".bubble.user").last).to_have_text("REPLY: Otters float on their backs")
+    expect(other.locator(".bubble.assistant").last).to_contain_text("Otters float on their backs")
+    expect(other.locator(".bubble.assistant").last).to_contain_text("3 credits")
+    expect(page.locator(".bubble.assistant").last).to_contain_text("3 credits")
+    expect(page.locator(".bubble")).to_have_count(4)
+    other.close()
+    assert not other_errors, f"JavaScript errors: {other_errors}"
+    # An empty purse: the API's 402 is shown on the page and nothing is added to the chat.
+    lee = User.objects.get(email="lee@example.com")
+    balance = credit_balance_get(user_id=lee.pk)
+    credit_apply(user_id=lee.pk, amount=-balance, type="USAGE", transaction_key="browser:drain")
+    page.fill("#chat-input", "Another one")
+    page.click("#chat-send")
+    expect(page.locator("#chat-error")).to_contain_text("Insufficient credits")
+    expect(page.locator(".bubble")).to_have_count(4)
+    expect(page.locator("#chat-input")).to_have_value("Another one")
+
+    page.goto("/settings/credentials")
+    page.fill("#credential-form input[name=title]", "My OpenAI")
+    page.fill("#credential-form input[name=api_key]", "sk-lee-secret-0123456789")
+    page.click("#credential-form button[type=submit]")
+    expect(page.locator("#credentials")).to_contain_text("My OpenAI")
+    assert "sk-lee-secret" not in page.content()
+    _shot(page, "credentials")
+    page.goto("/settings/profile")
+    page.fill("#preferences-form input[name=max_emails_per_day]", "1")
+    page.click("#preferences-form button[name=preferences]")
+    expect(page.locator(".flash")).to_contain_text("Preferences saved.")
+    _shot(page, "profile")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/store")
+    expect(page.locator(".tile", has_text="Otter echo")).to_be_visible()
+    _shot(page, "store-phone")
+    page.goto("/chat")
+    page.click(".chat-link")
+    expect(page.locator(".bubble.assistant").first).to_be_visible()
+    _shot(page, "chat-phone")

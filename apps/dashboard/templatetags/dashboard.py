@@ -2,6 +2,7 @@ import uuid
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
 register = template.Library()
 
@@ -37,3 +38,27 @@ def as_uuid(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(str(value)) if value else None
     except ValueError:
         return None
+
+
+_NOTIFICATION_PAGES = {
+    "agent_run": ("dashboard:run", "execution_id"),
+    "block_execution_failed": ("dashboard:run", "execution_id"),
+    "continuous_agent_error": ("dashboard:agent", "graph_id"),
+    "agent_approved": ("dashboard:submissions", None),
+    "agent_rejected": ("dashboard:submissions", None),
+    "low_balance": ("dashboard:credits", None),
+    "zero_balance": ("dashboard:credits", None),
+    "refund_processed": ("dashboard:credits", None),
+}
+
+
+@register.filter
+def notification_url(notification: Any) -> str:
+    """The page a notification is about (its run, agent, submissions or credits), or ""."""
+    url_name, key = _NOTIFICATION_PAGES.get(notification.type, (None, None))
+    if url_name is None:
+        return ""
+    if key is None:
+        return reverse(url_name)
+    found = as_uuid((notification.data or {}).get(key))
+    return reverse(url_name, args=[found]) if found else ""

@@ -13,10 +13,16 @@ from apps.credits import payments
 from apps.credits.selectors import credit_balance_get, credit_transaction_list
 from apps.dashboard import presenters
 from apps.dashboard import selectors as dashboard_selectors
-from apps.dashboard.forms import ApiKeyForm, ProfileForm, TopUpForm
+from apps.dashboard.forms import (
+    ApiKeyForm,
+    NotificationPreferencesForm,
+    ProfileForm,
+    TopUpForm,
+)
 from apps.dashboard.views.common import not_found_as_404
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
+from apps.users.models import NOTIFICATION_PREFERENCES
 
 TRANSACTIONS_SHOWN = 50
 NEW_KEY_SESSION = "dashboard:new-api-key"
@@ -89,21 +95,33 @@ def api_key_revoke(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     return redirect("dashboard:api-keys")
 
 
+def _preferences_initial(user: object) -> dict:
+    names = ["max_emails_per_day", *NOTIFICATION_PREFERENCES]
+    return {name: getattr(user, name) for name in names}
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    """Two forms: the profile (name, time zone) and notification preferences (`preferences`)."""
     initial = {"name": request.user.name, "timezone": request.user.timezone}
-    form = ProfileForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST if request.method == "POST" else None
+    is_preferences = posted is not None and "preferences" in posted
+    form = ProfileForm(None if is_preferences else posted, initial=initial)
+    preferences = NotificationPreferencesForm(
+        posted if is_preferences else None, initial=_preferences_initial(request.user)
+    )
+    bound = preferences if is_preferences else form
+    if posted is not None and bound.is_valid():
         try:
-            user_services.user_update(user=request.user, **form.cleaned_data)
+            user_services.user_update(user=request.user, **bound.cleaned_data)
         except PlatformError as exc:
-            form.add_error(None, exc.message)
+            bound.add_error(None, exc.message)
         else:
-            messages.success(request, "Profile saved.")
+            messages.success(request, "Preferences saved." if is_preferences else "Profile saved.")
             return redirect("dashboard:profile")
     return render(
         request,
         "dashboard/profile.html",
-        {"form": form, "nav_section": "profile"},
-        status=400 if form.errors else 200,
+        {"form": form, "preferences": preferences, "nav_section": "profile"},
+        status=400 if bound.errors else 200,
     )

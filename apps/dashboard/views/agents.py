@@ -2,19 +2,22 @@
 presets, analysis and cost estimate."""
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
-from apps.dashboard.forms import ImportForm, PresetForm, RunForm
+from apps.dashboard.forms import ImportForm, PresetForm, RunForm, ScheduleForm, SubmitForm
 from apps.dashboard.layout import graph_drawing
-from apps.dashboard.presenters import block_names_of
+from apps.dashboard.presenters import block_names_of, credential_providers_of
 from apps.dashboard.views.common import error_lines, node_error_lines, not_found_as_404
+from apps.dashboard.views.schedules import next_run_times_or_none
 from apps.executions import selectors as execution_selectors
 from apps.executions import services as execution_services
 from apps.graphs import analysis
@@ -22,8 +25,14 @@ from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
 from apps.graphs.api.serializers import GraphInSerializer
 from apps.graphs.validation import graph_errors_on_save
+from apps.integrations import selectors as integration_selectors
+from apps.schedules import selectors as schedule_selectors
+from apps.schedules import services as schedule_services
+from apps.store import selectors as store_selectors
+from apps.users.models import User
 
 RECENT_RUNS = 10
+RECENT_SUBMISSIONS = 5
 
 
 @login_required
@@ -122,24 +131,47 @@ def agent_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _version_number(request: HttpRequest) -> int | None:
+def requested_version(request: HttpRequest) -> int | None:
     raw = request.GET.get("version", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
-def _agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int | None) -> dict:
+def credential_choices(user: User, providers: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each provider, the user's credentials as (id, title), newest first (one query)."""
+    choices: dict[str, list[tuple[str, str]]] = {provider: [] for provider in providers}
+    if providers:
+        rows = integration_selectors.credential_list(user=user).filter(provider__in=providers)
+        for credential in rows.order_by("-created_at"):
+            choices[credential.provider].append((str(credential.pk), credential.title))
+    return choices
+
+
+def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int | None) -> dict:
     version = graph_selectors.graph_version_get(
         user=request.user, graph_id=graph_id, version=version_number
     )
     spec = graph_services.graph_spec_from_version(version)
     schema = analysis.graph_input_schema(spec)
     estimate = analysis.graph_cost_estimate(spec)
+    is_owner = version.graph.user_id == request.user.pk
+    schedules = schedule_selectors.schedule_list(user=request.user, graph_id=graph_id)
+    submissions: list = []
+    store_username = ""
+    if is_owner:
+        submissions = list(
+            store_selectors.submission_list(user=request.user).filter(listing__graph_id=graph_id)[
+                :RECENT_SUBMISSIONS
+            ]
+        )
+        if any(s.is_active for s in submissions):
+            store_username = store_selectors.profile_get(user=request.user).username
     return {
         "version": version,
         "graph": version.graph,
-        "is_owner": version.graph.user_id == request.user.pk,
+        "is_owner": is_owner,
         "drawing": graph_drawing(spec),
         "schema": schema,
+        "credentials": credential_choices(request.user, credential_providers_of(spec)),
         "analysis": analysis.graph_analysis(spec),
         "estimate": estimate,
         "block_names": block_names_of(spec),
@@ -148,16 +180,31 @@ def _agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: in
         "recent_runs": execution_selectors.graph_execution_list(
             user=request.user, graph_id=graph_id
         )[:RECENT_RUNS],
+        "schedules": [
+            (schedule, schedule_selectors.schedule_next_run_time(schedule))
+            for schedule in schedules
+        ],
+        "submissions": submissions,
+        "store_username": store_username,
         "preset_form": PresetForm(),
+        "schedule_form": ScheduleForm(initial={"timezone": request.user.timezone}),
+        "cron_next": next_run_times_or_none(ScheduleForm.DEFAULT_CRON, request.user.timezone),
+        "submit_form": SubmitForm(
+            initial={"name": version.name, "description": version.description}
+        ),
         "nav_section": "agents",
     }
+
+
+def run_form(context: dict, data: Any = None) -> RunForm:
+    return RunForm(data, schema=context["schema"], credentials=context["credentials"])
 
 
 @login_required
 @not_found_as_404
 def agent_detail(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
-    context = _agent_context(request, graph_id, _version_number(request))
-    context["run_form"] = RunForm(schema=context["schema"])
+    context = agent_context(request, graph_id, requested_version(request))
+    context["run_form"] = run_form(context)
     return render(request, "dashboard/agent.html", context)
 
 
@@ -180,36 +227,69 @@ def agent_activate_version(request: HttpRequest, graph_id: uuid.UUID, version: i
 @require_POST
 @not_found_as_404
 def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
-    """Start a run from the form, or save the form's values as a preset (`save_preset`)."""
-    version_number = _version_number(request)
-    context = _agent_context(request, graph_id, version_number)
-    form = RunForm(request.POST, schema=context["schema"])
+    """Start a run from the form, or save the form's values as a preset (`save_preset`) or as
+    a schedule (`save_schedule`: the schedules card's fields belong to this form)."""
+    version_number = requested_version(request)
+    context = agent_context(request, graph_id, version_number)
+    form = run_form(context, request.POST)
     preset_form = PresetForm(request.POST) if "save_preset" in request.POST else None
+    schedule_form = ScheduleForm(request.POST) if "save_schedule" in request.POST else None
+    extra = preset_form or schedule_form
     problems: list[str] = []
-    if form.is_valid() and (preset_form is None or preset_form.is_valid()):
+    if form.is_valid() and (extra is None or extra.is_valid()):
+        version = context["version"].version
         try:
             if preset_form is not None:
                 graph_services.preset_create(
                     user=request.user,
                     graph_id=graph_id,
-                    graph_version=context["version"].version,
+                    graph_version=version,
                     name=preset_form.cleaned_data["preset_name"],
                     inputs=form.run_inputs(),
-                    credentials_inputs={},
+                    credentials_inputs=form.credentials_inputs(),
                 )
                 messages.success(request, "Preset saved.")
                 return redirect("dashboard:agent", graph_id=graph_id)
+            if schedule_form is not None:
+                schedule = schedule_services.schedule_create(
+                    user=request.user,
+                    graph_id=graph_id,
+                    graph_version=version,
+                    name=schedule_form.cleaned_data["schedule_name"],
+                    cron=schedule_form.cleaned_data["cron"],
+                    timezone=schedule_form.cleaned_data["timezone"],
+                    inputs=form.run_inputs(),
+                    credentials_inputs=form.credentials_inputs(),
+                )
+                messages.success(request, f"Scheduled “{schedule.name}”.")
+                return redirect(reverse("dashboard:agent", args=[graph_id]) + "#schedules")
             execution = execution_services.graph_execution_start(
                 user=request.user,
                 graph_id=graph_id,
-                graph_version=context["version"].version,
+                graph_version=version,
                 inputs=form.run_inputs(),
+                credentials_inputs=form.credentials_inputs(),
             )
         except PlatformError as exc:
             problems = error_lines(exc, context["block_names"])
+            fields = exc.details.get("fields")
+            schedule_fields = set(fields) & {"cron", "timezone"} if isinstance(fields, dict) else ()
+            if schedule_form is not None and schedule_fields:
+                for name in schedule_fields:
+                    schedule_form.add_error(name, exc.message)
+                problems = []
         else:
             return redirect("dashboard:run", graph_exec_id=execution.id)
-    context.update(run_form=form, run_problems=problems, preset_form=preset_form or PresetForm())
+    context.update(
+        run_form=form,
+        run_problems=problems,
+        preset_form=preset_form or PresetForm(),
+        schedule_form=schedule_form or context["schedule_form"],
+    )
+    if schedule_form is not None:
+        context["cron_next"] = next_run_times_or_none(
+            request.POST.get("cron", ""), request.POST.get("timezone", "")
+        )
     return render(request, "dashboard/agent.html", context, status=400)
 
 

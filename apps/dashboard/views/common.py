@@ -40,3 +40,10 @@ def error_lines(exc: PlatformError, names: dict[str, str] | None = None) -> list
     if isinstance(exc, GraphValidationFailed):
         return node_error_lines(exc.node_errors, names) or [exc.message]
     return [exc.message]
+
+
+def page_query(request: HttpRequest) -> str:
+    """The list's filters as a query string, for the pager's links (without `page`)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

@@ -56,9 +56,7 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
     execution = execution_selectors.graph_execution_get_detailed(
         user=request.user, graph_exec_id=graph_exec_id
     )
-    version = graph_selectors.graph_version_get(
-        user=request.user, graph_id=execution.graph_id, version=execution.graph_version
-    )
+    version = dashboard_selectors.run_graph_version(user=request.user, execution=execution)
     spec = graph_services.graph_spec_from_version(version)
     block_names = presenters.block_names_of(spec)
     node_executions = list(execution.node_executions.all())

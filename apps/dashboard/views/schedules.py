@@ -1,0 +1,83 @@
+"""Schedules on the agent page: pause/resume, delete, and the cron helper (the next firing
+times, computed with the schedules app's own crontab logic). Creating one goes through the
+agent's run form (`agents.agent_run`, `save_schedule`) so it carries the form's inputs."""
+
+import uuid
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.common.exceptions import ValidationFailed
+from apps.dashboard.views.common import not_found_as_404
+from apps.schedules import cron
+from apps.schedules import selectors as schedule_selectors
+from apps.schedules import services as schedule_services
+
+PREVIEW_RUNS = 5
+
+
+def next_run_times(expression: str, tz_name: str, count: int = PREVIEW_RUNS) -> list[datetime]:
+    """The next `count` firings of a cron in a time zone (ValidationFailed names the field)."""
+    cron.check_timezone(tz_name)
+    times: list[datetime] = []
+    after = None
+    for _ in range(count):
+        after = cron.next_run_time(expression, tz_name, after=after)
+        times.append(after)
+    return times
+
+
+def next_run_times_or_none(expression: str, tz_name: str) -> list[datetime]:
+    """The preview the page renders itself; nothing for a cron the form will name as wrong."""
+    try:
+        return next_run_times(expression, tz_name)
+    except ValidationFailed:
+        return []
+
+
+@login_required
+@require_GET
+def cron_preview(request: HttpRequest) -> JsonResponse:
+    expression = request.GET.get("cron", "")
+    tz_name = request.GET.get("timezone", "") or request.user.timezone
+    try:
+        times = next_run_times(expression, tz_name)
+    except ValidationFailed as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    return JsonResponse(
+        {
+            "timezone": tz_name,
+            "next": [t.isoformat() for t in times],
+            "shown": [t.strftime("%a %-d %b %Y, %H:%M %Z") for t in times],
+        }
+    )
+
+
+def _back(schedule_graph_id: uuid.UUID) -> HttpResponse:
+    return redirect(reverse("dashboard:agent", args=[schedule_graph_id]) + "#schedules")
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def schedule_toggle(request: HttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
+    schedule = schedule_selectors.schedule_get(user=request.user, schedule_id=schedule_id)
+    enable = not schedule.is_enabled
+    schedule_services.schedule_update(schedule=schedule, is_enabled=enable)
+    messages.success(request, f"“{schedule.name}” {'resumed' if enable else 'paused'}.")
+    return _back(schedule.graph_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def schedule_delete(request: HttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
+    schedule = schedule_selectors.schedule_get(user=request.user, schedule_id=schedule_id)
+    schedule_services.schedule_delete(user=request.user, schedule_id=schedule.pk)
+    messages.success(request, f"Deleted the schedule “{schedule.name}”.")
+    return _back(schedule.graph_id)
