@@ -6,6 +6,8 @@ import pytest
 from apps.graphs.blocks.base import Block, BlockInputError
 from apps.graphs.blocks.context import BlockContext
 from apps.graphs.blocks.library.text import (
+    REGEX_TIMED_OUT,
+    REGEX_TIMEOUT_SECONDS,
     CombineTextsBlock,
     ExtractTextBlock,
     FillTemplateBlock,
@@ -184,9 +186,21 @@ def test_it_reports_an_invalid_regular_expression(context: BlockContext, block: 
 
     result = run(block, {"text": "abc", pin: "(a"}, context)
 
-    assert result == [
-        ("error", "invalid regular expression: missing ), unterminated subpattern at position 0")
-    ]
+    assert result == [("error", "invalid regular expression: missing ) at position 2")]
+
+
+@pytest.mark.parametrize("block", [MatchTextPatternBlock(), ExtractTextBlock()])
+def test_it_stops_a_pattern_that_backtracks_without_end(
+    context: BlockContext, block: Block
+) -> None:
+    pin = "match" if isinstance(block, MatchTextPatternBlock) else "pattern"
+    started = time.monotonic()
+
+    # Catastrophic backtracking: with `re` this would run for longer than the universe has.
+    result = run(block, {"text": "a" * 60 + "!", pin: r"^(a|aa)+$"}, context)
+
+    assert result == [("error", REGEX_TIMED_OUT)]
+    assert time.monotonic() - started < REGEX_TIMEOUT_SECONDS + 2
 
 
 # --- Extract Text -----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Text blocks: templates, regular expressions, joining, splitting and replacing."""
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
+
+import regex
 
 from apps.graphs.blocks.base import Block, BlockCategory, BlockOutput, BlockSchema, SchemaField
 from apps.graphs.blocks.context import BlockContext
@@ -14,9 +15,17 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _compile(pattern: str, *, case_sensitive: bool, dot_all: bool) -> re.Pattern[str]:
-    flags = (0 if case_sensitive else re.IGNORECASE) | (re.DOTALL if dot_all else 0)
-    return re.compile(pattern, flags)
+# Patterns are user input: the `regex` engine (re's syntax) stops a match that runs longer than
+# this (catastrophic backtracking), which `re` cannot.
+REGEX_TIMEOUT_SECONDS = 2.0
+REGEX_TIMED_OUT = (
+    f"the regular expression took longer than {REGEX_TIMEOUT_SECONDS:g} s on this text"
+)
+
+
+def _compile(pattern: str, *, case_sensitive: bool, dot_all: bool) -> regex.Pattern:
+    flags = (0 if case_sensitive else regex.IGNORECASE) | (regex.DOTALL if dot_all else 0)
+    return regex.compile(pattern, flags)
 
 
 class FillTemplateBlock(Block):
@@ -104,14 +113,16 @@ class MatchTextPatternBlock(Block):
                 case_sensitive=input_data.case_sensitive,
                 dot_all=input_data.dot_all,
             )
-        except re.error as exc:
+        except regex.error as exc:
             yield "error", f"invalid regular expression: {exc}"
             return
         data = input_data.text if input_data.data is None else input_data.data
-        if pattern.search(_as_text(input_data.text)):
-            yield "positive", data
-        else:
-            yield "negative", data
+        try:
+            found = pattern.search(_as_text(input_data.text), timeout=REGEX_TIMEOUT_SECONDS)
+        except TimeoutError:
+            yield "error", REGEX_TIMED_OUT
+            return
+        yield ("positive" if found else "negative"), data
 
 
 class ExtractTextBlock(Block):
@@ -165,7 +176,7 @@ class ExtractTextBlock(Block):
                 case_sensitive=input_data.case_sensitive,
                 dot_all=input_data.dot_all,
             )
-        except re.error as exc:
+        except regex.error as exc:
             yield "error", f"invalid regular expression: {exc}"
             return
         if input_data.group > pattern.groups:
@@ -176,11 +187,15 @@ class ExtractTextBlock(Block):
             )
             return
         matched = False
-        for match in pattern.finditer(_as_text(input_data.text)):
-            matched = True
-            yield "positive", match.group(input_data.group) or ""
-            if not input_data.find_all:
-                break
+        try:
+            for match in pattern.finditer(_as_text(input_data.text), timeout=REGEX_TIMEOUT_SECONDS):
+                matched = True
+                yield "positive", match.group(input_data.group) or ""
+                if not input_data.find_all:
+                    break
+        except TimeoutError:
+            yield "error", REGEX_TIMED_OUT
+            return
         if not matched:
             yield "negative", input_data.text
 
