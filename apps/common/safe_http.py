@@ -12,6 +12,8 @@ import json as jsonlib
 import socket
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -26,6 +28,8 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Credentials meant for one origin must not be handed to whichever origin it redirects to.
 CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
+# Name lookups of every client in the process; one the deadline gave up on ends on its own.
+_RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dns")
 
 # First match names the reason. Ranges Python's `is_global` gets wrong (multicast is "global" in
 # 3.11) or names too vaguely are listed explicitly; anything else not global is caught after.
@@ -196,7 +200,7 @@ class SafeHttpClient:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
 
-        target = self._check(url)
+        target = self._check(url, deadline)
         for redirects in range(self.max_redirects + 1):
             if target.userinfo is not None and "authorization" not in request_headers:
                 request_headers["Authorization"] = _basic_auth(*target.userinfo)
@@ -211,7 +215,7 @@ class SafeHttpClient:
                 break
             next_url = urljoin(target.url, location.strip())
             try:
-                next_target = self._check(next_url)
+                next_target = self._check(next_url, deadline)
             except UnsafeUrlError as exc:
                 raise UnsafeUrlError(f"{exc} (in a redirect from {target.url})") from None
             if next_target.origin != target.origin:
@@ -230,12 +234,12 @@ class SafeHttpClient:
         """For clients of other libraries (the LLM blocks' openai client) that must obey the
         same rule: check `url` like a request would, and answer (the URL to connect to, the
         Host header, transport extensions), pinned to the checked address."""
-        target = self._check(url)
+        target = self._check(url, time.monotonic() + self.timeout)
         return target.url_for(target.addresses[0]), target.host_header, target.extensions
 
     # --- checks -------------------------------------------------------------------------------
 
-    def _check(self, url: str) -> _Target:
+    def _check(self, url: str, deadline: float) -> _Target:
         """Parse `url` and resolve its host, refusing it unless every address may be contacted."""
         try:
             parts = urlsplit(url.strip())
@@ -254,7 +258,7 @@ class SafeHttpClient:
             raise UnsafeUrlError(f"Refused: {parts.hostname!r} is not a valid host name") from None
         default_port = ALLOWED_SCHEMES[scheme]
         port = default_port if port is None else port
-        addresses = self._resolve(host, port)
+        addresses = self._resolve(host, port, deadline)
         if _normalise_host(host) not in self.allowed_hosts:
             literal = _ip_literal(host.split("%")[0])
             for address in addresses:
@@ -283,11 +287,16 @@ class SafeHttpClient:
             userinfo=userinfo,
         )
 
-    def _resolve(self, host: str, port: int) -> tuple[IPAddress, ...]:
+    def _resolve(self, host: str, port: int, deadline: float) -> tuple[IPAddress, ...]:
         # getaddrinfo reads odd spellings (2130706433, 0177.0.0.1, 0x7f.1, 127.1) the way the
-        # connection would, so the answer is checked rather than the string.
+        # connection would, so the answer is checked rather than the string. It has no timeout
+        # of its own (the system resolver's can be tens of seconds), so it is waited for on a
+        # thread only until the request's deadline.
+        lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FuturesTimeout:
+            raise HttpRequestError(f"Could not resolve host {host}: no answer in time") from None
         except (socket.gaierror, UnicodeError) as exc:
             raise HttpRequestError(f"Could not resolve host {host}: {exc}") from None
         addresses: list[IPAddress] = []

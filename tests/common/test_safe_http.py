@@ -445,3 +445,20 @@ def test_it_gives_other_clients_the_checked_address_to_connect_to(
     )
     with pytest.raises(UnsafeUrlError, match=r"to 10\.0\.0\.7, which is a private address"):
         client.checked_destination("http://inside.test/v1")
+
+
+def test_it_gives_up_on_a_name_lookup_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    stalled = threading.Event()
+
+    def silent_resolver(host, port, *args, **kwargs):  # a DNS server that never answers
+        stalled.wait(10)
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_resolver)
+    started = time.monotonic()
+    try:
+        with pytest.raises(HttpRequestError, match=r"Could not resolve host slow\.test: no answer"):
+            SafeHttpClient(timeout=0.5).request("GET", "http://slow.test/")
+        assert time.monotonic() - started < 2
+    finally:
+        stalled.set()
