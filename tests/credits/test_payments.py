@@ -3,11 +3,13 @@
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.credits.models import AutoTopUpConfig, CreditTransaction
@@ -384,3 +386,27 @@ def test_a_declined_card_credits_nothing_and_does_not_fail_the_run(
     assert requests[0].headers["Idempotency-Key"] == requests[1].headers["Idempotency-Key"]
     assert len(payments_on.payment_intents) == 1
     assert credit_balance_get(user_id=owner.pk) == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runs_ending_together_top_up_once(payments_on: StripeServer, owner: User) -> None:
+    _enabled(owner)
+    _lower_balance_to(owner, 100)
+    start = threading.Barrier(6)
+
+    def run_ends() -> None:
+        start.wait()
+        try:
+            auto_top_up_maybe(user_id=owner.pk, graph_exec_id=uuid.uuid4())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_ends) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # The first one pays; the others wait for the lock and find the balance topped up.
+    assert len(payments_on.requests_to("POST", "/v1/payment_intents")) == 1
+    assert credit_balance_get(user_id=owner.pk) == 1100
