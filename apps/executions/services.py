@@ -167,8 +167,10 @@ def graph_run_check(
 
 
 def _announce_finished(execution: GraphExecution) -> None:
-    """`graph_execution_finished` after commit, for the layers above. Runs on every run's
-    path: without receivers it costs one check."""
+    """`graph_execution_finished`, for the layers above, sent inside the transaction that ends
+    the run: what receivers write commits with the final status or not at all, so nothing of a
+    run's end is written after the run shows finished. Runs on every run's path: without
+    receivers it costs one check."""
     if not signals.graph_execution_finished.has_listeners():
         return
     started, ended = execution.started_at, execution.ended_at or timezone.now()
@@ -185,7 +187,7 @@ def _announce_finished(execution: GraphExecution) -> None:
         "duration_seconds": max(0.0, (ended - started).total_seconds()) if started else 0.0,
         "parent_id": execution.parent_id,
     }
-    transaction.on_commit(lambda: signals.graph_execution_finished.send(None, **payload))
+    signals.graph_execution_finished.send(None, **payload)
 
 
 def _check_balance(user: User, compiled: runtime.CompiledGraph) -> None:
@@ -239,14 +241,14 @@ def graph_execution_stop(
             ended_at=timezone.now(),
             error_message="The run was stopped.",
         )
+        execution.refresh_from_db()
         if moved:
             execution.node_executions.filter(
                 status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE]
             ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
-    execution.refresh_from_db()
+            _announce_finished(execution)
     if moved:
         events.publish(runtime.graph_execution_event(execution))
-        _announce_finished(execution)
     return execution
 
 
@@ -392,14 +394,15 @@ _FINISH = (
 
 
 def _finish_update(pk: uuid.UUID, owner: str, target: str, values: dict[str, Any]) -> bool:
-    """The guarded UPDATE to a final status, only by the lease holder (plain SQL, as _acquire)."""
+    """The guarded UPDATE to a final status, only by the lease holder (plain SQL, as _acquire),
+    inside the caller's transaction."""
     meta = GraphExecution._meta
     params = [
         meta.get_field(name).get_db_prep_save(values[name], connection) for name in _FINISH_FIELDS
     ]
     sources = ALLOWED_SOURCES[target]
     sql = _FINISH.format(sources=", ".join(["%s"] * len(sources)))
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         relax_durability(cursor)
         cursor.execute(sql, [*params, meta.pk.get_db_prep_value(pk, connection), owner, *sources])
         return cursor.rowcount == 1
@@ -428,12 +431,14 @@ def _finish(
         "lease_owner": "",
         "lease_expires_at": None,
     }
-    moved = _finish_update(execution.pk, owner, result.status.value, values)
+    with transaction.atomic(savepoint=False):
+        moved = _finish_update(execution.pk, owner, result.status.value, values)
+        if moved:
+            for name, value in values.items():
+                setattr(execution, name, value)
+            _announce_finished(execution)
     if moved:
-        for name, value in values.items():
-            setattr(execution, name, value)
         events.publish(runtime.graph_execution_event(execution))
-        _announce_finished(execution)
         if cost > 0:
             # Off the run's path: a card payment must not hold up the final event.
             current_app.send_task(
@@ -554,13 +559,22 @@ def _hand_over(execution: GraphExecution, owner: str, *, resume: bool) -> None:
 
 
 def _give_up(execution: GraphExecution, message: str) -> None:
-    if _transition(execution.pk, ExecutionStatus.FAILED, error_message=message, lease_owner=""):
-        execution.refresh_from_db()
-        execution.node_executions.filter(
-            status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.RUNNING]
-        ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
+    with transaction.atomic():
+        moved = _transition(
+            execution.pk, ExecutionStatus.FAILED, error_message=message, lease_owner=""
+        )
+        if moved:
+            execution.refresh_from_db()
+            execution.node_executions.filter(
+                status__in=[
+                    ExecutionStatus.QUEUED,
+                    ExecutionStatus.INCOMPLETE,
+                    ExecutionStatus.RUNNING,
+                ]
+            ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
+            _announce_finished(execution)
+    if moved:
         events.publish(runtime.graph_execution_event(execution))
-        _announce_finished(execution)
         metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
 
 

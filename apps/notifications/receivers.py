@@ -21,25 +21,31 @@ def _notify(user_id: Any, type: str, data: dict[str, Any], dedupe_key: str = "")
 
 
 def on_graph_execution_finished(sender: Any, **run: Any) -> None:
-    """Sent after a run's final commit, by the worker that ran it (or the request that stopped
-    it): the notification is written right there, which costs a fraction of a task per run.
-    A failure is logged; it never fails the run's own task."""
+    """Sent in the transaction that ends a run, by the worker that ran it (or the request that
+    stopped it): the notification is written right there, which costs a fraction of a task per
+    run, and commits with the run's end. A failure is logged and rolled back to a savepoint; it
+    never fails the run's end."""
     if run.get("parent_id") is not None:
         return  # a sub-agent's run is part of its parent's
     try:
-        services.run_finished_notify(
-            execution_id=str(run["execution_id"]),
-            user_id=str(run["user_id"]),
-            graph_id=str(run["graph_id"]),
-            graph_version=run["graph_version"],
-            graph_name=run["graph_name"],
-            status=str(run["status"]),
-            node_error_count=run["node_error_count"],
-            cost=run["cost"],
-            duration_seconds=run["duration_seconds"],
-        )
+        with transaction.atomic():
+            _run_finished(run)
     except Exception:
         logger.exception("could not notify the end of run %s", run["execution_id"])
+
+
+def _run_finished(run: dict[str, Any]) -> None:
+    services.run_finished_notify(
+        execution_id=str(run["execution_id"]),
+        user_id=str(run["user_id"]),
+        graph_id=str(run["graph_id"]),
+        graph_version=run["graph_version"],
+        graph_name=run["graph_name"],
+        status=str(run["status"]),
+        node_error_count=run["node_error_count"],
+        cost=run["cost"],
+        duration_seconds=run["duration_seconds"],
+    )
 
 
 def on_balance_low(sender: Any, *, user_id: Any, balance: int, threshold: int, **kw: Any) -> None:
