@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.test import Client
+
 from apps.executions import services as execution_services
 from apps.executions.models import GraphExecution
 from apps.graphs import services as graph_services
@@ -10,6 +12,13 @@ from apps.store import services as store_services
 from apps.store.models import StoreListingVersion
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
+
+
+def signed_in(user: User) -> Client:
+    """A browser-like client with `user` signed in."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def make_graph(user: User, payload: dict[str, Any] | None = None, **fields: Any) -> GraphVersion:

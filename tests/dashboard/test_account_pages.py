@@ -29,20 +29,6 @@ pytestmark = pytest.mark.django_db
 SECRET = "sk-alice-very-secret-0123456789"
 
 
-@pytest.fixture
-def alice(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def bob(other_user: User) -> Client:
-    client = Client()
-    client.force_login(other_user)
-    return client
-
-
 def _llm_graph() -> dict:
     return {
         "name": "Ask the model",

@@ -20,20 +20,6 @@ from tests.stripe_server import StripeServer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def bob(other_user: User) -> Client:
-    client = Client()
-    client.force_login(other_user)
-    return client
-
-
 def _upload(document: object, name: str = "graph.json") -> io.BytesIO:
     data = io.BytesIO(document if isinstance(document, bytes) else json.dumps(document).encode())
     data.name = name

@@ -12,27 +12,11 @@ from apps.graphs.models import Graph
 from apps.store import services as store_services
 from apps.store.models import LibraryAgent, StoreListingVersion, StoreReview
 from apps.users.models import User
-from tests.dashboard.helpers import listing_url, make_graph, publish
+from tests.dashboard.helpers import listing_url, make_graph, publish, signed_in
 from tests.factories import UserFactory
 from tests.graphs.graphs import echo_graph
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def alice(owner: User) -> Client:
-    return _client(owner)
-
-
-@pytest.fixture
-def bob(other_user: User) -> Client:
-    return _client(other_user)
 
 
 @pytest.mark.parametrize(
@@ -281,7 +265,7 @@ def test_long_names_wrap_rather_than_break_the_store(owner: User, staff: User, b
 
 def test_a_stranger_sees_a_listing_but_not_the_creators_agent(owner: User, staff: User) -> None:
     agent = publish(owner, staff, "Otter echo")
-    carol = _client(UserFactory(email="carol@example.com"))
+    carol = signed_in(UserFactory(email="carol@example.com"))
     assert carol.get(listing_url(agent)).status_code == 200
     assert carol.get(f"/agents/{agent.listing.graph_id}").status_code == 404
 
@@ -334,7 +318,7 @@ def test_staff_see_the_review_queue_and_an_owner_the_listing_of_their_agent(
     pending = make_graph(owner, echo_graph("Beaver echo"))
     store_services.submission_create(user=owner, graph_id=pending.graph_id, name="Beaver echo")
     assert 'id="review-queue"' not in alice.get("/store").content.decode()
-    body = _client(staff).get("/store").content.decode()
+    body = signed_in(staff).get("/store").content.decode()
     assert "Review queue (1)" in body
     assert "/admin/store/storelistingversion/?status__exact=pending" in body
     page = alice.get(f"/agents/{listed.listing.graph_id}").content.decode()
