@@ -304,8 +304,11 @@ def execution_cleanup(*, now: datetime | None = None) -> dict[str, int]:
 
 
 _EXECUTIONS = GraphExecution._meta.db_table
-_SELECT_EXECUTION = f"SELECT * FROM {_EXECUTIONS} WHERE id = %s"
-_SELECT_USER = f"SELECT * FROM {User._meta.db_table} WHERE id = %s"
+# With what a block's context needs of the user (the rest of the user loads if used).
+_SELECT_EXECUTION = (
+    f"SELECT e.*, u.timezone AS user_timezone FROM {_EXECUTIONS} e"
+    f" JOIN {User._meta.db_table} u ON u.id = e.user_id WHERE e.id = %s"
+)
 _LOCK_GRAPH = f"SELECT id FROM {Graph._meta.db_table} WHERE id = %s FOR UPDATE"
 _COUNT_RUNNING = (
     f"SELECT COUNT(*) FROM {_EXECUTIONS} WHERE graph_id = %s AND user_id = %s"
@@ -370,7 +373,9 @@ def _acquire(
                     pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
                 ).exists()
                 return ("leased" if leased else "gone"), None
-        execution.user = next(iter(User.objects.raw(_SELECT_USER, [user_pk])))
+        execution.user = User.from_db(
+            connection.alias, ["id", "timezone"], [execution.user_id, execution.user_timezone]
+        )
     execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
     execution.lease_expires_at = expires
     execution.attempts += 1
@@ -539,7 +544,6 @@ def graph_execution_run(
         _finish(execution, result, owner, compiled=compiled)
     elif not lease.lost:
         _hand_over(execution, owner, resume=parent_cancel is None)
-    events.flush()
     return result
 
 
@@ -618,7 +622,6 @@ def execution_watchdog() -> dict[str, int]:
     for execution in recent:
         events.publish(runtime.graph_execution_event(execution))
         republished += 1
-    events.flush()
     return {
         "requeued": len(queued),
         "resumed": resumed,

@@ -5,7 +5,6 @@ from typing import Any
 
 from celery import shared_task
 
-from apps.executions import events
 from apps.notifications import services
 
 QUEUE = "notifications"
@@ -18,7 +17,6 @@ def notify(self, user_id: str, type: str, data: dict[str, Any], dedupe_key: str 
     services.notification_send(
         user_id=user_id, type=type, data=data, dedupe_key=dedupe_key or f"task:{self.request.id}"
     )
-    events.flush()
 
 
 @shared_task(name="notifications.send_digests", ignore_result=True, time_limit=600)
