@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
@@ -77,29 +77,70 @@ def _email_one(notification: Notification, user: User) -> str:
     return Email.SENT
 
 
+_INSERT = (
+    "INSERT INTO {notifications} (id, user_id, type, title, message, data, dedupe_key,"
+    " email_status, created_at) SELECT %s, id, %s, %s, %s, %s, %s, {status}, %s FROM {users}"
+    " WHERE id = %s AND is_active ON CONFLICT (user_id, type, dedupe_key) DO NOTHING"
+    " RETURNING email_status"
+)
+_END_BACKOFF = f"DELETE FROM {NotificationBackoff._meta.db_table} WHERE user_id = %s AND key = %s"
+
+
+def _insert(notification: Notification, *, digest: bool) -> str | None:
+    """Write `notification` in one statement, on the condition that its user is active and its
+    (user, type, dedupe_key) is new; returns the email status written, or None for no row.
+
+    Plain SQL: one of these is written at the end of every run, and loading the user, a
+    savepoint and the ORM's insert cost several times the statement. A digest type's status
+    comes from the user's preference in the same statement."""
+    if digest:
+        column = User._meta.get_field(content.PREFERENCE[notification.type]).column
+        status = f"CASE WHEN {column} THEN '{Email.PENDING}' ELSE '{Email.OFF}' END"
+    else:
+        status = f"'{Email.NONE}'"
+    sql = _INSERT.format(
+        notifications=Notification._meta.db_table, users=User._meta.db_table, status=status
+    )
+    field = Notification._meta.get_field
+    user_pk = field("user").get_db_prep_value(notification.user_id, connection)
+    params = [
+        field("id").get_db_prep_value(notification.id, connection),
+        notification.type,
+        notification.title,
+        notification.message,
+        field("data").get_db_prep_save(notification.data, connection),
+        notification.dedupe_key,
+        field("created_at").get_db_prep_value(notification.created_at, connection),
+        user_pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def notification_send(
     *, user_id: uuid.UUID | str, type: str, data: dict[str, Any], dedupe_key: str
 ) -> Notification | None:
     """Store, push and (maybe) email one notification. A second call with the same
     (user, type, dedupe_key) returns the first and delivers nothing again. A user who is gone
     or inactive gets nothing (None)."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return None
     title, message = content.render(type, data)
-    # `agent_run` waits for the digest, so its email status is known before the row exists.
+    notification = Notification(
+        user_id=uuid.UUID(str(user_id)), type=type, title=title, message=message, data=data,
+        dedupe_key=dedupe_key, created_at=timezone.now(),
+    )  # fmt: skip
+    # `agent_run` waits for the digest, so its email status is known when the row is written.
     digest = type == T.AGENT_RUN
-    status = (Email.PENDING if _preference_on(user, type) else Email.OFF) if digest else Email.NONE
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                user=user, type=type, title=title, message=message, data=data,
-                dedupe_key=dedupe_key, email_status=status,
-            )  # fmt: skip
-            transaction.on_commit(lambda: _push(notification))
-    except IntegrityError:
-        return Notification.objects.get(user=user, type=type, dedupe_key=dedupe_key)
+    status = _insert(notification, digest=digest)
+    if status is None:  # a retry (the first is returned), or no such active user
+        return Notification.objects.filter(
+            user_id=notification.user_id, type=type, dedupe_key=dedupe_key
+        ).first()
+    notification.email_status = status
+    transaction.on_commit(lambda: _push(notification))
     if not digest:
+        user = User.objects.get(pk=notification.user_id)
         notification.email_status = _email_one(notification, user)
         Notification.objects.filter(pk=notification.pk).update(
             email_status=notification.email_status
@@ -167,7 +208,9 @@ def run_finished_notify(
                 dedupe_key=f"block-failed:{execution_id}",
             )
     elif status == "completed":
-        NotificationBackoff.objects.filter(user_id=user_id, key=backoff_key).delete()
+        with connection.cursor() as cursor:  # on every clean run: plain SQL, as _insert
+            user_pk = User._meta.pk.get_db_prep_value(user_id, connection)
+            cursor.execute(_END_BACKOFF, [user_pk, backoff_key])
 
 
 def notification_digests_send() -> int:
@@ -205,7 +248,6 @@ def notification_digests_send() -> int:
             )
             continue
         sent += 1
-    events.flush()
     return sent
 
 
@@ -231,7 +273,6 @@ def notification_summaries_send() -> int:
             data = {**stats, "period_start": start.isoformat(), "period_end": end.isoformat()}
             if notification_send(user_id=user.pk, type=type, data=data, dedupe_key=key):
                 created += 1
-    events.flush()
     return created
 
 
