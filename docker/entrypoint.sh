@@ -8,7 +8,7 @@ case "${1:-web}" in
   web)
     python manage.py reset_metrics
     exec python -m uvicorn autogpt.asgi:application \
-      --host 0.0.0.0 --port "${PORT:-8000}" --no-access-log \
+      --host 0.0.0.0 --port "${PORT:-8000}" --no-access-log --ws-per-message-deflate false \
       --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
       --timeout-graceful-shutdown "${WEB_SHUTDOWN_GRACE_SECONDS:-10}"
     ;;
