@@ -462,7 +462,10 @@ LOG_JSON = env_bool("LOG_JSON", not DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "apps.common.logging.ContextFilter"}},
+    "filters": {
+        "context": {"()": "apps.common.logging.ContextFilter"},
+        "secret_query": {"()": "apps.common.logging.SecretQueryFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"},
         "json": {"()": "apps.common.logging.JsonFormatter"},
@@ -475,6 +478,14 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Celery's two INFO lines per task (received, succeeded) would be two per run: a run's
+    # life is in the database and the metrics. Task failures are still logged (ERROR).
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        # uvicorn logs every WebSocket's path with its query string (a token or API key).
+        "uvicorn.error": {"filters": ["secret_query"]},
+    },
 }
 # With JSON logs, workers log through LOGGING above rather than Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON

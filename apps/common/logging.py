@@ -51,6 +51,23 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class SecretQueryFilter(logging.Filter):
+    """Masks `token=` query parameters: the ASGI server logs each WebSocket's path with its
+    query string, and /ws takes its token (a JWT or an API key) there (SPEC §8)."""
+
+    _SECRET = re.compile(r"([?&]token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                self._SECRET.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = self._SECRET.sub(r"\1[redacted]", record.msg)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {

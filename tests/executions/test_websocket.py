@@ -1,4 +1,5 @@
 import json
+import logging
 import time
 
 import pytest
@@ -54,6 +55,26 @@ def test_an_api_key_authenticates(asgi_server, alice) -> None:
     _, plain = api_key_create(user=alice, name="ws", permissions=["IDENTITY"])
     with connect(f"{asgi_server.ws_url}/ws?token={plain}") as socket:
         assert _heartbeat(socket)["data"] == "pong"
+
+
+def test_the_servers_log_of_a_socket_never_shows_its_token(asgi_server, alice) -> None:
+    _, plain = api_key_create(user=alice, name="ws", permissions=["IDENTITY"])
+    logger = logging.getLogger("uvicorn.error")
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with connect(f"{asgi_server.ws_url}/ws?token={plain}&x=1") as socket:
+            assert _heartbeat(socket)["data"] == "pong"
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    [accepted] = [line for line in records if "WebSocket" in line]
+    assert "/ws?token=[redacted]&x=1" in accepted
+    assert plain not in "".join(records)
 
 
 def test_the_browser_session_authenticates(asgi_server, alice) -> None:
