@@ -92,18 +92,20 @@ class DatabaseStore:
         self._when = _prep(NodeExecution, "queued_at")
 
     def load(self) -> list[NodeExecutionRecord]:
-        # Two plain queries: no model instances or query building on the way (this runs at
-        # every run start). JSON columns arrive as text on both databases.
+        # Plain queries: no model instances or query building on the way (this runs at every
+        # run start). JSON columns arrive as text on both databases. Only finished node
+        # executions have outputs, so a run that starts afresh needs no second query.
         key_of = {node.pk: key for key, node in self.nodes.items()}
         outputs: dict[str, list[tuple[str, Any]]] = {}
         with connection.cursor() as cursor:
-            cursor.execute(_LOAD_OUTPUTS, [self.exec_id_db])
-            for node_execution_id, pin, value in cursor.fetchall():
-                outputs.setdefault(_uuid_text(node_execution_id), []).append(
-                    (pin, _from_json(value))
-                )
             cursor.execute(_LOAD, [self.exec_id_db])
             rows = cursor.fetchall()
+            if any(Status(row[3]) in _FINISHED for row in rows):
+                cursor.execute(_LOAD_OUTPUTS, [self.exec_id_db])
+                for node_execution_id, pin, value in cursor.fetchall():
+                    outputs.setdefault(_uuid_text(node_execution_id), []).append(
+                        (pin, _from_json(value))
+                    )
         records = []
         for row_id, node_pk, sequence, status, input_data, error, stats, *moments in rows:
             record_id = _uuid_text(row_id)
