@@ -81,6 +81,18 @@ def test_my_agents_lists_graphs_with_runs_last_run_and_success_rate(
     assert f'href="/runs?agent={version.graph_id}">4</a>' in body
 
 
+def test_my_agents_come_25_to_a_page_newest_first(alice: Client, owner: User) -> None:
+    for n in range(27):
+        make_graph(owner, echo_graph(f"Agent {n:02d}"))
+    first = alice.get("/agents").content.decode()
+    assert "Page 1 of 2" in first
+    assert "Agent 26" in first and "Agent 02" in first
+    assert "Agent 01" not in first
+    second = alice.get("/agents?page=2").content.decode()
+    assert "Agent 01" in second and "Agent 00" in second
+    assert "Agent 02" not in second
+
+
 def test_a_template_becomes_an_agent_of_ones_own(alice: Client, owner: User, staff: User) -> None:
     template = make_graph(staff, echo_graph("Starter"), is_template=True)
     assert "Create from template" in alice.get("/agents").content.decode()

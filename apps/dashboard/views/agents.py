@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +17,12 @@ from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
 from apps.dashboard.forms import ImportForm, PresetForm, RunForm, ScheduleForm, SubmitForm
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of, credential_providers_of
-from apps.dashboard.views.common import error_lines, node_error_lines, not_found_as_404
+from apps.dashboard.views.common import (
+    error_lines,
+    node_error_lines,
+    not_found_as_404,
+    page_query,
+)
 from apps.dashboard.views.schedules import next_run_times_or_none
 from apps.executions import selectors as execution_selectors
 from apps.executions import services as execution_services
@@ -31,24 +37,33 @@ from apps.schedules import services as schedule_services
 from apps.store import selectors as store_selectors
 from apps.users.models import User
 
+AGENTS_PER_PAGE = 25
 RECENT_RUNS = 10
 RECENT_SUBMISSIONS = 5
 
 
-@login_required
-def agent_list(request: HttpRequest) -> HttpResponse:
+def _agents_page(
+    request: HttpRequest, form: ImportForm, problems: list[str] | None = None, status: int = 200
+) -> HttpResponse:
     graphs = execution_selectors.graph_list_with_stats(user=request.user)
-    templates = graph_selectors.graph_list(user=request.user, templates=True)
     return render(
         request,
         "dashboard/agents.html",
         {
-            "graphs": graphs,
-            "templates": templates,
-            "import_form": ImportForm(),
+            "page": Paginator(graphs, AGENTS_PER_PAGE).get_page(request.GET.get("page", 1)),
+            "query": page_query(request),
+            "templates": graph_selectors.graph_list(user=request.user, templates=True),
+            "import_form": form,
+            "import_problems": problems,
             "nav_section": "agents",
         },
+        status=status,
     )
+
+
+@login_required
+def agent_list(request: HttpRequest) -> HttpResponse:
+    return _agents_page(request, ImportForm())
 
 
 @login_required
@@ -116,19 +131,7 @@ def agent_import(request: HttpRequest) -> HttpResponse:
             problems = _drf_errors(DrfValidationError(serializer.errors).detail)
     else:
         problems = [error for errors in form.errors.values() for error in errors]
-    graphs = execution_selectors.graph_list_with_stats(user=request.user)
-    return render(
-        request,
-        "dashboard/agents.html",
-        {
-            "graphs": graphs,
-            "templates": graph_selectors.graph_list(user=request.user, templates=True),
-            "import_form": form,
-            "import_problems": problems,
-            "nav_section": "agents",
-        },
-        status=400,
-    )
+    return _agents_page(request, form, problems, status=400)
 
 
 def requested_version(request: HttpRequest) -> int | None:
