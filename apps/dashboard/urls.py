@@ -39,6 +39,7 @@ urlpatterns = [
     path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),
     path("store", store.store_browse, name="store"),
     path("store/submissions", store.submissions, name="submissions"),
+    path("store/submissions/<uuid:version_id>/edit", store.submission_edit, name="submission-edit"),
     path(
         "store/submissions/<uuid:version_id>/withdraw",
         store.submission_withdraw,

@@ -86,10 +86,12 @@ def test_my_agents_come_25_to_a_page_newest_first(alice: Client, owner: User) ->
         make_graph(owner, echo_graph(f"Agent {n:02d}"))
     first = alice.get("/agents").content.decode()
     assert "Page 1 of 2" in first
-    assert "Agent 26" in first and "Agent 02" in first
+    assert "Agent 26" in first
+    assert "Agent 02" in first
     assert "Agent 01" not in first
     second = alice.get("/agents?page=2").content.decode()
-    assert "Agent 01" in second and "Agent 00" in second
+    assert "Agent 01" in second
+    assert "Agent 00" in second
     assert "Agent 02" not in second
 
 

@@ -201,6 +201,58 @@ def test_withdrawing_a_pending_submission(owner: User, alice: Client, bob: Clien
     assert not StoreListingVersion.objects.exists()
 
 
+def test_editing_a_pending_submission_changes_it_in_place(
+    owner: User, alice: Client, bob: Client
+) -> None:
+    version = make_graph(owner, echo_graph("Otter echo"))
+    submission = store_services.submission_create(
+        user=owner, graph_id=version.graph_id, name="Otter echo", categories=["fun"]
+    )
+    url = f"/store/submissions/{submission.pk}/edit"
+    assert f'href="{url}"' in alice.get("/store/submissions").content.decode()
+    form = alice.get(url).content.decode()
+    assert 'value="Otter echo"' in form
+    assert 'value="fun"' in form
+    assert bob.get(url).status_code == 404
+    assert bob.post(url, {"name": "Bob's now"}).status_code == 404
+    assert alice.post(url, {"name": ""}).status_code == 400
+    data = {
+        "name": "Otter echo, improved",
+        "sub_heading": "Repeats what you say",
+        "description": "<p>Echo.</p><script>alert(1)</script>",
+        "categories": "fun, tools",
+    }
+    response = alice.post(url, data)
+    assert response["Location"] == "/store/submissions"
+    submission.refresh_from_db()
+    assert (submission.name, submission.status) == ("Otter echo, improved", "pending")
+    assert submission.categories == ["fun", "tools"]
+    assert "<script>" not in submission.description
+    assert StoreListingVersion.objects.count() == 1
+
+
+def test_editing_an_approved_submission_makes_the_next_version_and_a_rejected_one_cannot(
+    owner: User, staff: User, alice: Client
+) -> None:
+    listed = publish(owner, staff, "Otter echo")
+    response = alice.post(f"/store/submissions/{listed.pk}/edit", {"name": "Otter echo 2"})
+    assert response.status_code == 302
+    listed.refresh_from_db()
+    assert (listed.name, listed.status, listed.is_active) == ("Otter echo", "approved", True)
+    nxt = StoreListingVersion.objects.get(listing=listed.listing, version=listed.version + 1)
+    assert (nxt.name, nxt.status) == ("Otter echo 2", "pending")
+    store_services.submission_review(
+        reviewer=staff, version_id=nxt.pk, is_approved=False, comments="No."
+    )
+    url = f"/store/submissions/{nxt.pk}/edit"
+    assert "cannot be edited" in alice.get(url).content.decode()
+    refused = alice.post(url, {"name": "Otter echo 3"})
+    assert refused.status_code == 400
+    assert "cannot be edited" in refused.content.decode()
+    nxt.refresh_from_db()
+    assert nxt.name == "Otter echo 2"
+
+
 def test_the_library_add_run_favourite_archive_and_fork(
     owner: User, other_user: User, staff: User, bob: Client, alice: Client
 ) -> None:

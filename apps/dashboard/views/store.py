@@ -188,6 +188,48 @@ def submissions(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_found_as_404
+def submission_edit(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
+    """A draft or pending version changes in place; an edit of an approved one becomes the
+    next version, for review (the approved one stays in the store meanwhile)."""
+    submission = store_selectors.submission_get(user=request.user, version_id=version_id)
+    status = 200
+    if request.method == "POST":
+        form = SubmitForm(request.POST)
+        if form.is_valid():
+            try:
+                saved = store_services.submission_update(
+                    user=request.user, version_id=version_id, **form.submission_fields()
+                )
+            except NotFound:
+                raise
+            except PlatformError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if saved.pk == submission.pk:
+                    messages.success(request, f"Saved v{saved.version} of “{saved.name}”.")
+                else:
+                    messages.success(
+                        request, f"Your changes are v{saved.version}, waiting for review."
+                    )
+                return redirect("dashboard:submissions")
+        status = 400
+    else:
+        form = SubmitForm(
+            initial={
+                **{name: getattr(submission, name) for name in SubmitForm.base_fields},
+                "categories": ", ".join(submission.categories),
+            }
+        )
+    return render(
+        request,
+        "dashboard/submission_edit.html",
+        {"submission": submission, "form": form, "nav_section": "store"},
+        status=status,
+    )
+
+
+@login_required
 @require_POST
 @not_found_as_404
 def submission_withdraw(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
