@@ -1,5 +1,8 @@
+from collections.abc import Iterator
+
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.common.redis import get_redis
@@ -9,6 +12,18 @@ from tests.factories import UserFactory
 from tests.httpserver import TestHttpServer
 from tests.openai_server import OpenAITestServer
 from tests.processes import AsgiServer, WorkerProcess
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Django's advice for test suites: PBKDF2 costs 0.3 s a hash on a 2-core CI machine, and
+    most tests create a user. PBKDF2 stays listed, so its hashes can still be checked."""
+    hashers = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
 
 
 @pytest.fixture(autouse=True)
