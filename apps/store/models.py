@@ -79,6 +79,17 @@ class StoreListingVersion(models.Model):
         APPROVED = "approved"
         REJECTED = "rejected"
 
+    # The fields a creator writes (everything else is the platform's or staff's).
+    CONTENT_FIELDS = (
+        "name",
+        "sub_heading",
+        "description",
+        "categories",
+        "image_urls",
+        "video_url",
+        "changes_summary",
+    )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     listing = models.ForeignKey(StoreListing, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()

@@ -36,16 +36,7 @@ from apps.users.models import User
 
 Status = StoreListingVersion.Status
 MAX_CATEGORIES = 10
-# The fields of a version a creator writes (everything else is the platform's or staff's).
-CONTENT_FIELDS = (
-    "name",
-    "sub_heading",
-    "description",
-    "categories",
-    "image_urls",
-    "video_url",
-    "changes_summary",
-)
+CONTENT_FIELDS = StoreListingVersion.CONTENT_FIELDS
 
 
 def clean_slug(raw: str, *, what: str = "slug", max_length: int = 100) -> str:

@@ -76,13 +76,7 @@ class _VersionContentSerializer(serializers.ModelSerializer):
             "graph_id",
             "graph_version",
             "version",
-            "name",
-            "sub_heading",
-            "description",
-            "categories",
-            "image_urls",
-            "video_url",
-            "changes_summary",
+            *StoreListingVersion.CONTENT_FIELDS,
         ]
 
 
