@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from apps.dashboard.views.common import (
     error_lines,
     node_error_lines,
     not_found_as_404,
-    page_query,
+    paginated,
 )
 from apps.dashboard.views.schedules import next_run_times_or_none
 from apps.executions import selectors as execution_selectors
@@ -50,8 +49,7 @@ def _agents_page(
         request,
         "dashboard/agents.html",
         {
-            "page": Paginator(graphs, AGENTS_PER_PAGE).get_page(request.GET.get("page", 1)),
-            "query": page_query(request),
+            **paginated(request, graphs, AGENTS_PER_PAGE),
             "templates": graph_selectors.graph_list(user=request.user, templates=True),
             "import_form": form,
             "import_problems": problems,

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.common.exceptions import GraphValidationFailed, NotFound, PlatformError
@@ -42,8 +43,10 @@ def error_lines(exc: PlatformError, names: dict[str, str] | None = None) -> list
     return [exc.message]
 
 
-def page_query(request: HttpRequest) -> str:
-    """The list's filters as a query string, for the pager's links (without `page`)."""
+def paginated(request: HttpRequest, rows: Any, per_page: int) -> dict[str, Any]:
+    """`page` (the requested page of `rows`) and `query` (the list's filters as a query string,
+    without `page`), for a list template and its pager (dashboard/_pager.html)."""
     query = request.GET.copy()
     query.pop("page", None)
-    return query.urlencode()
+    page = Paginator(rows, per_page).get_page(request.GET.get("page", 1))
+    return {"page": page, "query": query.urlencode()}

@@ -5,12 +5,11 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.dashboard.views.common import not_found_as_404, page_query
+from apps.dashboard.views.common import not_found_as_404, paginated
 from apps.notifications import selectors as notification_selectors
 from apps.notifications import services as notification_services
 
@@ -21,13 +20,11 @@ NOTIFICATIONS_PER_PAGE = 50
 def notification_list(request: HttpRequest) -> HttpResponse:
     unread = request.GET.get("unread") == "1"
     rows = notification_selectors.notification_list(user=request.user, unread=unread)
-    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page", 1))
     return render(
         request,
         "dashboard/notifications.html",
         {
-            "page": page,
-            "query": page_query(request),
+            **paginated(request, rows, NOTIFICATIONS_PER_PAGE),
             "unread": unread,
             "nav_section": "notifications",
         },

@@ -5,7 +5,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -22,7 +21,7 @@ from apps.dashboard.views.agents import (
     requested_version,
     run_form,
 )
-from apps.dashboard.views.common import error_lines, not_found_as_404, page_query
+from apps.dashboard.views.common import error_lines, not_found_as_404, paginated
 from apps.executions import selectors as execution_selectors
 from apps.graphs import analysis
 from apps.graphs import services as graph_services
@@ -47,13 +46,11 @@ def store_browse(request: HttpRequest) -> HttpResponse:
     agents = store_selectors.store_agent_list(
         user=request.user, search=search or None, category=category or None, sort=sort or None
     )
-    page = Paginator(agents, LISTINGS_PER_PAGE).get_page(request.GET.get("page", 1))
     return render(
         request,
         "dashboard/store.html",
         {
-            "page": page,
-            "query": page_query(request),
+            **paginated(request, agents, LISTINGS_PER_PAGE),
             "q": search,
             "category": category,
             "sort": sort,
@@ -168,7 +165,6 @@ def submissions(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in StoreListingVersion.Status.values else ""
     rows = store_selectors.submission_list(user=request.user, status=status or None)
-    page = Paginator(rows, SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page", 1))
     try:
         username = store_selectors.profile_get(user=request.user).username
     except NotFound:
@@ -178,8 +174,7 @@ def submissions(request: HttpRequest) -> HttpResponse:
         "dashboard/submissions.html",
         {
             "username": username,
-            "page": page,
-            "query": page_query(request),
+            **paginated(request, rows, SUBMISSIONS_PER_PAGE),
             "status": status,
             "statuses": StoreListingVersion.Status.values,
             "nav_section": "store",
@@ -254,13 +249,11 @@ def library(request: HttpRequest) -> HttpResponse:
     agents = store_selectors.library_agent_list(
         user=request.user, archived=archived, search=search or None
     )
-    page = Paginator(agents, LIBRARY_PER_PAGE).get_page(request.GET.get("page", 1))
     return render(
         request,
         "dashboard/library.html",
         {
-            "page": page,
-            "query": page_query(request),
+            **paginated(request, agents, LIBRARY_PER_PAGE),
             "archived": archived,
             "q": search,
             "nav_section": "library",
