@@ -163,6 +163,7 @@ def test_submitting_from_the_agent_page(owner: User, alice: Client, bob: Client)
     assert StoreListingVersion.objects.count() == 1
     page = alice.get(f"/agents/{version.graph_id}").content.decode()
     assert "sub-pending" in page
+    assert f'href="/store/submissions/{submission.pk}/edit"' in page
 
 
 def test_my_submissions_show_reviewer_comments_never_internal_ones(
