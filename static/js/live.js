@@ -200,21 +200,43 @@
     });
   }
 
-  function runList() {
-    var rows = document.querySelectorAll("tr[data-live]");
-    if (!rows.length) return;
-    live(function (socket) {
-      rows.forEach(function (row) {
-        if (row.hasAttribute("data-live")) socket.send("subscribe_graph_execution", { graph_exec_id: row.dataset.run });
+  /* A list of runs ([data-live-runs]): rows follow their runs; on the first page, a run that
+     starts (or reaches the list's status filter, data-new-runs) brings the list up to date.
+     Runs of the graphs in data-graphs come through one subscription a graph; a row of another
+     graph (a library agent's) subscribes to its run alone. */
+  function runList(list) {
+    var graphs = (list.dataset.graphs || "").split(" ").filter(Boolean);
+    var opened = false, busy = false, again = false;
+    function reload() {  // one page fetch at a time; events seen meanwhile fetch it once more
+      if (busy) { again = true; return; }
+      busy = true;
+      refresh(["#run-list"], function () {
+        busy = false;
+        list = document.getElementById("run-list");
+        if (again) { again = false; reload(); }
       });
+    }
+    live(function (socket) {
+      graphs.forEach(function (id) { socket.send("subscribe_graph_executions", { graph_id: id }); });
+      list.querySelectorAll("tr[data-live]").forEach(function (row) {
+        if (graphs.indexOf(row.dataset.graph) < 0) socket.send("subscribe_graph_execution", { graph_exec_id: row.dataset.run });
+      });
+      if (opened) reload();  // a reconnect: events may have been missed
+      opened = true;
     }, function (message) {
       if (message.method !== "graph_execution_event") return;
-      var row = document.querySelector('tr[data-run="' + message.data.id + '"]');
-      if (!row) return;
-      setBadge(row.querySelector("[data-status]"), message.data.status);
-      if (message.data.stats && message.data.stats.cost !== undefined) row.querySelector("[data-cost]").textContent = message.data.stats.cost;
-      row.querySelector("[data-duration]").textContent = seconds(message.data.started_at, message.data.ended_at);
-      if (TERMINAL.indexOf(message.data.status) >= 0) row.removeAttribute("data-live");
+      var data = message.data;
+      if (busy) again = true;
+      var row = list.querySelector('tr[data-run="' + data.id + '"]');
+      if (!row) {
+        var wanted = list.dataset.newRuns;
+        if (wanted !== undefined && (wanted === "" || wanted === data.status)) reload();
+        return;
+      }
+      setBadge(row.querySelector("[data-status]"), data.status);
+      if (data.stats && data.stats.cost !== undefined) row.querySelector("[data-cost]").textContent = data.stats.cost;
+      row.querySelector("[data-duration]").textContent = seconds(data.started_at, data.ended_at);
+      if (TERMINAL.indexOf(data.status) >= 0) row.removeAttribute("data-live");
     });
   }
 
@@ -417,8 +439,9 @@
 
   var page = document.body.dataset.page;
   if (page === "run") runPage();
-  else if (page === "runs") runList();
   else if (page === "chat") chatPage();
+  var runs = document.getElementById("run-list");
+  if (runs) runList(runs);
   cronHelper();
   if (document.getElementById("toasts")) {
     new LiveSocket(function (socket) {

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from apps.credits.selectors import credit_balance_get
 from apps.credits.services import credit_apply
 from apps.executions.models import GraphExecution
+from apps.executions.services import graph_execution_start
 from apps.graphs.blocks.library.basic import PrintBlock
 from apps.users.models import User
 from tests.dashboard.helpers import listing_url, publish
@@ -242,6 +243,18 @@ def test_the_run_list_follows_a_run_and_the_socket_reconnects(
     assert row.get_attribute("data-live") is not None, "the run ended before the list loaded"
     expect(row.locator("[data-status]")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
     assert row.locator("[data-cost]").inner_text() == "0"
+
+    # A run started elsewhere (the API, a schedule) joins the open list, and is followed too.
+    first = GraphExecution.objects.get()
+    graph_execution_start(user=first.user, graph_id=first.graph_id, inputs={"topic": "api"})
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
+    expect(rows.first.locator("[data-status]")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+    # The agent's page lists it among its recent runs the same way.
+    page.goto(f"/agents/{first.graph_id}")
+    expect(page.locator("#run-list tbody tr")).to_have_count(2)
+    graph_execution_start(user=first.user, graph_id=first.graph_id, inputs={"topic": "api 2"})
+    expect(page.locator("#run-list tbody tr")).to_have_count(3, timeout=LIVE_TIMEOUT_MS)
 
     opened = len(sockets)
     page.goto(run_url)

@@ -307,13 +307,18 @@ def test_the_run_list_filters_by_status_and_agent(
     assert str(done.id)[:8] in body
     assert str(waiting.id)[:8] in body
     assert str(theirs.id)[:8] not in body
-    assert f'data-run="{waiting.id}" data-live' in body
+    assert f'data-run="{waiting.id}" data-graph="{second.graph_id}" data-live' in body
+    # The page follows runs of both agents (static/js/live.js), and new ones of any status.
+    live_graphs = f'data-graphs="{second.graph_id} {first.graph_id}" data-new-runs=""'
+    assert live_graphs in body
     filtered = alice.get("/runs?status=completed").content.decode()
     assert str(done.id)[:8] in filtered
     assert str(waiting.id)[:8] not in filtered
+    assert 'data-new-runs="completed"' in filtered
     by_agent = alice.get(f"/runs?agent={second.graph_id}").content.decode()
     assert str(waiting.id)[:8] in by_agent
     assert str(done.id)[:8] not in by_agent
+    assert f'data-graphs="{second.graph_id}" data-new-runs=""' in by_agent
     assert "No runs match these filters" in alice.get("/runs?status=timeout").content.decode()
     assert alice.get(f"/runs?agent={theirs.graph_id}").status_code == 404
 

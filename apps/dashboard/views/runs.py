@@ -20,6 +20,10 @@ from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
 
+# The run list follows every run of the agent it is filtered to, or else of the runs it shows and
+# of this many agents, the ones changed last (one subscription each on its socket).
+LIVE_AGENTS = 50
+
 
 @login_required
 @not_found_as_404
@@ -36,6 +40,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
         graph_id=agent.graph_id if agent else None,
         status=status or None,
     )
+    agents = list(graph_selectors.graph_list(user=request.user).values_list("graph_id", "name"))
+    if agent:
+        live_graphs = [agent.graph_id]
+    else:  # the runs shown, and new runs of the agents changed last
+        shown = [run.graph_id for run in page.object_list]
+        live_graphs = list(dict.fromkeys(shown + [id for id, _ in agents[:LIVE_AGENTS]]))
     return render(
         request,
         "dashboard/runs.html",
@@ -44,7 +54,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": ExecutionStatus.values,
             "agent": agent,
-            "agents": graph_selectors.graph_list(user=request.user).values_list("graph_id", "name"),
+            "agents": agents,
+            "live_graphs": live_graphs,
             "nav_section": "runs",
         },
     )
