@@ -1,12 +1,39 @@
-"""Shape limits for JSON documents (SPEC §12): nesting depth and total container items."""
+"""Limits for JSON documents (SPEC §12): nesting depth, total container items, and text the
+database can store."""
 
+import re
 from typing import Any
 
 from apps.common.exceptions import ValidationFailed
 
+# NUL, which PostgreSQL text and jsonb cannot hold, and halves of surrogate pairs, which UTF-8
+# cannot encode (json.loads joins a "\ud83d\ude00" pair into one character; a lone half stays).
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """JSON data (or text) with each NUL and surrogate half in its strings replaced by U+FFFD:
+    for what blocks produce, which must be kept even where it cannot be stored as it is."""
+    if isinstance(value, str):
+        return UNSTORABLE_TEXT.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
+
+
+def _check_text(text: str, what: str) -> None:
+    if UNSTORABLE_TEXT.search(text):
+        raise ValidationFailed(
+            f"{what} holds text that cannot be stored: a NUL character (\\u0000) or half of a"
+            " surrogate pair (\\ud800-\\udfff)."
+        )
+
 
 def check_json_limits(value: Any, *, max_depth: int, max_items: int, what: str = "JSON") -> None:
-    """Raise ValidationFailed when `value` nests deeper than max_depth or holds more items.
+    """Raise ValidationFailed when `value` nests deeper than max_depth, holds more items, or
+    has a string (a key or a value) the database cannot store.
 
     Iterative, so a hostile document cannot exhaust the Python stack.
     """
@@ -16,8 +43,14 @@ def check_json_limits(value: Any, *, max_depth: int, max_items: int, what: str =
         node, depth = stack.pop()
         if isinstance(node, dict):
             children = node.values()
+            for key in node:
+                if isinstance(key, str):
+                    _check_text(key, what)
         elif isinstance(node, list):
             children = node
+        elif isinstance(node, str):
+            _check_text(node, what)
+            continue
         else:
             continue
         if depth > max_depth:

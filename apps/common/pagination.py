@@ -36,6 +36,8 @@ class PagePagination(BasePagination):
         self.page_size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         self.total = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         start = (self.page - 1) * self.page_size
+        if start >= self.total:  # past the end: nothing to ask the database (nor to overflow)
+            return []
         return list(queryset[start : start + self.page_size])
 
     def get_paginated_response(self, data: list[Any]) -> Response:

@@ -14,11 +14,14 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
+from apps.common.json_limits import storable
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
 from apps.executions import drain, events, metrics, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
@@ -48,6 +51,8 @@ from apps.users.models import User
 
 logger = logging.getLogger(__name__)
 RUN_TASK = "executions.run_graph"
+# Errors of a service that is down for a while: a run they stop is resumed, not failed.
+_UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 
 def _transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
@@ -431,7 +436,7 @@ def _finish(
             "wall_time": result.wall_time,
             "cost": cost,
         },
-        "error_message": result.error_message or "",
+        "error_message": storable(result.error_message or ""),
         "ended_at": timezone.now(),
         "lease_owner": "",
         "lease_expires_at": None,
@@ -533,10 +538,16 @@ def graph_execution_run(
     metrics.ACTIVE_EXECUTIONS.inc()
     try:
         result = run_graph(compiled.graph, ports, engine_settings)
-    except IntegrityError:
-        if GraphExecution.objects.filter(pk=execution.pk).exists():
-            raise
-        logger.info("run %s was deleted (with its graph) while it ran", execution.pk)
+    except _UNAVAILABLE:
+        raise  # the run resumes from its last step once its lease expires (the watchdog)
+    except Exception:
+        if not GraphExecution.objects.filter(pk=execution.pk).exists():
+            logger.info("run %s was deleted (with its graph) while it ran", execution.pk)
+            return None
+        # Anything else would happen again on every attempt: fail the run now, not after
+        # EXECUTION_MAX_ATTEMPTS lease periods.
+        logger.exception("run %s stopped on an internal error", execution.pk)
+        _give_up(execution, "The run stopped on an internal error (the platform's logs say more).")
         return None
     finally:
         metrics.ACTIVE_EXECUTIONS.dec()

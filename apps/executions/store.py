@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from rest_framework.fields import DateTimeField
 
+from apps.common.json_limits import storable
 from apps.executions import events, metrics
 from apps.executions.api.serializers import grouped_outputs
 from apps.executions.engine import NodeExecutionRecord
@@ -35,8 +36,12 @@ def to_datetime(epoch: float | None) -> datetime | None:
 
 
 def jsonable(value: Any) -> Any:
-    """What a JSON column and a channel message can carry: anything else becomes its text."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+    """What a JSON column and a channel message can carry: anything else becomes its text, and
+    text the database cannot hold (NUL, surrogate halves) has U+FFFD in their place."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, default=str)
+    data = json.loads(text)
+    # json.dumps writes NUL as \u0000 and surrogates (of characters past U+FFFF too) as \udxxx.
+    return storable(data) if "\\u0000" in text or "\\ud" in text else data
 
 
 def _uuid_text(value: Any) -> str:
@@ -138,7 +143,7 @@ class DatabaseStore:
             values = [
                 record.status.value,
                 self._json(payload["input_data"]),
-                record.error or "",
+                payload["event"]["error"],
                 self._json(payload["stats"]),
                 *times,
             ]
@@ -203,7 +208,7 @@ class DatabaseStore:
             "status": record.status.value,
             "input_data": input_data,
             "output_data": grouped_outputs(outputs),
-            "error": record.error or "",
+            "error": storable(record.error or ""),
             "stats": stats,
             **moments,
         }

@@ -7,7 +7,10 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from apps.executions.models import GraphExecution
+from apps.graphs.models import Graph
 from apps.users.models import User
+from tests.graphs.graphs import INPUT, node
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +89,43 @@ def test_json_deeper_than_the_parser_can_recurse_is_a_400(owner_client: APIClien
     response = owner_client.post("/api/test/echo", body, content_type="application/json")
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [r"a\u0000b", r"\ud800", r"\udc00 alone", r"\ud83d"],
+    ids=["nul", "high-half", "low-half", "pair-cut-short"],
+)
+def test_text_the_database_cannot_store_is_a_400_and_stores_nothing(
+    owner_client: APIClient, text: str
+) -> None:
+    """NUL and half a surrogate pair, as JSON escapes, anywhere in a body (here a node's
+    metadata key and an execute input): PostgreSQL cannot store them."""
+    graph = {"name": "G", "nodes": [node("in", INPUT, name="topic")], "links": []}
+    body = json.dumps(graph).replace('"metadata": {}', f'"metadata": {{"{text}": 1}}')
+    response = owner_client.post("/api/graphs", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["error_code"] == "VALIDATION_ERROR"
+    assert "cannot be stored" in error["message"]
+    assert not Graph.objects.exists()
+
+    created = owner_client.post("/api/graphs", graph, format="json").json()
+    execute = f"/api/graphs/{created['id']}/execute"
+    body = f'{{"inputs": {{"topic": "{text}"}}}}'
+    response = owner_client.post(execute, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert not GraphExecution.objects.exists()
+
+
+def test_characters_beyond_the_basic_plane_are_stored_whether_escaped_or_not(
+    owner_client: APIClient,
+) -> None:
+    graph = {"name": "G", "nodes": [node("in", INPUT, name="topic")], "links": []}
+    body = json.dumps(graph).replace('"G"', r'"\ud83e\udda6 and 🦦"')
+    response = owner_client.post("/api/graphs", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "🦦 and 🦦"
 
 
 @pytest.mark.urls("tests.common.test_errors")

@@ -7,11 +7,13 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import DataError, OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.executions import services
 from apps.executions.models import GraphExecution, NodeExecution
+from apps.executions.store import DatabaseStore
 from apps.users.models import User
 from tests.graphs.graphs import (
     DELAY,
@@ -268,3 +270,52 @@ def test_a_run_deleted_under_its_worker_ends_quietly(owner: User, owner_client: 
 
     assert not runner.is_alive()
     assert outcome == {"result": None}
+
+
+def _failing_commits(monkeypatch, error: Exception) -> None:
+    """Every commit of a run's progress raises `error`."""
+
+    def failing(self, changes):
+        raise error
+
+    monkeypatch.setattr(DatabaseStore, "commit", failing)
+
+
+def test_a_run_that_hits_an_internal_error_fails_at_once(
+    owner: User, owner_client: APIClient, monkeypatch
+) -> None:
+    graph = _create(owner_client, echo_graph())
+    execution = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    _failing_commits(monkeypatch, DataError("value cannot be stored"))
+
+    assert services.graph_execution_run(graph_exec_id=execution.id, owner="worker") is None
+
+    execution.refresh_from_db()
+    assert (execution.status, execution.lease_owner) == ("failed", "")
+    assert "internal error" in execution.error_message
+    assert "value cannot be stored" not in execution.error_message  # internals stay in the logs
+    assert not execution.node_executions.exclude(status__in=["completed", "cancelled"]).exists()
+
+
+def test_a_run_that_loses_its_database_is_left_to_resume(
+    owner: User, owner_client: APIClient, monkeypatch
+) -> None:
+    graph = _create(owner_client, echo_graph())
+    execution = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    _failing_commits(monkeypatch, OperationalError("server closed the connection"))
+
+    with pytest.raises(OperationalError):
+        services.graph_execution_run(graph_exec_id=execution.id, owner="worker")
+
+    execution.refresh_from_db()
+    assert (execution.status, execution.lease_owner) == ("running", "worker")
+    monkeypatch.undo()
+    GraphExecution.objects.filter(pk=execution.pk).update(lease_expires_at=timezone.now())
+    services.graph_execution_run(graph_exec_id=execution.id, owner="rescuer")
+    execution.refresh_from_db()
+    assert execution.status == "completed"
+    assert execution.outputs == {"answer": ["x"]}

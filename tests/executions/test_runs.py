@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from apps.executions import services
 from apps.executions.models import GraphExecution, NodeExecution
+from apps.graphs.blocks.library.conversion import JSONParseBlock
 from apps.users.models import User
 from tests.graphs.graphs import AGENT, INPUT, OUTPUT, delay_graph, echo_graph, link, node
 from tests.processes import wait_for
@@ -217,6 +218,33 @@ def test_a_failing_node_leaves_the_run_completed_with_an_error_count(
     failed = body["node_executions"][1]
     assert failed["status"] == "failed"
     assert "format template failed" in failed["error"]
+
+
+def test_block_output_the_database_cannot_store_is_kept_with_replacement_characters(
+    worker, owner_client: APIClient
+) -> None:
+    """Parse JSON turns escapes in its (storable) input into NUL and a lone surrogate half."""
+    payload = {
+        "name": "Parser",
+        "nodes": [
+            node("in", INPUT, name="topic"),
+            node("parse", JSONParseBlock.id),
+            node("out", OUTPUT, name="answer"),
+        ],
+        "links": [
+            link("in", "result", "parse", "json_string"),
+            link("parse", "parsed", "out", "value"),
+        ],
+    }
+    text = r'{"a\u0000b": ["\ud800", "\ud83e\udda6"]}'
+    run = _start(owner_client, _graph(owner_client, payload), {"topic": text})
+    body = _finished(owner_client, run["id"])
+    assert body["status"] == "completed", body
+    assert body["stats"]["node_error_count"] == 0
+    outputs = {"answer": [{"a\ufffdb": ["\ufffd", "🦦"]}]}
+    assert body["outputs"] == outputs
+    parsed = body["node_executions"][1]
+    assert (parsed["node_id"], parsed["output_data"]) == ("parse", {"parsed": outputs["answer"]})
 
 
 def test_a_sub_agent_runs_as_a_child_and_its_outputs_come_back(
