@@ -167,3 +167,7 @@ def test_lists_have_the_pagination_shape(owner_client: APIClient) -> None:
         "total_pages": 2,
     }
     assert [key["name"] for key in body["data"]] == ["a"]
+    # Past the end, however far: an empty page (a huge one once overflowed PostgreSQL's OFFSET).
+    for page in [2, 919796149822857344]:
+        body = owner_client.get(f"/api/executions?page={page}").json()
+        assert (body["data"], body["total"], body["page"]) == ([], 0, page)
