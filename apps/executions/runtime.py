@@ -67,8 +67,8 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
     for node in row.nodes.all():
         block = get_block(node.block_id)
         defaults = dict(node.input_default)
-        if node.node_type in RUN_INPUT_KINDS and "name" not in defaults:
-            defaults["name"] = block.Input.model_fields["name"].default
+        if node.node_type in RUN_INPUT_KINDS:
+            defaults["name"] = block.run_input_name(defaults)
         engine_nodes.append(
             EngineNode(
                 id=node.key,

@@ -103,7 +103,9 @@ def graph_input_schema(spec: GraphSpec) -> dict[str, Any]:
         if block is None or block.block_type not in RUN_INPUT_BLOCK_TYPES:
             continue
         defaults = node.input_default
-        name = defaults.get("name") or block.Input.model_fields["name"].default
+        name = block.run_input_name(defaults)
+        if name is None:
+            continue
         schema = dict(block.input_pins().get("value", {}))
         schema.pop("default", None)
         schema["title"] = defaults.get("title") or name

@@ -200,8 +200,11 @@ def graph_errors_for_run(spec: GraphSpec, run_inputs: Mapping[str, Any]) -> Node
         linked = _linked_pins(spec.links, node.key)
         provided = set(node.input_default) | linked
         provided |= {split_dynamic_pin(name)[0] for name in node.input_default}
-        if block.block_type in RUN_INPUT_BLOCK_TYPES:
-            name = node.input_default.get("name") or block.Input.model_fields["name"].default
+        is_run_input = block.block_type in RUN_INPUT_BLOCK_TYPES
+        name = block.run_input_name(node.input_default) if is_run_input else None
+        if is_run_input and name is None and "name" in node.input_default:
+            errors.add(node.key, "name", "the input's name must be non-empty text")
+        if name is not None:
             input_names.add(name)
             data = dict(node.input_default)
             if name in run_inputs:

@@ -174,6 +174,14 @@ class Block:
         return set(cls.input_schema().get("required", []))
 
     @classmethod
+    def run_input_name(cls, input_default: Mapping[str, Any]) -> str | None:
+        """An Input or Webhook node's key in a run's inputs: its `name`, else the block's default
+        name; None when it has neither (validation reports the missing name)."""
+        field = cls.Input.model_fields.get("name")
+        name = input_default.get("name") or (field.default if field else None)
+        return name if isinstance(name, str) and name else None
+
+    @classmethod
     def secret_inputs(cls) -> set[str]:
         return {name for name, pin in cls.input_pins().items() if pin.get("secret")}
 
