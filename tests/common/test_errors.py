@@ -128,6 +128,25 @@ def test_characters_beyond_the_basic_plane_are_stored_whether_escaped_or_not(
     assert response.json()["name"] == "🦦 and 🦦"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/store/agents?search=%00",
+        "/api/store/creators?search=a%00b",
+        "/api/library/agents?search=%00",
+        "/store?q=%00",
+    ],
+)
+def test_a_nul_character_in_the_query_string_is_a_400(
+    owner: User, owner_client: APIClient, path: str
+) -> None:
+    owner_client.force_login(owner)  # the dashboard's store page too
+    response = owner_client.get(path)
+    assert response.status_code == 400
+    assert "NUL character" in response.json()["error"]["message"]
+    assert owner_client.get(path.replace("%00", "%2500")).status_code == 200  # the text "%00"
+
+
 @pytest.mark.urls("tests.common.test_errors")
 def test_malformed_json_is_a_400(owner_client: APIClient) -> None:
     response = owner_client.post("/api/test/echo", "{not json", content_type="application/json")
