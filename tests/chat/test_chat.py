@@ -214,6 +214,19 @@ def test_a_failed_platform_reply_is_refunded(
     assert credit_balance_get(user_id=owner.pk) == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_with_text_the_database_cannot_store_is_saved_with_replacements(
+    platform_llm, owner: User, owner_client: APIClient
+) -> None:
+    session = _session(owner)
+    platform_llm.script("Otters\x00 hold \ud800hands")
+    events = _post(owner_client, session, "hello")
+    assert events[-1][0] == "done"
+    assert events[-1][1]["status"] == "completed"
+    reply = session.messages.get(role="assistant")
+    assert (reply.status, reply.content) == ("completed", "Otters\ufffd hold \ufffdhands")
+
+
 @pytest.mark.django_db
 def test_an_empty_purse_is_a_402_and_nothing_is_saved(
     platform_llm, owner: User, owner_client: APIClient

@@ -15,6 +15,7 @@ from typing import Any
 import httpx2
 import openai
 
+from apps.common.json_limits import storable
 from apps.common.safe_http import HttpRequestError, UnsafeUrlError
 from apps.graphs.blocks.base import BlockCost
 from apps.graphs.blocks.context import HttpClient, ProviderCredentials
@@ -153,7 +154,7 @@ class Llm:
             raise LlmError(f"The provider at {self.credentials.base_url} returned no choices.")
         usage = response.usage
         return LlmReply(
-            text=response.choices[0].message.content or "",
+            text=storable(response.choices[0].message.content or ""),
             model=response.model or model,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
@@ -181,7 +182,7 @@ class Llm:
                         usage.completion_tokens = chunk.usage.completion_tokens
                     for choice in chunk.choices:
                         if choice.delta and choice.delta.content:
-                            yield choice.delta.content
+                            yield storable(choice.delta.content)
         except openai.OpenAIError as exc:
             raise LlmError(self._explain(exc)) from None
 
