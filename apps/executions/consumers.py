@@ -61,6 +61,18 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """A frame that is not JSON text is answered with an error; the socket stays open."""
+        if text_data is None:
+            await self.send_error(None, "Messages are JSON in text frames.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_error(None, "The message is not valid JSON.")
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         method = content.get("method") if isinstance(content, dict) else None
         data = content.get("data") if isinstance(content, dict) else None

@@ -106,6 +106,19 @@ def test_an_unknown_method_gets_an_error_message(asgi_server, alice) -> None:
     assert "launch_rockets" in reply["error"]
 
 
+def test_a_frame_that_is_not_json_text_gets_an_error_and_the_socket_stays_open(
+    asgi_server, alice
+) -> None:
+    token = str(AccessToken.for_user(alice))
+    with connect(f"{asgi_server.ws_url}/ws?token={token}") as socket:
+        for frame, problem in [(b"\x00binary", "JSON in text frames"), ("{oops", "not valid JSON")]:
+            socket.send(frame)
+            reply = json.loads(socket.recv(timeout=5))
+            assert (reply["method"], reply["success"]) == ("error", False)
+            assert problem in reply["error"]
+        assert _heartbeat(socket)["data"] == "pong"
+
+
 @pytest.mark.slow
 def test_an_idle_socket_stays_open_past_the_redis_read_timeout(asgi_server, alice) -> None:
     """redis-py 8 times an idle channel-layer receive() out after 5 s unless configured."""
