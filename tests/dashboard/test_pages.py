@@ -60,6 +60,34 @@ def test_every_page_renders_its_empty_state(alice: Client, path: str, empty: str
     assert empty in body
 
 
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agents?page=abc",
+        f"/agents?page={HUGE}",
+        "/runs?page=-1",
+        f"/runs?page={HUGE}&status=bogus",
+        "/runs?agent=not-a-uuid",
+        "/runs?agent=00000000-0000-0000-0000-000000000000",
+        f"/store?sort=bad&category=%ff&q={'x' * 5000}&page={HUGE}",
+        "/store/submissions?status=zz&page=x",
+        f"/library?page={HUGE}&q=%ff",
+        "/notifications?page=1e9&unread=maybe",
+        "/credits?page=abc",
+        "/schedules/preview?cron=%ff&timezone=%ff",
+        "/schedules/preview?cron=*+*+*+*+*&timezone=../../etc/passwd",
+        "/store/nobody/nothing",
+        "/agents/00000000-0000-0000-0000-000000000000",
+        "/chat/00000000-0000-0000-0000-000000000000",
+    ],
+)
+def test_odd_query_strings_and_unknown_ids_never_break_a_page(alice: Client, path: str) -> None:
+    assert alice.get(path).status_code in (200, 400, 404)
+
+
 def test_the_start_page_sends_signed_in_users_to_their_agents(alice: Client) -> None:
     assert alice.get("/")["Location"] == "/agents"
     assert b"Agents as graphs of blocks" in Client().get("/").content
