@@ -5,6 +5,7 @@ model, the charge) before any byte is streamed, so a refusal is an ordinary erro
 returns a `ChatReply` whose iteration streams the reply, saves it and tells /ws about it.
 """
 
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from apps.integrations.crypto import SecretUnreadable
 from apps.integrations.selectors import credential_get, credential_resolve
 from apps.users.models import User
 
+logger = logging.getLogger(__name__)
 CHAT_DELTA = "chat_message_delta"
 CHAT_DONE = "chat_message_done"
 
@@ -74,6 +76,17 @@ def _credentials(session: ChatSession) -> ProviderCredentials:
     return provider_credentials(resolved)
 
 
+INTERNAL_ERROR = "The reply failed on an internal error."
+
+
+def _reason(exc: Exception) -> str:
+    """What a failed reply tells its user: the provider's problem, or nothing of the internals."""
+    if isinstance(exc, llm.LlmError):
+        return str(exc)
+    logger.exception("chat reply failed")
+    return INTERNAL_ERROR
+
+
 @dataclass
 class ChatReply:
     """The reply being produced. Iterating streams its text; the message is saved at the end
@@ -109,8 +122,8 @@ class ChatReply:
                 )
                 yield delta
             status = ChatMessage.Status.COMPLETED
-        except llm.LlmError as exc:
-            status, error = ChatMessage.Status.FAILED, str(exc)
+        except Exception as exc:  # not GeneratorExit: a client that leaves is `interrupted`
+            status, error = ChatMessage.Status.FAILED, _reason(exc)
             raise
         finally:
             self._save("".join(parts), status, error)

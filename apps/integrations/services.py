@@ -32,6 +32,8 @@ from apps.users.models import User
 
 logger = logging.getLogger(__name__)
 API_KEY_MAX_LENGTH = 1000
+# Keys travel in HTTP headers: visible ASCII only.
+API_KEY_PATTERN = re.compile(r"[\x21-\x7e]+")
 
 
 class FileInfected(ValidationFailed):
@@ -60,10 +62,11 @@ def credential_create(
             f"Unknown provider {provider!r}; one of: {', '.join(sorted(PROVIDERS))}."
         )
     api_key = api_key.strip()
-    if not api_key or len(api_key) > API_KEY_MAX_LENGTH:
+    if len(api_key) > API_KEY_MAX_LENGTH or not API_KEY_PATTERN.fullmatch(api_key):
         raise ValidationFailed(
-            f"The API key must be 1 to {API_KEY_MAX_LENGTH} characters.",
-            details={"fields": {"api_key": "required"}},
+            f"The API key must be 1 to {API_KEY_MAX_LENGTH} visible ASCII characters, without"
+            " spaces (it is sent in an HTTP header).",
+            details={"fields": {"api_key": "invalid"}},
         )
     base_url = base_url.strip().rstrip("/")
     if base_url:

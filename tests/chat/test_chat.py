@@ -18,7 +18,9 @@ from apps.credits.models import CreditTransaction
 from apps.credits.selectors import credit_balance_get
 from apps.credits.services import credit_grant
 from apps.graphs.blocks.llm import MODELS_BY_ID
+from apps.integrations import crypto
 from apps.integrations import services as integrations
+from apps.integrations.models import Credential
 from apps.users.models import User
 from tests.processes import wait_for
 
@@ -195,6 +197,26 @@ def test_a_provider_error_is_an_error_event_and_the_charge_is_refunded(
     failed = ChatMessage.objects.get(pk=events[-1][1]["message_id"])
     assert (failed.status, failed.cost) == ("failed", 0)
     assert "answered 500" in failed.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_that_cannot_be_requested_is_an_error_event_and_a_failed_message(
+    platform_llm, owner: User, owner_client: APIClient
+) -> None:
+    """A key stored before keys had to be ASCII cannot go in a header: the client raises
+    outside the provider's errors, and the stream still ends with its error event."""
+    credential = integrations.credential_create(
+        user=owner, provider="openai", title="Old", api_key="sk-old", base_url=platform_llm.url
+    )
+    Credential.objects.filter(pk=credential.pk).update(
+        encrypted_api_key=crypto.encrypt("sk-ünïcode")
+    )
+    session = _session(owner, model="local-llama", credential_id=str(credential.pk))
+    events = _post(owner_client, session, "hello")
+    assert [name for name, _ in events] == ["message_start", "error"]
+    assert "cannot carry" in events[-1][1]["message"]
+    failed = ChatMessage.objects.get(pk=events[-1][1]["message_id"])
+    assert failed.status == "failed"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -55,6 +55,26 @@ def test_it_stores_the_key_encrypted_and_never_shows_it(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("", "may not be blank"),
+        ("k" * 1001, "no more than 1000 characters"),
+        ("sk-ünïcode-key", "visible ASCII"),
+        ("sk key with spaces", "visible ASCII"),
+        ("sk-\tx", "visible ASCII"),
+    ],
+)
+def test_a_key_that_cannot_travel_in_an_http_header_is_refused(
+    owner_client: APIClient, key: str, problem: str
+) -> None:
+    response = _create(owner_client, api_key=key)
+    assert response.status_code == 400, response.content
+    assert problem in response.json()["error"]["message"]
+    assert not Credential.objects.exists()
+
+
+@pytest.mark.django_db
 def test_another_users_credential_is_not_found(owner_client: APIClient, other_user: User) -> None:
     theirs = services.credential_create(
         user=other_user, provider="openai", title="Bob's", api_key="sk-bob"

@@ -84,8 +84,8 @@ def _events(reply: services.ChatReply) -> Iterator[bytes]:
     try:
         for delta in reply.stream():
             yield sse("delta", {"content": delta})
-    except llm.LlmError as exc:
-        yield sse("error", {"message": str(exc), "message_id": str(reply.message.pk)})
+    except Exception:  # saved as failed (and refunded) by the reply; the reason is its error
+        yield sse("error", {"message": reply.message.error, "message_id": str(reply.message.pk)})
         return
     yield sse("done", s.ChatMessageSerializer(reply.message).data)
 

@@ -150,6 +150,8 @@ class Llm:
             response = self.client.chat.completions.create(**arguments)
         except openai.OpenAIError as exc:
             raise LlmError(self._explain(exc)) from None
+        except UnicodeEncodeError:  # a key stored before keys had to be ASCII
+            raise LlmError(_UNSENDABLE_KEY) from None
         if not response.choices:
             raise LlmError(f"The provider at {self.credentials.base_url} returned no choices.")
         usage = response.usage
@@ -185,6 +187,8 @@ class Llm:
                             yield storable(choice.delta.content)
         except openai.OpenAIError as exc:
             raise LlmError(self._explain(exc)) from None
+        except UnicodeEncodeError:  # a key stored before keys had to be ASCII
+            raise LlmError(_UNSENDABLE_KEY) from None
 
     def _explain(self, exc: openai.OpenAIError) -> str:
         where = self.credentials.base_url
@@ -200,6 +204,9 @@ class Llm:
         key = self.credentials.api_key
         # A provider may quote the key back; a very short "key" is no secret to hide.
         return message.replace(key, "***") if len(key) >= 8 else message
+
+
+_UNSENDABLE_KEY = "The API key holds characters an HTTP header cannot carry; store it again."
 
 
 def _detail(exc: openai.APIStatusError) -> str:
