@@ -1,29 +1,35 @@
+"""JSON from outside: parsed and held to the request-wide limits before anything uses it."""
+
 import json
 from typing import Any
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from apps.common.exceptions import ValidationFailed
 from apps.common.json_limits import check_json_limits
 
 
+def load_json(text: str | bytes, *, what: str = "The body") -> Any:
+    """JSON text from outside, parsed and held to the request-wide limits (JSON_MAX_DEPTH,
+    JSON_MAX_ITEMS, storable text); every problem is a ValidationFailed naming `what`."""
+    try:
+        data = json.loads(text or "null")
+    except RecursionError:  # deeper than the parser itself can go
+        raise ValidationFailed(
+            f"{what} is nested too deeply (more than {settings.JSON_MAX_DEPTH} levels).",
+            details={"max_depth": settings.JSON_MAX_DEPTH},
+        ) from None
+    except ValueError as exc:
+        raise ValidationFailed(f"{what} is not valid JSON: {exc}.") from None
+    check_json_limits(
+        data, max_depth=settings.JSON_MAX_DEPTH, max_items=settings.JSON_MAX_ITEMS, what=what
+    )
+    return data
+
+
 class LimitedJSONParser(JSONParser):
-    """JSON with the request-wide depth and size limits applied before any view sees it."""
+    """The API's JSON bodies, through load_json."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
-        raw = stream.read() if stream is not None else b""
-        try:
-            data = json.loads(raw or b"null")
-        except RecursionError:
-            raise ValidationFailed(
-                f"JSON is nested too deeply (more than {settings.JSON_MAX_DEPTH} levels).",
-                details={"max_depth": settings.JSON_MAX_DEPTH},
-            ) from None
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
-        check_json_limits(
-            data, max_depth=settings.JSON_MAX_DEPTH, max_items=settings.JSON_MAX_ITEMS
-        )
-        return data
+        return load_json(stream.read() if stream is not None else b"")

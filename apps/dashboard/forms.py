@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from apps.common.exceptions import ValidationFailed
+from apps.common.parsers import load_json
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey, timezone_names
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -19,9 +21,9 @@ class JSONField(forms.CharField):
         if text in ("", None):
             return None
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+            return load_json(text, what="The value")
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def prepare_value(self, value: Any) -> Any:
         return value if isinstance(value, str) or value is None else json.dumps(value)
@@ -119,13 +121,11 @@ class ImportForm(forms.Form):
         if upload.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError("The file is larger than 2 MB.")
         try:
-            document = json.loads(upload.read().decode("utf-8"))
+            document = load_json(upload.read().decode("utf-8"), what="The file")
         except UnicodeDecodeError:
             raise forms.ValidationError("The file is not UTF-8 text.") from None
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                f"The file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-            ) from None
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from None
         if not isinstance(document, dict):
             raise forms.ValidationError("The file must hold one JSON object (an exported graph).")
         return document

@@ -10,7 +10,6 @@ refuses the same call twice. Rejected calls (404, 413, 401, 409) write nothing.
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 import uuid
@@ -31,7 +30,7 @@ from apps.common.exceptions import (
     PlatformError,
     ValidationFailed,
 )
-from apps.common.json_limits import check_json_limits
+from apps.common.parsers import load_json
 from apps.common.redis import get_redis
 from apps.executions.engine.types import KIND_WEBHOOK
 from apps.executions.models import GraphExecution
@@ -201,14 +200,7 @@ def _parse_body(call: IncomingCall) -> Any:
         return None
     media_type = call.content_type.split(";")[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
-        try:
-            body = json.loads(call.body)
-        except ValueError as exc:
-            raise ValidationFailed(f"The body is not valid JSON: {exc}.") from None
-        check_json_limits(
-            body, max_depth=settings.JSON_MAX_DEPTH, max_items=settings.JSON_MAX_ITEMS, what="body"
-        )
-        return body
+        return load_json(call.body)
     text = call.body.decode("utf-8", errors="replace")
     if media_type == "application/x-www-form-urlencoded":
         return _flatten(parse_qs(text, keep_blank_values=True))

@@ -131,8 +131,11 @@ def test_the_run_form_reports_bad_json_and_missing_inputs() -> None:
     form = RunForm({"input__options": "{nope", "input__anything": "plain words"}, schema=SCHEMA)
     assert not form.is_valid()
     assert "required" in form.errors["input__count"][0]
-    assert "Not valid JSON" in form.errors["input__options"][0]
+    assert "not valid JSON" in form.errors["input__options"][0]
     assert "input__anything" not in form.errors
+    deep = RunForm({"input__count": "1", "input__options": "[" * 100_000}, schema=SCHEMA)
+    assert not deep.is_valid()
+    assert "nested too deeply" in deep.errors["input__options"][0]
 
 
 @pytest.mark.parametrize(

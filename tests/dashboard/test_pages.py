@@ -20,6 +20,13 @@ from tests.stripe_server import StripeServer
 pytestmark = pytest.mark.django_db
 
 
+def _nested(depth: int) -> object:
+    value: object = "leaf"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def _upload(document: object, name: str = "graph.json") -> io.BytesIO:
     data = io.BytesIO(document if isinstance(document, bytes) else json.dumps(document).encode())
     data.name = name
@@ -152,6 +159,12 @@ def test_importing_a_graph_file_creates_the_agent(alice: Client, owner: User) ->
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe", "not UTF-8"),
         ([1, 2], "one JSON object"),
+        (b'{"name": ' + b"[" * 100_000, "nested too deeply"),
+        (
+            {"name": "x", "nodes": [node("p", PRINT, text=_nested(40))], "links": []},
+            "nested too deeply",
+        ),
+        (b'{"name": "x\\u0000", "nodes": [], "links": []}', "cannot be stored"),
         ({"nodes": []}, "name: This field is required."),
         (
             {"name": "x", "nodes": [{"block_id": "no-such-block"}], "links": []},

@@ -151,6 +151,24 @@ def test_it_refuses_forged_stale_replayed_and_oversized_calls(
     assert (now[0], now[2]) == (after_first[0], after_first[2])
 
 
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"ref": "a\\u0000b"}', "cannot be stored"),
+        (b"{nope", "not valid JSON"),
+    ],
+)
+def test_a_signed_body_that_cannot_be_taken_is_a_400(
+    owner_client: APIClient, body: bytes, problem: str
+) -> None:
+    _, hook, secret = _trigger(owner_client)
+    response = _call(hook, body, signed_headers(secret, body))
+    assert response.status_code == 400, response.content
+    assert problem in response.json()["error"]["message"]
+    assert not GraphExecution.objects.exists()
+
+
 def test_disabled_and_unknown_webhooks_get_the_same_404(owner_client: APIClient) -> None:
     _, hook, secret = _trigger(owner_client)
     switched = owner_client.patch(f"/api/webhooks/{hook['id']}", {"enabled": False}, format="json")
