@@ -52,16 +52,27 @@ class CompiledGraph:
     spec: GraphSpec  # for run validation
     nodes: dict[str, Node]  # by key, for rows and event payloads
     name: str
+    owner_id: Any  # the graph's owner's pk
     time_limit_seconds: int
     has_sub_agents: bool
+    # (graph id, version or None) of each Agent Executor node whose graph is fixed in its
+    # defaults: the sub-agents this graph names itself (see services._named_sub_agent)
+    named_sub_agents: frozenset[tuple[str, str | None]]
     has_prices: bool  # False: no block of it can cost anything, so no ledger lookups
+
+
+def sub_agent_key(graph_id: Any, graph_version: Any) -> tuple[str, str | None]:
+    """An Agent Executor's (graph id, version) in one form, from its defaults or its input."""
+    return str(graph_id), None if graph_version in (None, "") else str(graph_version)
 
 
 @lru_cache(maxsize=512)
 def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
     """Versions never change once saved, so each process compiles one at most once."""
-    row = GraphVersion.objects.prefetch_related("nodes", "links").get(
-        graph_id=graph_id, version=version
+    row = (
+        GraphVersion.objects.select_related("graph")
+        .prefetch_related("nodes", "links")
+        .get(graph_id=graph_id, version=version)
     )
     engine_nodes = []
     for node in row.nodes.all():
@@ -87,9 +98,15 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
         graph=EngineGraph(nodes=tuple(engine_nodes), links=links),
         spec=spec,
         name=row.name,
+        owner_id=row.graph.user_id,
         nodes={node.key: node for node in row.nodes.all()},
         time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,
         has_sub_agents=any(node.kind == KIND_AGENT for node in engine_nodes),
+        named_sub_agents=frozenset(
+            sub_agent_key(node.input_default["graph_id"], node.input_default.get("graph_version"))
+            for node in engine_nodes
+            if node.kind == KIND_AGENT and node.input_default.get("graph_id")
+        ),
         has_prices=any(block_costs(node.block) for node in engine_nodes),
     )
 

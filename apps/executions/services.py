@@ -20,7 +20,12 @@ from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
+from apps.common.exceptions import (
+    GraphValidationFailed,
+    InsufficientCredits,
+    NotFound,
+    ValidationFailed,
+)
 from apps.common.json_limits import storable
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
 from apps.executions import drain, events, metrics, runtime, selectors, signals
@@ -457,6 +462,27 @@ def _finish(
         metrics.record_run(status=result.status.value, seconds=result.wall_time)
 
 
+def _named_sub_agent(
+    parent: GraphExecution, graph_id: str, graph_version: int | None
+) -> tuple[uuid.UUID, int] | None:
+    """The sub-agent a graph of someone else's (a library agent, a template) names itself, as its
+    creator would run it: (graph id, version). Its runner may start it though it is not theirs,
+    as they may run the graph that names it. None when the parent graph is the runner's own or
+    does not name this sub-agent with a fixed graph id; the runner's own access applies then (a
+    graph id that reaches the node through a link, from the run's inputs say, opens nothing)."""
+    compiled = runtime.compiled_graph(parent.graph_id, parent.graph_version)
+    key = runtime.sub_agent_key(graph_id, graph_version)
+    if compiled.owner_id == parent.user_id or key not in compiled.named_sub_agents:
+        return None
+    creator = User(pk=compiled.owner_id)
+    try:
+        return graph_selectors.graph_version_resolve(
+            user=creator, graph_id=graph_id, version=graph_version
+        )
+    except NotFound:
+        return None
+
+
 class _SubAgents:
     """The Agent Executor's port: runs a child graph inline, in the block's own thread, so a
     nested run never waits for a free worker (which could deadlock a small pool)."""
@@ -465,6 +491,9 @@ class _SubAgents:
         self.parent, self.user, self.owner, self.cancel = parent, user, owner, cancel
 
     def run(self, *, graph_id: str, graph_version: int | None, inputs: dict[str, Any]):
+        named = _named_sub_agent(self.parent, graph_id, graph_version)
+        if named is not None:
+            graph_id, graph_version = named
         child = graph_execution_start(
             user=self.user,
             graph_id=graph_id,
@@ -472,6 +501,7 @@ class _SubAgents:
             inputs=inputs,
             parent=self.parent,
             enqueue=False,
+            access_checked=named is not None,
         )
         graph_execution_run(
             graph_exec_id=child.id, owner=f"{self.owner}/child", parent_cancel=self.cancel

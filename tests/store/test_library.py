@@ -3,9 +3,12 @@
 import pytest
 from rest_framework.test import APIClient
 
+from apps.executions import services
+from apps.executions.models import GraphExecution
 from apps.graphs.models import Graph
 from apps.store.models import LibraryAgent
-from tests.graphs.graphs import echo_graph
+from apps.store.services import library_agent_run
+from tests.graphs.graphs import AGENT, INPUT, OUTPUT, echo_graph, link, node
 from tests.store.conftest import create_graph, publish, review, submit
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +161,58 @@ def test_forking_copies_the_graph_with_new_ids(
     )
     assert edited.status_code == 200
     assert Graph.objects.get(pk=published["graph_id"]).user == owner
+
+
+def _parent_graph(child_id: str, *, linked: bool) -> dict:
+    """input(topic) → Agent Executor(child) → output; with `linked`, the child's id comes from
+    a second run input instead of the node's own defaults."""
+    agent = node("agent", AGENT) if linked else node("agent", AGENT, graph_id=child_id)
+    links = [
+        link("in", "result", "agent", "inputs_#_topic"),
+        link("agent", "outputs_#_answer", "out", "value"),
+    ]
+    nodes = [node("in", INPUT, name="topic"), agent, node("out", OUTPUT, name="answer")]
+    if linked:
+        nodes.append(node("which", INPUT, name="which"))
+        links.append(link("which", "result", "agent", "graph_id"))
+    return {"name": "Parent", "nodes": nodes, "links": links}
+
+
+# Transactional: the Agent Executor runs in a thread of its own, with a connection of its own.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("linked", [False, True], ids=["named", "linked"])
+def test_a_library_agent_runs_the_sub_agents_its_graph_names(
+    creator_client: APIClient,
+    staff_client: APIClient,
+    other_client: APIClient,
+    other_user,
+    linked: bool,
+) -> None:
+    """The child graph stays private to its creator, yet a library user's run of the parent
+    runs it, when the parent names it; a child id coming in through a link opens nothing."""
+    child = create_graph(creator_client, "Private child")
+    response = creator_client.post(
+        "/api/graphs", _parent_graph(child["id"], linked=linked), format="json"
+    )
+    parent = response.json()
+    version = submit(creator_client, parent["id"], name="Parent")
+    review(staff_client, version["id"], True)
+    agent = _add(other_client, version["id"])
+    assert other_client.get(f"/api/graphs/{child['id']}").status_code == 404
+
+    inputs = {"topic": "nested", **({"which": child["id"]} if linked else {})}
+    run = library_agent_run(user=other_user, library_agent_id=agent["id"], inputs=inputs)
+    services.graph_execution_run(graph_exec_id=run.pk, owner="test")
+
+    run.refresh_from_db()
+    assert run.status == "completed", run.error_message
+    agent_node = run.node_executions.get(node__key="agent")
+    if linked:
+        assert agent_node.status == "failed"
+        assert "Graph not found" in agent_node.outputs.get(pin="error").value
+        assert not GraphExecution.objects.filter(parent=run).exists()
+        return
+    assert run.outputs == {"answer": ["nested"]}
+    sub_run = GraphExecution.objects.get(parent=run)
+    assert (str(sub_run.graph_id), sub_run.user_id) == (child["id"], other_user.pk)
+    assert sub_run.status == "completed"
