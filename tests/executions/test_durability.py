@@ -272,23 +272,27 @@ def test_a_run_deleted_under_its_worker_ends_quietly(owner: User, owner_client: 
     assert outcome == {"result": None}
 
 
-def _failing_commits(monkeypatch, error: Exception) -> None:
-    """Every commit of a run's progress raises `error`."""
+def _run_whose_commits_fail(
+    owner: User, client: APIClient, monkeypatch, error: Exception
+) -> GraphExecution:
+    """A queued echo run, not enqueued; every commit of its progress raises `error`."""
+    graph = _create(client, echo_graph())
+    execution = services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
 
     def failing(self, changes):
         raise error
 
     monkeypatch.setattr(DatabaseStore, "commit", failing)
+    return execution
 
 
 def test_a_run_that_hits_an_internal_error_fails_at_once(
     owner: User, owner_client: APIClient, monkeypatch
 ) -> None:
-    graph = _create(owner_client, echo_graph())
-    execution = services.graph_execution_start(
-        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
-    )
-    _failing_commits(monkeypatch, DataError("value cannot be stored"))
+    error = DataError("value cannot be stored")
+    execution = _run_whose_commits_fail(owner, owner_client, monkeypatch, error)
 
     assert services.graph_execution_run(graph_exec_id=execution.id, owner="worker") is None
 
@@ -302,11 +306,8 @@ def test_a_run_that_hits_an_internal_error_fails_at_once(
 def test_a_run_that_loses_its_database_is_left_to_resume(
     owner: User, owner_client: APIClient, monkeypatch
 ) -> None:
-    graph = _create(owner_client, echo_graph())
-    execution = services.graph_execution_start(
-        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
-    )
-    _failing_commits(monkeypatch, OperationalError("server closed the connection"))
+    error = OperationalError("server closed the connection")
+    execution = _run_whose_commits_fail(owner, owner_client, monkeypatch, error)
 
     with pytest.raises(OperationalError):
         services.graph_execution_run(graph_exec_id=execution.id, owner="worker")
