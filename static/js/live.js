@@ -200,7 +200,7 @@
     });
   }
 
-  /* A list of runs ([data-live-runs]): rows follow their runs; on the first page, a run that
+  /* A list of runs (#run-list): rows follow their runs; on the first page, a run that
      starts (or reaches the list's status filter, data-new-runs) brings the list up to date.
      Runs of the graphs in data-graphs come through one subscription a graph; a row of another
      graph (a library agent's) subscribes to its run alone. */
