@@ -16,7 +16,7 @@ from http.client import HTTPConnection, HTTPSConnection
 from typing import Any
 from urllib.parse import urlsplit
 
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
 
@@ -82,10 +82,11 @@ class Http:
 
 
 class FinalEvents:
-    """One WebSocket subscribed to a graph's runs; waiters get each run's terminal event."""
+    """A WebSocket subscribed to graphs' runs; waiters get each run's terminal event. Its
+    listening thread ends when the socket closes."""
 
-    def __init__(self, ws_url: str, api_key: str, graph_ids: list[str]) -> None:
-        self.socket = connect(f"{ws_url}/ws?token={api_key}", max_size=None, compression=None)
+    def __init__(self, socket: ClientConnection, graph_ids: list[str]) -> None:
+        self.socket = socket
         for graph_id in graph_ids:
             self.socket.send(
                 json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph_id}})
@@ -130,9 +131,6 @@ class FinalEvents:
         with self.lock:
             self.waiting.pop(graph_exec_id, None)
             return self.done.pop(graph_exec_id)
-
-    def close(self) -> None:
-        self.socket.close()
 
 
 @dataclass
@@ -196,39 +194,47 @@ class Benchmark:
             chain = self._graph(client, chain_graph(100))
             base = self._graph(client, chain_graph(0))
             small = self._graph(client, chain_graph(1))
-            events = FinalEvents(self.ws_url, self.api_key, [chain, base, small])
+            url = f"{self.ws_url}/ws?token={self.api_key}"
             try:
-                self.log(
-                    f"(a) per-node overhead: {chain_runs} runs of a 102-node and a 2-node graph"
-                )
-                for _ in range(chain_runs):
-                    for graph_id, bucket in (
-                        (chain, report.chain_run_ms),
-                        (base, report.base_run_ms),
-                    ):
-                        _, data = events.wait(self._start(client, graph_id), timeout=120)
-                        if data["status"] != "completed":
-                            raise RuntimeError(f"benchmark run ended {data['status']}: {data}")
-                        bucket.append(self._server_ms(data))
-                report.per_node_ms = (
-                    statistics.median(report.chain_run_ms) - statistics.median(report.base_run_ms)
-                ) / 100
-                self.log(f"(b) end-to-end latency: {latency_runs} runs of a 3-node graph")
-                for _ in range(5):  # warm-up: connections, compiled graphs, worker caches
-                    events.wait(self._start(client, small), timeout=60)
-                for _ in range(latency_runs):
-                    started = time.perf_counter()
-                    arrived, data = events.wait(self._start(client, small), timeout=60)
-                    if data["status"] != "completed":
-                        raise RuntimeError(f"benchmark run ended {data['status']}")
-                    report.latency_ms.append((arrived - started) * 1000)
-                self.log(f"(c) throughput: {clients} clients for {seconds:g} s")
-                self._throughput(report, events, small, clients, seconds)
+                with connect(url, max_size=None, compression=None) as socket:
+                    events = FinalEvents(socket, [chain, base, small])
+                    self._per_node(report, client, events, chain, base, chain_runs)
+                    self._latency(report, client, events, small, latency_runs)
+                    self.log(f"(c) throughput: {clients} clients for {seconds:g} s")
+                    self._throughput(report, events, small, clients, seconds)
             finally:
-                events.close()
                 for graph_id in (chain, base, small):
                     client.request("DELETE", f"/api/graphs/{graph_id}")
         return report
+
+    def _per_node(
+        self, report: Report, client: Http, events: FinalEvents, chain: str, base: str, runs: int
+    ) -> None:
+        self.log(f"(a) per-node overhead: {runs} runs of a 102-node and a 2-node graph")
+        for _ in range(runs):
+            for graph_id, bucket in ((chain, report.chain_run_ms), (base, report.base_run_ms)):
+                _, data = events.wait(self._start(client, graph_id), timeout=120)
+                if data["status"] != "completed":
+                    raise RuntimeError(f"benchmark run ended {data['status']}: {data}")
+                bucket.append(self._server_ms(data))
+        chain_ms, base_ms = (
+            statistics.median(report.chain_run_ms),
+            statistics.median(report.base_run_ms),
+        )
+        report.per_node_ms = (chain_ms - base_ms) / 100
+
+    def _latency(
+        self, report: Report, client: Http, events: FinalEvents, graph_id: str, runs: int
+    ) -> None:
+        self.log(f"(b) end-to-end latency: {runs} runs of a 3-node graph")
+        for _ in range(5):  # warm-up: connections, compiled graphs, worker caches
+            events.wait(self._start(client, graph_id), timeout=60)
+        for _ in range(runs):
+            started = time.perf_counter()
+            arrived, data = events.wait(self._start(client, graph_id), timeout=60)
+            if data["status"] != "completed":
+                raise RuntimeError(f"benchmark run ended {data['status']}")
+            report.latency_ms.append((arrived - started) * 1000)
 
     def _throughput(
         self, report: Report, events: FinalEvents, graph_id: str, clients: int, seconds: float

@@ -11,17 +11,29 @@ from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionO
 from apps.users.models import APIKey, User
 from apps.users.services import api_key_create
 
+# A table with more dead rows than this is vacuumed too (what runs write beyond executions:
+# their notifications, say, which go with the benchmark's user).
+DEAD_ROWS = 1000
+
 
 def _vacuum() -> None:
-    """Reclaim the dead rows of earlier runs in the tables every run writes: where autovacuum
-    is off or behind, they slow each query down, and every benchmark would measure the ones
-    before it. Run before measuring and after cleaning up; PostgreSQL only."""
+    """Reclaim the dead rows of earlier runs in the tables every run writes, and in any table
+    holding many: where autovacuum is off or behind, they slow each query down, and every
+    benchmark would measure the ones before it. Run before measuring and after cleaning up;
+    PostgreSQL only."""
     if connection.vendor != "postgresql":
         return
     models = (GraphExecution, NodeExecution, NodeExecutionOutput)
-    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    tables = {model._meta.db_table for model in models}
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables"
+            " WHERE schemaname = current_schema() AND n_dead_tup > %s",
+            [DEAD_ROWS],
+        )
+        tables.update(row[0] for row in cursor.fetchall())
+        names = ", ".join(connection.ops.quote_name(table) for table in sorted(tables))
+        cursor.execute(f"VACUUM (ANALYZE) {names}")
 
 
 class Command(BaseCommand):
