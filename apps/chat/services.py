@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.chat import context_cache, selectors
 from apps.chat.models import ChatMessage, ChatSession
 from apps.common.exceptions import ValidationFailed
+from apps.common.json_limits import storable
 from apps.credits.services import credit_apply
 from apps.executions import events
 from apps.executions.runtime import charge_usage
@@ -108,9 +109,10 @@ class ChatReply:
         parts: list[str] = []
         status, error = ChatMessage.Status.INTERRUPTED, ""
         try:
-            for delta in self.client.stream(
+            for text in self.client.stream(
                 self.messages, model=self.session.model, usage=self.usage
             ):
+                delta = storable(text)  # it is published and saved as it is
                 parts.append(delta)
                 self._publish(
                     CHAT_DELTA,

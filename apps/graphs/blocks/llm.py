@@ -15,7 +15,6 @@ from typing import Any
 import httpx2
 import openai
 
-from apps.common.json_limits import storable
 from apps.common.safe_http import HttpRequestError, UnsafeUrlError
 from apps.graphs.blocks.base import BlockCost
 from apps.graphs.blocks.context import HttpClient, ProviderCredentials
@@ -156,7 +155,7 @@ class Llm:
             raise LlmError(f"The provider at {self.credentials.base_url} returned no choices.")
         usage = response.usage
         return LlmReply(
-            text=storable(response.choices[0].message.content or ""),
+            text=response.choices[0].message.content or "",
             model=response.model or model,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
@@ -184,7 +183,7 @@ class Llm:
                         usage.completion_tokens = chunk.usage.completion_tokens
                     for choice in chunk.choices:
                         if choice.delta and choice.delta.content:
-                            yield storable(choice.delta.content)
+                            yield choice.delta.content
         except openai.OpenAIError as exc:
             raise LlmError(self._explain(exc)) from None
         except UnicodeEncodeError:  # a key stored before keys had to be ASCII
