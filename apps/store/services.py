@@ -36,7 +36,6 @@ from apps.users.models import User
 
 Status = StoreListingVersion.Status
 MAX_CATEGORIES = 10
-CONTENT_FIELDS = StoreListingVersion.CONTENT_FIELDS
 
 
 def clean_slug(raw: str, *, what: str = "slug", max_length: int = 100) -> str:
@@ -63,7 +62,7 @@ def _clean_categories(raw: Iterable[str]) -> list[str]:
 
 
 def _clean_content(fields: dict[str, Any]) -> dict[str, Any]:
-    content = {name: fields[name] for name in CONTENT_FIELDS if name in fields}
+    content = {name: fields[name] for name in StoreListingVersion.CONTENT_FIELDS if name in fields}
     if "description" in content:
         content["description"] = sanitize_html(content["description"])
     if "categories" in content:
@@ -233,7 +232,7 @@ def submission_update(
     content = _clean_content(fields)
     if version.status == Status.APPROVED:
         _check_nothing_waiting(version.listing)
-        base = {name: getattr(version, name) for name in CONTENT_FIELDS}
+        base = {name: getattr(version, name) for name in StoreListingVersion.CONTENT_FIELDS}
         return _new_version(
             version.listing,
             graph_version=graph_version or version.graph_version,
