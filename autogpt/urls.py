@@ -11,6 +11,7 @@ handler404 = "apps.common.views.not_found"
 handler500 = "apps.common.views.server_error"
 
 urlpatterns = [
+    path("favicon.ico", common_views.favicon, name="favicon"),
     path("health", common_views.health, name="health"),
     path("health/ready", common_views.health_ready, name="health-ready"),
     path("metrics", execution_views.metrics, name="metrics"),

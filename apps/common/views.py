@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from apps.common.envelope import error_response
@@ -22,6 +23,11 @@ def health_ready(request: HttpRequest) -> JsonResponse:
         {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks},
         status=503 if failing else 200,
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and crawlers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return redirect(static("favicon.svg"))
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -8,7 +8,8 @@ from django import forms
 
 from apps.common.exceptions import ValidationFailed
 from apps.common.parsers import load_json
-from apps.users.models import NOTIFICATION_PREFERENCES, APIKey, timezone_names
+from apps.users.forms import TimeZoneField
+from apps.users.models import NOTIFICATION_PREFERENCES, APIKey
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
@@ -133,11 +134,11 @@ class ImportForm(forms.Form):
 
 class ProfileForm(forms.Form):
     name = forms.CharField(max_length=100, required=False)
-    timezone = forms.ChoiceField(label="Time zone")
+    timezone = TimeZoneField(guess=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+        self.fields["timezone"].keep_current(self.initial.get("timezone", "UTC"))
 
 
 class ApiKeyForm(forms.Form):
@@ -196,11 +197,11 @@ class ScheduleForm(forms.Form):
         initial=DEFAULT_CRON,
         help_text="minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5.",
     )
-    timezone = forms.ChoiceField(label="Time zone")
+    timezone = TimeZoneField(guess=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+        self.fields["timezone"].keep_current(self.initial.get("timezone", "UTC"))
         # The fields sit in the schedules card but are sent with the run form's inputs.
         for field in self.fields.values():
             field.widget.attrs["form"] = "run-form"

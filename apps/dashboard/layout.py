@@ -10,10 +10,14 @@ from apps.graphs.spec import GraphSpec
 
 NODE_WIDTH = 180
 NODE_HEIGHT = 54
-COLUMN_GAP = 110
+COLUMN_GAP = 150
 ROW_GAP = 34
 MARGIN = 24
 LABEL_CHARS = 24
+# A pin label sits in its half of the gap between columns (10 px text, ~5.5 px a character).
+PIN_CHARS = 12
+# The drawing shrinks to fit its card down to this scale; a larger graph scrolls instead.
+MIN_SCALE = 0.6
 ORDERING_SWEEPS = 4
 
 
@@ -33,6 +37,7 @@ class DrawnLink:
     path: str
     source_pin: str
     sink_pin: str
+    title: str
     source_x: int
     source_y: int
     sink_x: int
@@ -47,9 +52,28 @@ class Drawing:
     width: int
     height: int
 
+    @property
+    def min_width(self) -> int:
+        return int(self.width * MIN_SCALE)
 
-def _short(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pin_label(name: str) -> str:
+    """A pin as a person reads it: `values_#_topic` → `values: topic`, `items_$_0` →
+    `items[0]`, `a_b` → `a b` (the internal names stay in the link's tooltip)."""
+    if "_#_" in name:
+        base, _, key = name.partition("_#_")
+        return f"{pin_label(base)}: {key}"
+    if "_$_" in name:
+        base, _, index = name.partition("_$_")
+        return f"{pin_label(base)}[{index}]"
+    if "_@_" in name:
+        base, _, attr = name.partition("_@_")
+        return f"{pin_label(base)}.{attr}"
+    return name.replace("_", " ")
 
 
 def _layers(spec: GraphSpec) -> list[list[str]]:
@@ -114,8 +138,9 @@ def graph_drawing(spec: GraphSpec) -> Drawing:
         links.append(
             DrawnLink(
                 path=f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}",
-                source_pin=_short(link.source_name),
-                sink_pin=_short(link.sink_name),
+                source_pin=_short(pin_label(link.source_name), PIN_CHARS),
+                sink_pin=_short(pin_label(link.sink_name), PIN_CHARS),
+                title=f"{link.source_name} → {link.sink_name}",
                 source_x=x1,
                 source_y=y1,
                 sink_x=x2,

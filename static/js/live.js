@@ -250,19 +250,29 @@
     }
     var box = document.getElementById("toasts");
     if (!box) return;
-    var toast = document.createElement("a");
+    // At most three at once, each closable, so they never cover a page for long.
+    var toast = document.createElement("div");
     toast.className = "toast";
-    toast.href = "/notifications";
+    var link = document.createElement("a");
+    link.href = "/notifications";
     var title = document.createElement("strong");
     title.textContent = data.title || "New notification";
-    toast.append(title);
+    link.append(title);
     if (data.message) {
       var text = document.createElement("span");
       text.textContent = data.message.length > 140 ? data.message.slice(0, 140) + "…" : data.message;
-      toast.append(text);
+      link.append(text);
     }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.append(link, close);
     box.append(toast);
-    setTimeout(function () { toast.remove(); }, 8000);
+    while (box.children.length > 3) box.firstElementChild.remove();
+    setTimeout(function () { toast.remove(); }, 6000);
     // The notifications page shows it in its list at once (the server renders the row).
     if (document.body.dataset.page === "notifications") refresh(["#notifications", ".pager"]);
   }

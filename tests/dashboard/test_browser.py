@@ -205,6 +205,31 @@ def test_sign_up_import_run_and_watch_every_node_complete_live(
     _shot(page, "agents-phone")
 
 
+def test_on_a_phone_the_menu_folds_and_sign_up_guesses_the_browsers_zone(
+    browser: Browser, asgi_server
+) -> None:
+    context = browser.new_context(
+        base_url=asgi_server.url,
+        viewport={"width": 390, "height": 844},
+        timezone_id="Europe/Berlin",
+    )
+    page = context.new_page()
+    page.goto("/signup")
+    expect(page.locator("select[name=timezone]")).to_have_value("Europe/Berlin")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    # One row: brand and the Menu button, the navigation behind it.
+    assert page.locator("header.topbar").bounding_box()["height"] < 70
+    expect(page.locator("#site-menu").get_by_role("link", name="Sign in")).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#site-menu").get_by_role("link", name="Sign in")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#site-menu").get_by_role("link", name="Sign in")).to_be_hidden()
+    _shot(page, "sign-up-phone")
+    context.close()
+
+
 def test_a_long_run_is_stopped_with_the_button(priced_worker, page: Page, tmp_path: Path) -> None:
     UserFactory(email="erin@example.com", name="Erin")
     _sign_in(page, "erin@example.com")

@@ -4,11 +4,14 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.template.loader import render_to_string
 
-from apps.dashboard.forms import RunForm
-from apps.dashboard.layout import NODE_HEIGHT, NODE_WIDTH, graph_drawing
+from apps.dashboard.forms import ProfileForm, RunForm
+from apps.dashboard.layout import NODE_HEIGHT, NODE_WIDTH, graph_drawing, pin_label
 from apps.dashboard.presenters import node_status, shown_value, timeline, usage_chart
+from apps.dashboard.templatetags.dashboard import inputs_summary
 from apps.graphs.services import graph_spec_from_payload
+from apps.users.forms import TIMEZONE_REGIONS, timezone_choices
 from tests.graphs.graphs import INPUT, NOTE, OUTPUT, PRINT, link, node
 
 
@@ -196,3 +199,64 @@ def test_the_timeline_places_bars_on_the_run_so_far() -> None:
     assert (rows[0].offset_pct, rows[0].width_pct) == (0.0, 20.0)
     assert (rows[1].offset_pct, rows[1].width_pct) == (20.0, 80.0)
     assert rows[0].outputs == [("output", {"text": "x", "cut": 0})]
+
+
+@pytest.mark.parametrize(
+    ("pin", "shown"),
+    [
+        ("values_#_topic", "values: topic"),
+        ("items_$_0", "items[0]"),
+        ("obj_@_name", "obj.name"),
+        ("prompt_values_#_a_b", "prompt values: a_b"),
+        ("result", "result"),
+    ],
+)
+def test_link_labels_show_pins_as_people_read_them(pin: str, shown: str) -> None:
+    assert pin_label(pin) == shown
+
+
+def test_link_labels_of_one_link_never_share_a_line_and_keep_the_names_in_a_tooltip() -> None:
+    spec = _spec(
+        [node("i", INPUT, name="topic"), node("o", OUTPUT, name="a_very_long_output")],
+        [link("i", "result", "o", "values_#_a_very_long_key_indeed")],
+    )
+    drawing = graph_drawing(spec)
+    (drawn,) = drawing.links
+    assert drawn.title == "result → values_#_a_very_long_key_indeed"
+    assert drawn.sink_pin.endswith("…")
+    assert len(drawn.sink_pin) <= 12
+    # Same row: the source label goes below the link, the sink label above it.
+    assert drawn.source_y == drawn.sink_y
+    html = render_to_string("dashboard/_dag.html", {"drawing": drawing})
+    assert f'y="{drawn.source_y + 14}" class="pin">result<' in html
+    assert f'y="{drawn.sink_y - 6}" class="pin end">' in html
+    # The drawing scales down to its card, not below MIN_SCALE of its size.
+    assert f"max-width: {drawing.width}px; min-width: {drawing.min_width}px" in html
+
+
+def test_time_zones_are_grouped_by_region_with_utc_first_and_no_technical_names() -> None:
+    choices = timezone_choices()
+    assert choices[0] == ("UTC", "UTC")
+    groups = dict(choices[1:])
+    assert list(groups) == list(TIMEZONE_REGIONS)
+    assert ("Europe/Berlin", "Berlin") in groups["Europe"]
+    assert ("America/Argentina/Buenos_Aires", "Argentina / Buenos Aires") in groups["America"]
+    names = {name for zones in groups.values() for name, _ in zones}
+    assert not names & {"Factory", "localtime", "Etc/GMT+5", "US/Eastern", "GB-Eire"}
+    # A zone chosen elsewhere (the API accepts any IANA name) stays selectable.
+    assert ("US/Eastern", "US/Eastern") in timezone_choices("US/Eastern")
+
+
+def test_the_profile_form_guesses_the_browser_zone_only_for_the_utc_default() -> None:
+    guessing = ProfileForm(initial={"timezone": "UTC"})
+    assert "data-browser-zone" in str(guessing["timezone"])
+    chosen = ProfileForm(initial={"timezone": "Asia/Tokyo"})
+    assert "data-browser-zone" not in str(chosen["timezone"])
+    assert ProfileForm({"name": "", "timezone": "Factory"}).errors["timezone"]
+
+
+def test_run_inputs_are_summarised_as_people_read_them() -> None:
+    assert inputs_summary({"topic": "penguins", "n": 3, "tags": ["a", "b"]}) == (
+        'topic: penguins · n: 3 · tags: ["a", "b"]'
+    )
+    assert inputs_summary({}) == "no inputs"

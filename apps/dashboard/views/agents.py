@@ -234,7 +234,11 @@ def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     context = agent_context(request, graph_id, version_number)
     form = run_form(context, request.POST)
     preset_form = PresetForm(request.POST) if "save_preset" in request.POST else None
-    schedule_form = ScheduleForm(request.POST) if "save_schedule" in request.POST else None
+    schedule_form = (
+        ScheduleForm(request.POST, initial={"timezone": request.user.timezone})
+        if "save_schedule" in request.POST
+        else None
+    )
     extra = preset_form or schedule_form
     problems: list[str] = []
     if form.is_valid() and (extra is None or extra.is_valid()):
