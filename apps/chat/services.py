@@ -72,7 +72,7 @@ def _credentials(session: ChatSession) -> ProviderCredentials:
         resolved = None
     if resolved is None:
         raise ValidationFailed(
-            "No credentials for the OpenAI-compatible provider: add yours under integrations."
+            "No credentials for the OpenAI-compatible provider: add yours under Credentials."
         )
     return provider_credentials(resolved)
 

@@ -107,7 +107,10 @@ def graph_input_schema(spec: GraphSpec) -> dict[str, Any]:
         if name is None:
             continue
         schema = dict(block.input_pins().get("value", {}))
+        # The block's own pin text ("Filled from the run's inputs.") says nothing to whoever
+        # fills the form; only the node's description is shown.
         schema.pop("default", None)
+        schema.pop("description", None)
         schema["title"] = defaults.get("title") or name
         if defaults.get("description"):
             schema["description"] = defaults["description"]

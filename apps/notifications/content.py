@@ -18,12 +18,16 @@ PREFERENCE: dict[str, str] = {
 }
 
 
+def credits_phrase(amount: object) -> str:
+    return f"{amount} credit" if str(amount) in ("1", "-1") else f"{amount} credits"
+
+
 def _run(data: dict[str, Any]) -> tuple[str, str]:
     name = data.get("graph_name") or "Your agent"
     seconds = float(data.get("duration_seconds") or 0)
     return (
         f"{name} finished: {data.get('status')}",
-        f"The run took {seconds:.1f} s and used {data.get('cost', 0)} credits.",
+        f"The run took {seconds:.1f} s and used {credits_phrase(data.get('cost', 0))}.",
     )
 
 
@@ -49,7 +53,7 @@ def _summary(period: str) -> Any:
         rate = round(100 * float(data.get("success_rate", 0)))
         return (
             f"Your {period} summary: {data.get('runs', 0)} runs",
-            f"{rate}% succeeded, {data.get('credits_used', 0)} credits used, "
+            f"{rate}% succeeded, {credits_phrase(data.get('credits_used', 0))} used, "
             f"top agent: {data.get('top_agent') or '-'}.",
         )
 
@@ -64,7 +68,7 @@ RENDERERS = {
     ),
     T.LOW_BALANCE: lambda d: (
         "Your credit balance is low",
-        f"{d.get('balance')} credits left (below {d.get('threshold')}).",
+        f"{credits_phrase(d.get('balance'))} left (below {d.get('threshold')}).",
     ),
     T.BLOCK_EXECUTION_FAILED: _block_failed,
     T.CONTINUOUS_AGENT_ERROR: _schedule_failed,

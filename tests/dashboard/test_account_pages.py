@@ -262,8 +262,9 @@ def test_credentials_are_added_listed_without_the_secret_and_deleted(
 
 
 def test_chat_sessions_are_created_shown_with_the_price_and_private(
-    owner: User, alice: Client, bob: Client
+    owner: User, alice: Client, bob: Client, settings
 ) -> None:
+    settings.OPENAI_API_KEY = "sk-platform"
     body = alice.get("/chat").content.decode()
     assert "No chats yet" in body
     assert "GPT-4o mini · 1 credit a reply" in body
@@ -287,6 +288,19 @@ def test_chat_sessions_are_created_shown_with_the_price_and_private(
     assert bob.post(f"/chat/{session.pk}/delete").status_code == 404
     alice.post(f"/chat/{session.pk}/delete")
     assert not ChatSession.objects.exists()
+
+
+def test_it_says_on_the_chat_page_when_the_platform_has_no_key(
+    owner: User, alice: Client, settings
+) -> None:
+    settings.OPENAI_API_KEY = ""
+    body = alice.get("/chat").content.decode()
+    assert "<h1>Chat with a model</h1>" in body
+    assert "no model key of its own" in body
+    alice.post("/chat", {"title": "Otters", "model": "gpt-4o", "system_prompt": ""})
+    body = alice.get(f"/chat/{ChatSession.objects.get().pk}").content.decode()
+    assert "a reply with the platform" not in body
+    assert "add yours under" in body
 
 
 def test_a_chat_with_the_users_own_credentials_says_it_is_free(owner: User, alice: Client) -> None:

@@ -385,6 +385,40 @@ def test_credits_show_balance_transactions_and_the_usage_chart(
     assert '<polyline points="' in body
     assert f'href="/runs/{execution.id}"' in body
     assert "Top up" not in body
+    assert 'id="top-up-off"' in body
+
+
+def test_every_page_has_a_skip_link_a_menu_button_and_an_icon(
+    alice: Client, client: Client
+) -> None:
+    for page_client, path in ((alice, "/agents"), (client, "/login")):
+        body = page_client.get(path).content.decode()
+        assert '<a class="skip-link" href="#main">' in body
+        assert '<main id="main" tabindex="-1">' in body
+        assert 'aria-controls="site-menu"' in body
+        assert 'rel="icon" href="/static/favicon.svg"' in body
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/favicon.svg"
+
+
+def test_run_forms_show_the_nodes_description_not_the_blocks_pin_text(
+    alice: Client, owner: User
+) -> None:
+    graph = make_graph(
+        owner,
+        {
+            "name": "Two inputs",
+            "nodes": [
+                node("i", INPUT, name="topic"),
+                node("j", INPUT, name="tone", description="Calm?"),
+            ],
+            "links": [],
+        },
+    )
+    body = alice.get(f"/agents/{graph.graph_id}").content.decode()
+    assert "Filled from the run" not in body
+    assert "Calm?" in body
 
 
 def test_the_top_up_button_appears_when_payments_are_configured(alice: Client, settings) -> None:

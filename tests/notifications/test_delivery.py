@@ -11,6 +11,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.notifications import services
+from apps.notifications.content import credits_phrase
 from apps.notifications.models import EmailDelivery, Notification, NotificationBackoff
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
@@ -179,3 +180,10 @@ def test_block_failures_are_backed_off_per_graph(
     failure(49, 8)
     assert len(notices()) == 4
     assert Notification.objects.filter(type="agent_run").count() == 8
+
+
+@pytest.mark.parametrize(
+    ("amount", "phrase"), [(1, "1 credit"), (-1, "-1 credit"), (0, "0 credits"), (2, "2 credits")]
+)
+def test_it_counts_credits_in_good_english(amount: int, phrase: str) -> None:
+    assert credits_phrase(amount) == phrase

@@ -1,3 +1,4 @@
+import json
 import uuid
 from typing import Any
 
@@ -29,6 +30,19 @@ def run_seconds(run: Any) -> float | None:
     if run.started_at and run.ended_at:
         return (run.ended_at - run.started_at).total_seconds()
     return None
+
+
+@register.filter
+def inputs_summary(inputs: dict[str, Any] | None) -> str:
+    """Run inputs as a person reads them: `topic: penguins · count: 3` (JSON for lists and
+    objects), or "no inputs"."""
+    if not inputs:
+        return "no inputs"
+    parts = []
+    for name, value in inputs.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{name}: {text}")
+    return " · ".join(parts)
 
 
 @register.filter

@@ -17,7 +17,7 @@ from apps.graphs.blocks.base import Block, BlockCategory, BlockOutput, BlockSche
 from apps.graphs.blocks.context import BlockContext
 
 NO_CREDENTIALS = (
-    "No credentials for the OpenAI-compatible provider: add yours under integrations (or ask "
+    "No credentials for the OpenAI-compatible provider: add yours under Credentials (or ask "
     "the operator to set OPENAI_API_KEY)."
 )
 
