@@ -34,6 +34,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("runs", "Runs", "dashboard:runs"),
     NavItem("store", "Store", "dashboard:store"),
     NavItem("library", "Library", "dashboard:library"),
+    NavItem("blocks", "Blocks", "dashboard:blocks"),
     NavItem("chat", "Chat", "dashboard:chat"),
     NavItem("credits", "Credits", "dashboard:credits"),
 )

@@ -154,3 +154,68 @@ def usage_chart(days: Sequence[tuple[Any, int]]) -> UsageChart:
         peak=peak,
         total=sum(amount for _, amount in days),
     )
+
+
+# --- the block catalogue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PinRow:
+    name: str
+    kind: str
+    description: str
+    required: bool = False
+    secret: bool = False
+    advanced: bool = False
+
+
+def _pin_kind(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A pin's JSON Schema type as a person reads it: `text`, `list of number`, `one of a, b`."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        schema = {**defs.get(ref.removeprefix("#/$defs/"), {}), **schema}
+    if "enum" in schema:
+        return "one of " + ", ".join(str(value) for value in schema["enum"])
+    options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
+    if options:
+        kinds = list(dict.fromkeys(_pin_kind(option, defs) for option in options))
+        if set(kinds) == {"whole number", "number"}:
+            return "number"
+        return " or ".join(kinds)
+    names = {"string": "text", "integer": "whole number", "number": "number", "boolean": "yes/no"}
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items") or {}
+        return f"list of {_pin_kind(items, defs)}" if items else "list"
+    if kind == "object":
+        return "object"
+    return names.get(kind, "any value") if isinstance(kind, str) else "any value"
+
+
+def pin_rows(schema: dict[str, Any]) -> list[PinRow]:
+    required = set(schema.get("required", []))
+    defs = schema.get("$defs", {})
+    return [
+        PinRow(
+            name=name,
+            kind=_pin_kind(pin, defs),
+            description=pin.get("description", ""),
+            required=name in required,
+            secret=bool(pin.get("secret")),
+            advanced=bool(pin.get("advanced")),
+        )
+        for name, pin in schema.get("properties", {}).items()
+    ]
+
+
+def cost_text(costs: Iterable[Any]) -> str:
+    """A block's cost rules in words: `free`, `3 credits a run`, `1 credit a second when model is
+    gpt-4o; 5 credits a run`."""
+    per = {"RUN": "a run", "SECOND": "a second", "BYTE": "a byte of input"}
+    parts = []
+    for cost in costs:
+        text = f"{cost.amount} credit{'' if cost.amount == 1 else 's'} {per[cost.unit.value]}"
+        if cost.filter:
+            text += " when " + ", ".join(f"{k} is {v}" for k, v in cost.filter.items())
+        parts.append(text)
+    return "; ".join(parts) or "free"

@@ -3,6 +3,7 @@ from django.urls import path
 from apps.dashboard.views import (
     account,
     agents,
+    blocks,
     integrations,
     notifications,
     runs,
@@ -34,6 +35,7 @@ urlpatterns = [
         name="preset-delete",
     ),
     path("agents/<uuid:graph_id>/submit", store.agent_submit, name="agent-submit"),
+    path("blocks", blocks.block_catalogue, name="blocks"),
     path("schedules/preview", schedules.cron_preview, name="cron-preview"),
     path("schedules/<uuid:schedule_id>/toggle", schedules.schedule_toggle, name="schedule-toggle"),
     path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),

@@ -7,6 +7,8 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from apps.common.exceptions import NotFound, PermissionDenied
+from apps.graphs.blocks.base import Block
+from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
 from apps.users.models import User
 
@@ -128,3 +130,19 @@ def preset_get(*, user: User, preset_id: uuid.UUID | str) -> Preset:
     if preset is None:
         raise NotFound("Preset not found.")
     return preset
+
+
+def block_list(*, category: str = "", search: str = "") -> list[Block]:
+    """Every block of the installation, by name; `category` (e.g. AI) and `search` (words of the
+    name or description, case-insensitive, all must appear) narrow it."""
+    blocks = sorted(all_blocks(), key=lambda block: block.name.lower())
+    if category:
+        blocks = [block for block in blocks if category.upper() in block.categories]
+    words = search.lower().split()
+    if words:
+        blocks = [
+            block
+            for block in blocks
+            if all(word in f"{block.name} {block.description}".lower() for word in words)
+        ]
+    return blocks

@@ -9,7 +9,10 @@ from django.test import Client
 
 from apps.credits.selectors import credit_balance_get
 from apps.credits.services import credit_apply
+from apps.dashboard.presenters import pin_rows
 from apps.executions.models import GraphExecution
+from apps.graphs.blocks.library.maths import CalculatorBlock
+from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.models import Graph, Preset
 from apps.users.models import APIKey, User
 from apps.users.services import api_key_create
@@ -39,6 +42,7 @@ PAGES = [
     "/credits",
     "/settings/api-keys",
     "/settings/profile",
+    "/blocks",
 ]
 
 
@@ -545,3 +549,42 @@ def test_returning_from_checkout_lands_on_credits_with_a_message(alice: Client) 
     response = alice.get("/?top_up=success", follow=True)
     assert response.redirect_chain[-1][0] == "/credits"
     assert "appear as soon as the payment is confirmed" in response.content.decode()
+
+
+def test_the_block_catalogue_lists_searches_and_prices_every_block(alice: Client) -> None:
+    body = alice.get("/blocks").content.decode()
+    assert f"The {len(all_blocks())} building blocks" in body
+    assert body.count('class="card block-entry"') == len(all_blocks())
+    assert 'href="/blocks" aria-current="page"' in body
+    # Every word must appear; the count says how many matched.
+    body = alice.get("/blocks?q=fill+template").content.decode()
+    assert "Fill Text Template" in body
+    assert 'id="block-count" role="status">1 block matches' in body
+    body = alice.get("/blocks?category=ai").content.decode()
+    assert "AI Text Generator" in body
+    assert "Fill Text Template" not in body
+    assert "needs openai credentials" in body
+    assert "1 credit a run when model is gpt-4o-mini" in body
+    assert "No block matches" in alice.get("/blocks?q=zzzz-no-such").content.decode()
+    # An unknown category is ignored rather than an error.
+    body = alice.get("/blocks?category=nope").content.decode()
+    assert body.count('class="card block-entry"') == len(all_blocks())
+
+
+def test_pins_are_described_in_words() -> None:
+    rows = {row.name: row for row in pin_rows(CalculatorBlock.input_schema())}
+    assert rows["operation"].kind.startswith("one of ")
+    assert rows["a"].kind == "number"
+    schema = {
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "maybe": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+            "key": {"type": "string", "secret": True},
+        },
+        "required": ["key"],
+    }
+    rows = {row.name: row for row in pin_rows(schema)}
+    assert rows["tags"].kind == "list of text"
+    assert rows["maybe"].kind == "whole number"
+    assert rows["key"].secret
+    assert rows["key"].required

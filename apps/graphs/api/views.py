@@ -8,7 +8,7 @@ from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated
 from apps.common.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.graphs import analysis, selectors, services
 from apps.graphs.api import serializers as s
-from apps.graphs.blocks.registry import all_blocks, get_block
+from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import GraphVersion
 from apps.users.models import APIKey
 
@@ -214,17 +214,10 @@ class BlockListApi(APIView):
         operation_id="blocks_list",
     )
     def get(self, request: Request) -> Response:
-        blocks = all_blocks()
-        category = request.query_params.get("category", "").upper()
-        if category:
-            blocks = [block for block in blocks if category in block.categories]
-        search = request.query_params.get("search", "").strip().lower()
-        if search:
-            blocks = [
-                block
-                for block in blocks
-                if search in block.name.lower() or search in block.description.lower()
-            ]
+        blocks = selectors.block_list(
+            category=request.query_params.get("category", ""),
+            search=request.query_params.get("search", ""),
+        )
         return paginated_response(request, blocks, s.BlockSerializer)
 
 
