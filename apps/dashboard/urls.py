@@ -9,6 +9,7 @@ from apps.dashboard.views import (
     runs,
     schedules,
     store,
+    webhooks,
 )
 
 app_name = "dashboard"
@@ -33,6 +34,22 @@ urlpatterns = [
         "agents/<uuid:graph_id>/presets/<uuid:preset_id>/delete",
         agents.preset_delete,
         name="preset-delete",
+    ),
+    path("agents/<uuid:graph_id>/triggers", webhooks.agent_triggers, name="agent-triggers"),
+    path(
+        "agents/<uuid:graph_id>/triggers/<uuid:webhook_id>/rotate",
+        webhooks.agent_trigger_rotate,
+        name="agent-trigger-rotate",
+    ),
+    path(
+        "agents/<uuid:graph_id>/triggers/<uuid:webhook_id>/toggle",
+        webhooks.agent_trigger_toggle,
+        name="agent-trigger-toggle",
+    ),
+    path(
+        "agents/<uuid:graph_id>/triggers/from-preset/<uuid:preset_id>",
+        webhooks.agent_trigger_from_preset,
+        name="agent-trigger-from-preset",
     ),
     path("agents/<uuid:graph_id>/submit", store.agent_submit, name="agent-submit"),
     path("blocks", blocks.block_catalogue, name="blocks"),

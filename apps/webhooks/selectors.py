@@ -2,15 +2,26 @@
 
 import uuid
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from apps.common.exceptions import NotFound
 from apps.users.models import User
 from apps.webhooks.models import Webhook, WebhookCall
 
 
-def webhook_list(*, user: User) -> QuerySet[Webhook]:
-    return Webhook.objects.filter(user=user).order_by("-created_at")
+def webhook_list(*, user: User, graph_id: uuid.UUID | None = None) -> QuerySet[Webhook]:
+    webhooks = Webhook.objects.filter(user=user)
+    if graph_id is not None:
+        webhooks = webhooks.filter(graph_id=graph_id)
+    return webhooks.select_related("preset").order_by("-created_at")
+
+
+def webhook_ingress_url(webhook: Webhook) -> str:
+    """The address senders POST their signed calls to (under SITE_URL)."""
+    path = reverse("webhook-ingress", kwargs={"webhook_id": webhook.pk})
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def webhook_id_parse(webhook_id: uuid.UUID | str) -> uuid.UUID:

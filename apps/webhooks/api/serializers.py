@@ -1,7 +1,6 @@
-from django.conf import settings
-from django.urls import reverse
 from rest_framework import serializers
 
+from apps.webhooks import selectors
 from apps.webhooks.models import Webhook, WebhookCall
 
 
@@ -27,8 +26,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_ingress_url(self, webhook: Webhook) -> str:
-        path = reverse("webhook-ingress", kwargs={"webhook_id": webhook.pk})
-        return settings.SITE_URL.rstrip("/") + path
+        return selectors.webhook_ingress_url(webhook)
 
 
 class WebhookWithSecretSerializer(WebhookSerializer):
