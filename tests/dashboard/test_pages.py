@@ -588,3 +588,37 @@ def test_pins_are_described_in_words() -> None:
     assert rows["maybe"].kind == "whole number"
     assert rows["key"].secret
     assert rows["key"].required
+
+
+def test_a_run_is_shared_by_a_public_page_then_unshared_and_deleted(
+    alice: Client, bob: Client, owner: User
+) -> None:
+    execution = make_queued_run(owner, make_graph(owner, echo_graph("Otter echo")), "secret topic")
+    GraphExecution.objects.filter(pk=execution.pk).update(
+        status="completed", outputs={"result": ["Otters are great"]}
+    )
+    page = f"/runs/{execution.pk}"
+    assert bob.post(f"{page}/share").status_code == 404
+    alice.post(f"{page}/share", {"share": "on"})
+    execution.refresh_from_db()
+    public = f"/shared/{execution.share_token}"
+    assert f"http://testserver{public}</code>" in alice.get(page).content.decode()
+
+    response = Client().get(public)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response["X-Robots-Tag"] == "noindex"
+    assert "Otter echo" in body
+    assert "Otters are great" in body
+    assert "secret topic" not in body
+    assert "alice" not in body.lower()
+
+    alice.post(f"{page}/share", {"share": "off"})
+    assert Client().get(public).status_code == 404
+    assert Client().get("/shared/nope").status_code == 404
+
+    assert bob.post(f"{page}/delete").status_code == 404
+    response = alice.post(f"{page}/delete")
+    assert response["Location"] == "/runs"
+    assert alice.get(page).status_code == 404
+    assert str(execution.pk)[:8] not in alice.get("/runs").content.decode()

@@ -104,3 +104,52 @@ def run_stop(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
         return JsonResponse({"status": execution.status})
     messages.success(request, "Stop requested.")
     return redirect("dashboard:run", graph_exec_id=graph_exec_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def run_share(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+    execution = execution_selectors.graph_execution_get(
+        user=request.user, graph_exec_id=graph_exec_id
+    )
+    if request.POST.get("share") == "off":
+        execution_services.graph_execution_unshare(
+            user=request.user, graph_id=execution.graph_id, graph_exec_id=execution.pk
+        )
+        messages.success(request, "The public link no longer works.")
+    else:
+        execution_services.graph_execution_share(
+            user=request.user, graph_id=execution.graph_id, graph_exec_id=execution.pk
+        )
+        messages.success(request, "Anyone with the link can see this run's outputs.")
+    return redirect("dashboard:run", graph_exec_id=graph_exec_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def run_delete(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+    execution_services.graph_execution_delete(user=request.user, graph_exec_id=graph_exec_id)
+    messages.success(request, "Run deleted.")
+    return redirect("dashboard:runs")
+
+
+@not_found_as_404
+def shared_run(request: HttpRequest, share_token: str) -> HttpResponse:
+    """A run's public page: its agent's name, status and outputs; nothing of its owner, inputs
+    or nodes (the same as GET /api/public/shared/{token})."""
+    execution = execution_selectors.graph_execution_get_shared(share_token=share_token)
+    response = render(
+        request,
+        "dashboard/shared_run.html",
+        {
+            "execution": execution,
+            "outputs": [
+                (name, [presenters.shown_value(value) for value in values])
+                for name, values in (execution.outputs or {}).items()
+            ],
+        },
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response
