@@ -148,6 +148,10 @@ class ApiKeyForm(forms.Form):
     )
 
 
+class ApiKeyPermissionsForm(forms.Form):
+    permissions = forms.MultipleChoiceField(choices=APIKey.Permission.choices)
+
+
 class TopUpForm(forms.Form):
     amount = forms.IntegerField(label="Credits", min_value=1, initial=500)
 

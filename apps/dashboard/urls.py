@@ -114,5 +114,11 @@ urlpatterns = [
     path("credits/top-up", account.credits_top_up, name="credits-top-up"),
     path("settings/api-keys", account.api_keys, name="api-keys"),
     path("settings/api-keys/<uuid:key_id>/revoke", account.api_key_revoke, name="api-key-revoke"),
+    path("settings/api-keys/<uuid:key_id>/status", account.api_key_status, name="api-key-status"),
+    path(
+        "settings/api-keys/<uuid:key_id>/permissions",
+        account.api_key_permissions,
+        name="api-key-permissions",
+    ),
     path("settings/profile", account.profile, name="profile"),
 ]

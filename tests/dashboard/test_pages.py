@@ -622,3 +622,33 @@ def test_a_run_is_shared_by_a_public_page_then_unshared_and_deleted(
     assert response["Location"] == "/runs"
     assert alice.get(page).status_code == 404
     assert str(execution.pk)[:8] not in alice.get("/runs").content.decode()
+
+
+def test_an_api_key_is_suspended_resumed_and_its_permissions_changed(
+    alice: Client, bob: Client, owner: User
+) -> None:
+    api_key, plain = api_key_create(user=owner, name="CI", permissions=["READ_GRAPH"])
+    base = f"/settings/api-keys/{api_key.pk}"
+    assert 'value="suspend">Suspend</button>' in alice.get("/settings/api-keys").content.decode()
+    alice.post(f"{base}/status", {"action": "suspend"})
+    api_key.refresh_from_db()
+    assert api_key.status == "SUSPENDED"
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    assert api.get("/api/graphs").status_code == 401
+    alice.post(f"{base}/status", {"action": "resume"})
+    api_key.refresh_from_db()
+    assert api_key.status == "ACTIVE"
+
+    alice.post(f"{base}/permissions", {"permissions": ["READ_GRAPH", "EXECUTE_GRAPH"]})
+    api_key.refresh_from_db()
+    assert api_key.permissions == ["EXECUTE_GRAPH", "READ_GRAPH"]
+    alice.post(f"{base}/permissions", {"permissions": []})
+    api_key.refresh_from_db()
+    assert api_key.permissions == ["EXECUTE_GRAPH", "READ_GRAPH"]
+    assert "Choose at least one permission." in alice.get("/settings/api-keys").content.decode()
+
+    assert bob.post(f"{base}/status", {"action": "suspend"}).status_code == 404
+    assert bob.post(f"{base}/permissions", {"permissions": ["READ_GRAPH"]}).status_code == 404
+    alice.post(f"{base}/revoke")
+    alice.post(f"{base}/status", {"action": "resume"})
+    assert "cannot become active" in alice.get("/settings/api-keys").content.decode()

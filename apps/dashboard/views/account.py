@@ -8,13 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.common.exceptions import PlatformError
+from apps.common.exceptions import Conflict, PlatformError
 from apps.credits import payments
 from apps.credits.selectors import credit_balance_get, credit_transaction_list
 from apps.dashboard import presenters
 from apps.dashboard import selectors as dashboard_selectors
 from apps.dashboard.forms import (
     ApiKeyForm,
+    ApiKeyPermissionsForm,
     NotificationPreferencesForm,
     ProfileForm,
     TopUpForm,
@@ -22,7 +23,7 @@ from apps.dashboard.forms import (
 from apps.dashboard.views.common import not_found_as_404
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
-from apps.users.models import NOTIFICATION_PREFERENCES
+from apps.users.models import NOTIFICATION_PREFERENCES, APIKey
 
 TRANSACTIONS_SHOWN = 50
 NEW_KEY_SESSION = "dashboard:new-api-key"
@@ -77,6 +78,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         "dashboard/api_keys.html",
         {
             "keys": user_selectors.api_key_list(user=request.user),
+            "permissions": APIKey.Permission.choices,
             "form": form,
             "new_key": request.session.pop(NEW_KEY_SESSION, None),
             "nav_section": "api-keys",
@@ -92,6 +94,43 @@ def api_key_revoke(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
     user_services.api_key_revoke(api_key=api_key)
     messages.success(request, f"Revoked “{api_key.name}”.")
+    return redirect("dashboard:api-keys")
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def api_key_status(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    """Suspend (`action=suspend`) or resume a key: a suspended key is refused until resumed."""
+    api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
+    suspend = request.POST.get("action") == "suspend"
+    change = user_services.api_key_suspend if suspend else user_services.api_key_activate
+    try:
+        change(api_key=api_key)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{api_key.name}” {'suspended' if suspend else 'resumed'}.")
+    return redirect("dashboard:api-keys")
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def api_key_permissions(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
+    form = ApiKeyPermissionsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose at least one permission.")
+        return redirect("dashboard:api-keys")
+    try:
+        user_services.api_key_set_permissions(
+            api_key=api_key, permissions=form.cleaned_data["permissions"]
+        )
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Permissions of “{api_key.name}” saved.")
     return redirect("dashboard:api-keys")
 
 
