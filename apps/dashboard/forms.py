@@ -156,6 +156,14 @@ class TopUpForm(forms.Form):
     amount = forms.IntegerField(label="Credits", min_value=1, initial=500)
 
 
+class AutoTopUpForm(forms.Form):
+    enabled = forms.BooleanField(label="Top up automatically", required=False)
+    threshold = forms.IntegerField(
+        label="When the balance falls below", min_value=0, max_value=10**9, initial=100
+    )
+    amount = forms.IntegerField(label="Buy this many credits", min_value=1, max_value=10**9)
+
+
 # --- store and library ------------------------------------------------------------------------
 
 

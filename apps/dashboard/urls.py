@@ -112,6 +112,7 @@ urlpatterns = [
     path("shared/<str:share_token>", runs.shared_run, name="shared-run"),
     path("credits", account.credits_page, name="credits"),
     path("credits/top-up", account.credits_top_up, name="credits-top-up"),
+    path("credits/auto-top-up", account.credits_auto_top_up, name="credits-auto-top-up"),
     path("settings/api-keys", account.api_keys, name="api-keys"),
     path("settings/api-keys/<uuid:key_id>/revoke", account.api_key_revoke, name="api-key-revoke"),
     path("settings/api-keys/<uuid:key_id>/status", account.api_key_status, name="api-key-status"),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
+from apps.credits.models import AutoTopUpConfig
 from apps.credits.selectors import credit_balance_get
 from apps.credits.services import credit_apply
 from apps.dashboard.presenters import pin_rows
@@ -652,3 +653,30 @@ def test_an_api_key_is_suspended_resumed_and_its_permissions_changed(
     alice.post(f"{base}/revoke")
     alice.post(f"{base}/status", {"action": "resume"})
     assert "cannot become active" in alice.get("/settings/api-keys").content.decode()
+
+
+def test_auto_top_up_is_set_on_the_credits_page_once_a_card_is_saved(
+    alice: Client, owner: User, settings
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
+    body = alice.get("/credits").content.decode()
+    assert "Auto top-up: off" in body
+    assert "top up once by card first" in body
+    wanted = {"enabled": "on", "threshold": "100", "amount": "500"}
+    response = alice.post("/credits/auto-top-up", wanted)
+    assert response.status_code == 400
+    assert "needs a saved card" in response.content.decode()
+
+    AutoTopUpConfig.objects.create(
+        user=owner, stripe_customer_id="cus_alice", payment_method_id="pm_card_visa"
+    )
+    response = alice.post("/credits/auto-top-up", {**wanted, "threshold": "500"})
+    assert "below the top-up amount" in response.content.decode()
+    assert alice.post("/credits/auto-top-up", wanted)["Location"] == "/credits"
+    config = AutoTopUpConfig.objects.get(user=owner)
+    assert (config.enabled, config.threshold, config.amount) == (True, 100, 500)
+    assert "Auto top-up: on, 500 credits below 100" in alice.get("/credits").content.decode()
+    alice.post("/credits/auto-top-up", {"threshold": "100", "amount": "500"})
+    config.refresh_from_db()
+    assert not config.enabled

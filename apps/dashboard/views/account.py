@@ -16,6 +16,7 @@ from apps.dashboard import selectors as dashboard_selectors
 from apps.dashboard.forms import (
     ApiKeyForm,
     ApiKeyPermissionsForm,
+    AutoTopUpForm,
     NotificationPreferencesForm,
     ProfileForm,
     TopUpForm,
@@ -30,8 +31,16 @@ NEW_KEY_SESSION = "dashboard:new-api-key"
 
 
 @login_required
-def credits_page(request: HttpRequest, top_up_form: TopUpForm | None = None) -> HttpResponse:
+def credits_page(
+    request: HttpRequest,
+    top_up_form: TopUpForm | None = None,
+    auto_form: AutoTopUpForm | None = None,
+) -> HttpResponse:
     days = dashboard_selectors.credit_usage_by_day(user=request.user)
+    auto = payments.auto_top_up_config_get(user=request.user)
+    if auto_form is None:
+        initial = {"enabled": auto.enabled, "threshold": auto.threshold, "amount": auto.amount}
+        auto_form = AutoTopUpForm(initial=initial)
     return render(
         request,
         "dashboard/credits.html",
@@ -41,9 +50,11 @@ def credits_page(request: HttpRequest, top_up_form: TopUpForm | None = None) -> 
             "chart": presenters.usage_chart(days),
             "payments": payments.payments_configured(),
             "top_up_form": top_up_form or TopUpForm(),
+            "auto": auto,
+            "auto_form": auto_form,
             "nav_section": "credits",
         },
-        status=400 if top_up_form else 200,
+        status=400 if top_up_form or auto_form.errors else 200,
     )
 
 
@@ -59,6 +70,21 @@ def credits_top_up(request: HttpRequest) -> HttpResponse:
         except PlatformError as exc:
             form.add_error("amount", exc.message)
     return credits_page(request, top_up_form=form)
+
+
+@login_required
+@require_POST
+def credits_auto_top_up(request: HttpRequest) -> HttpResponse:
+    form = AutoTopUpForm(request.POST)
+    if form.is_valid():
+        try:
+            payments.auto_top_up_config_set(user=request.user, **form.cleaned_data)
+        except PlatformError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Auto top-up saved.")
+            return redirect("dashboard:credits")
+    return credits_page(request, auto_form=form)
 
 
 @login_required
