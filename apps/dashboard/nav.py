@@ -44,6 +44,7 @@ ACCOUNT_NAV: tuple[NavItem, ...] = (
     ),
     NavItem("profile", "Profile", "dashboard:profile"),
     NavItem("credentials", "Credentials", "dashboard:credentials"),
+    NavItem("files", "Files", "dashboard:files"),
     NavItem("api-keys", "API keys", "dashboard:api-keys"),
 )
 

@@ -28,3 +28,44 @@
     if (known) select.value = zone;
   });
 })();
+
+// Upload forms with data-progress send with XMLHttpRequest to show the upload's progress; the
+// view answers JSON to such requests. Without this script the form posts as usual.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-progress]").forEach(function (form) {
+    var bar = document.querySelector(form.dataset.progress);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var error = form.querySelector(".upload-error") || document.createElement("p");
+      error.className = "error upload-error";
+      error.setAttribute("role", "alert");
+      error.textContent = "";
+      form.append(error);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action || window.location.href);
+      xhr.setRequestHeader("X-Requested-With", "fetch");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status === 201) { window.location.reload(); return; }
+        var message = "The upload failed (" + xhr.status + ").";
+        try { message = JSON.parse(xhr.responseText).error || message; } catch (e) { /* not JSON */ }
+        error.textContent = message;
+        bar.hidden = true;
+        button.disabled = false;
+      });
+      xhr.addEventListener("error", function () {
+        error.textContent = "The upload was interrupted; try again.";
+        bar.hidden = true;
+        button.disabled = false;
+      });
+      bar.value = 0;
+      bar.hidden = false;
+      button.disabled = true;
+      xhr.send(new FormData(form));
+    });
+  });
+})();

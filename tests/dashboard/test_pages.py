@@ -15,6 +15,7 @@ from apps.executions.models import GraphExecution
 from apps.graphs.blocks.library.maths import CalculatorBlock
 from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.models import Graph, Preset
+from apps.integrations.models import UploadedFile
 from apps.users.models import APIKey, User
 from apps.users.services import api_key_create
 from tests.dashboard.helpers import make_graph, make_queued_run
@@ -680,3 +681,39 @@ def test_auto_top_up_is_set_on_the_credits_page_once_a_card_is_saved(
     alice.post("/credits/auto-top-up", {"threshold": "100", "amount": "500"})
     config.refresh_from_db()
     assert not config.enabled
+
+
+def test_files_are_uploaded_listed_with_their_reference_and_deleted(
+    alice: Client, bob: Client, owner: User, settings, tmp_path
+) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "uploads": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    assert "No files yet." in alice.get("/settings/files").content.decode()
+    response = alice.post("/settings/files", {"file": _upload(b"a,b\n1,2\n", "data.csv")})
+    assert response["Location"] == "/settings/files"
+    row = UploadedFile.objects.get(user=owner)
+    body = alice.get("/settings/files").content.decode()
+    assert f"file:{row.pk}</code>" in body
+    assert "data.csv" in body
+
+    # The page's script asks for JSON: the reference, or the reason it was refused.
+    response = alice.post(
+        "/settings/files", {"file": _upload(b"MZ", "tool.exe")}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert response.status_code == 400
+    assert "not accepted" in response.json()["error"]
+    response = alice.post(
+        "/settings/files", {"file": _upload(b"hi", "note.txt")}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert response.status_code == 201
+    assert response.json()["reference"].startswith("file:")
+
+    assert bob.post(f"/settings/files/{row.pk}/delete").status_code == 404
+    assert f"file:{row.pk}" not in bob.get("/settings/files").content.decode()
+    alice.post(f"/settings/files/{row.pk}/delete")
+    assert not UploadedFile.objects.filter(pk=row.pk).exists()
