@@ -4,6 +4,7 @@ from apps.dashboard.views import (
     account,
     agents,
     blocks,
+    creator,
     files,
     integrations,
     notifications,
@@ -58,6 +59,7 @@ urlpatterns = [
     path("schedules/<uuid:schedule_id>/toggle", schedules.schedule_toggle, name="schedule-toggle"),
     path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),
     path("store", store.store_browse, name="store"),
+    path("store/profile", creator.creator_profile, name="creator-profile"),
     path("store/submissions", store.submissions, name="submissions"),
     path("store/submissions/<uuid:version_id>/edit", store.submission_edit, name="submission-edit"),
     path(

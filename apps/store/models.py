@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 USERNAME_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+MAX_PROFILE_LINKS = 5
 slug_validator = RegexValidator(SLUG_PATTERN, "Only a-z, 0-9 and single dashes.")
 username_validator = RegexValidator(USERNAME_PATTERN, "Only a-z, 0-9, single - or _.")
 
@@ -44,6 +45,20 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+class ProfileAvatar(models.Model):
+    """An uploaded avatar, re-encoded as a small PNG by services.profile_avatar_set; the
+    profile's avatar_url then points at GET /api/store/creators/{username}/avatar. A table of
+    its own so that listing profiles never loads images."""
+
+    profile = models.OneToOneField(Profile, on_delete=models.CASCADE, related_name="avatar")
+    png = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"avatar of {self.profile_id}"
 
 
 class StoreListing(models.Model):

@@ -6,10 +6,15 @@ from rest_framework import serializers
 from apps.graphs.analysis import graph_input_schema, graph_output_names
 from apps.graphs.models import GraphVersion
 from apps.graphs.services import graph_spec_from_version
-from apps.store.models import LibraryAgent, Profile, StoreListingVersion, StoreReview
+from apps.store.models import (
+    MAX_PROFILE_LINKS,
+    LibraryAgent,
+    Profile,
+    StoreListingVersion,
+    StoreReview,
+)
 
 MAX_IMAGES = 10
-MAX_LINKS = 5
 
 
 # --- creators --------------------------------------------------------------------------------
@@ -46,7 +51,7 @@ class ProfileInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     links = serializers.ListField(
-        child=serializers.URLField(max_length=500), max_length=MAX_LINKS, required=False
+        child=serializers.URLField(max_length=500), max_length=MAX_PROFILE_LINKS, required=False
     )
     avatar_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
@@ -299,3 +304,7 @@ class LibraryUpdateSerializer(serializers.Serializer):
     is_favorite = serializers.BooleanField(required=False)
     is_archived = serializers.BooleanField(required=False)
     auto_update = serializers.BooleanField(required=False)
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    avatar = serializers.FileField()

@@ -20,7 +20,13 @@ urlpatterns = [
         views.CreatorDetailApi.as_view(),
         name="store-creator-detail",
     ),
+    path(
+        "store/creators/<str:username>/avatar",
+        views.CreatorAvatarApi.as_view(),
+        name="store-creator-avatar",
+    ),
     path("store/profile", views.ProfileApi.as_view(), name="store-profile"),
+    path("store/profile/avatar", views.ProfileAvatarApi.as_view(), name="store-profile-avatar"),
     path("store/submissions", views.SubmissionListApi.as_view(), name="store-submissions"),
     path(
         "store/submissions/<str:version_id>",

@@ -1,5 +1,8 @@
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,7 +12,7 @@ from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated
 from apps.common.exceptions import ValidationFailed
 from apps.executions.api.serializers import ExecuteRequestSerializer, GraphExecutionSerializer
 from apps.graphs.api.serializers import GraphSerializer
-from apps.store import selectors, services
+from apps.store import avatars, selectors, services
 from apps.store.api import serializers as s
 from apps.store.models import StoreListingVersion
 from apps.users.models import APIKey
@@ -147,6 +150,32 @@ class ProfileApi(APIView):
             user=request.user, **_valid(s.ProfileInSerializer, request)
         )
         return Response(s.ProfileSerializer(profile).data)
+
+
+class ProfileAvatarApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.AvatarUploadSerializer},
+        responses=s.ProfileSerializer,
+        tags=["store"],
+        summary="Upload your creator avatar (PNG, JPEG, GIF or WebP; made a 256 px PNG)",
+    )
+    def put(self, request: Request) -> Response:
+        upload = _valid(s.AvatarUploadSerializer, request)["avatar"]
+        profile = avatars.profile_avatar_set(user=request.user, upload=upload)
+        return Response(s.ProfileSerializer(profile).data)
+
+
+class CreatorAvatarApi(PublicStoreApi):
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY}, tags=["store"], auth=[])
+    def get(self, request: Request, username: str) -> HttpResponse:
+        avatar = avatars.profile_avatar_get(username=username)
+        response = HttpResponse(bytes(avatar.png), content_type="image/png")
+        response["Cache-Control"] = "public, max-age=86400"
+        response["ETag"] = f'"{avatar.sha256}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class SubmissionListApi(APIView):
