@@ -38,10 +38,12 @@ NAV: tuple[NavItem, ...] = (
     NavItem("chat", "Chat", "dashboard:chat"),
     NavItem("credits", "Credits", "dashboard:credits"),
 )
+# Shown beside the account menu, with its unread count.
+NOTIFICATIONS = NavItem(
+    "notifications", "Notifications", "dashboard:notifications", badge=unread_notifications
+)
+# Folded into the account menu (a <details> dropdown), so the bar stays one line.
 ACCOUNT_NAV: tuple[NavItem, ...] = (
-    NavItem(
-        "notifications", "Notifications", "dashboard:notifications", badge=unread_notifications
-    ),
     NavItem("profile", "Profile", "dashboard:profile"),
     NavItem("credentials", "Credentials", "dashboard:credentials"),
     NavItem("files", "Files", "dashboard:files"),
@@ -54,13 +56,14 @@ def _entry(item: NavItem, user: Any) -> tuple[NavItem, str, int | None]:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Template context: `nav` and `account_nav` as (item, url, badge count or None) for
-    signed-in users, and the time zone pages show times in."""
+    """Template context: `nav`, `notifications_nav` and `account_nav` as (item, url, badge
+    count or None) for signed-in users, and the time zone pages show times in."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": (), "account_nav": (), "user_timezone": "UTC"}
+        return {"nav": (), "notifications_nav": (), "account_nav": (), "user_timezone": "UTC"}
     return {
         "user_timezone": user.timezone,
         "nav": [_entry(item, user) for item in NAV],
+        "notifications_nav": [_entry(NOTIFICATIONS, user)],
         "account_nav": [_entry(item, user) for item in ACCOUNT_NAV],
     }

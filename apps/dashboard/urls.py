@@ -11,6 +11,7 @@ from apps.dashboard.views import (
     runs,
     schedules,
     store,
+    store_review,
     webhooks,
 )
 
@@ -60,6 +61,17 @@ urlpatterns = [
     path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),
     path("store", store.store_browse, name="store"),
     path("store/profile", creator.creator_profile, name="creator-profile"),
+    path("store/review", store_review.review_queue, name="review-queue"),
+    path(
+        "store/review/<uuid:version_id>",
+        store_review.review_submission,
+        name="review-submission",
+    ),
+    path(
+        "store/review/<uuid:version_id>/decide",
+        store_review.review_decide,
+        name="review-decide",
+    ),
     path("store/submissions", store.submissions, name="submissions"),
     path("store/submissions/<uuid:version_id>/edit", store.submission_edit, name="submission-edit"),
     path(

@@ -69,3 +69,19 @@
     });
   });
 })();
+
+// The account menu closes on a click elsewhere and on Escape, as a menu does.
+(function () {
+  "use strict";
+  var menu = document.querySelector(".account-menu");
+  if (!menu) return;
+  document.addEventListener("click", function (event) {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+  menu.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+})();

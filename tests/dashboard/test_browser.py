@@ -296,6 +296,7 @@ def test_staff_change_a_user_in_the_styled_admin(page: Page) -> None:
     UserFactory(email="charlie@example.com", name="Charlie", is_staff=True, is_superuser=True)
     UserFactory(email="gus@example.com", name="Gus")
     _sign_in(page, "charlie@example.com")
+    page.click(".account-menu summary")
     page.click("a[href='/admin/']")
     expect(page.locator("#site-name")).to_contain_text("AutoGPT Platform admin")
     _shot(page, "admin")
@@ -313,7 +314,7 @@ def _socket_open(page: Page) -> None:
     expect(page.locator("body[data-live=open]")).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
 
 
-def test_submit_to_the_store_approve_in_the_admin_and_the_badge_updates_live(
+def test_submit_to_the_store_approve_in_the_dashboard_and_the_badge_updates_live(
     priced_worker, browser: Browser, asgi_server, page: Page, tmp_path: Path
 ) -> None:
     UserFactory(email="hana@example.com", name="Hana")
@@ -346,17 +347,15 @@ def test_submit_to_the_store_approve_in_the_admin_and_the_badge_updates_live(
     admin.goto("/store")
     expect(admin.locator("#review-queue")).to_have_text("Review queue (1)")
     admin.click("#review-queue")
-    expect(admin).to_have_url(
-        re.compile(r"/admin/store/storelistingversion/\?status__exact=pending$")
-    )
-    admin.locator("tr", has_text="Otter echo").locator("input[name=_selected_action]").check()
-    admin.select_option("select[name=action]", "approve")
-    admin.click("button[name=index]")
+    expect(admin).to_have_url(re.compile(r"/store/review$"))
+    admin.click("#review-list a:has-text('Otter echo')")
+    expect(admin.locator("#agent .dag .node")).to_have_count(3)
     admin.fill("textarea[name=comments]", "Lovely otters, approved.")
     admin.fill("textarea[name=internal_comments]", "Checked by Ivan.")
-    _shot(admin, "admin-approve")
-    admin.click("input[type=submit][value=Approve]")
-    expect(admin.locator(".messagelist")).to_contain_text("Approved 1 submission(s)")
+    _shot(admin, "store-review")
+    admin.click("button[name=decision][value=approve]")
+    expect(admin.locator(".flash")).to_contain_text("approved")
+    expect(admin.locator("text=Nothing to review")).to_be_visible()
     staff.close()
 
     # The approval reaches the creator's open page over /ws: badge and toast, no reload.

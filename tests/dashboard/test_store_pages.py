@@ -373,6 +373,50 @@ def test_staff_see_the_review_queue_and_an_owner_the_listing_of_their_agent(
     assert 'id="review-queue"' not in alice.get("/store").content.decode()
     body = signed_in(staff).get("/store").content.decode()
     assert "Review queue (1)" in body
-    assert "/admin/store/storelistingversion/?status__exact=pending" in body
+    assert 'href="/store/review"' in body
     page = alice.get(f"/agents/{listed.listing.graph_id}").content.decode()
     assert f'href="{listing_url(listed)}">in the store</a>' in page
+
+
+def test_staff_review_a_submission_beside_its_agent_and_decide_in_the_dashboard(
+    owner: User, staff: User, alice: Client
+) -> None:
+    version = make_graph(owner, echo_graph("Otter echo"))
+    submission = store_services.submission_create(
+        user=owner,
+        graph_id=version.graph_id,
+        name="Otter echo",
+        sub_heading="Echoes otters",
+        changes_summary="First version",
+    )
+    charlie = signed_in(staff)
+    assert 'href="/store/review">Review queue (1)' in charlie.get("/store").content.decode()
+    queue = charlie.get("/store/review").content.decode()
+    assert f'href="/store/review/{submission.pk}">Otter echo' in queue
+
+    page = charlie.get(f"/store/review/{submission.pk}").content.decode()
+    assert "Echoes otters" in page
+    assert page.count('class="node status-idle"') == 3
+    assert "Nothing of this agent is listed yet." in page
+
+    assert charlie.post(f"/store/review/{submission.pk}/decide", {}).status_code == 400
+    response = charlie.post(
+        f"/store/review/{submission.pk}/decide",
+        {"decision": "approve", "comments": "Lovely", "internal_comments": "ok"},
+    )
+    assert response["Location"] == "/store/review"
+    submission.refresh_from_db()
+    assert (submission.status, submission.review_comments) == ("approved", "Lovely")
+    assert submission.reviewer == staff
+    assert "Nothing to review" in charlie.get("/store/review").content.decode()
+    # Deciding again is refused with the reason, not an error page.
+    charlie.post(f"/store/review/{submission.pk}/decide", {"decision": "approve"})
+    assert "cannot be approved" in charlie.get(f"/store/review/{submission.pk}").content.decode()
+
+    # Not staff: the pages do not exist.
+    assert alice.get("/store/review").status_code == 404
+    assert alice.get(f"/store/review/{submission.pk}").status_code == 404
+    assert (
+        alice.post(f"/store/review/{submission.pk}/decide", {"decision": "reject"}).status_code
+        == 404
+    )
