@@ -3,6 +3,7 @@ from django.urls import path
 from apps.dashboard.views import (
     account,
     agents,
+    analytics,
     blocks,
     creator,
     files,
@@ -38,6 +39,13 @@ urlpatterns = [
         agents.preset_delete,
         name="preset-delete",
     ),
+    path(
+        "agents/<uuid:graph_id>/analytics.json",
+        analytics.agent_analytics,
+        name="agent-analytics",
+    ),
+    path("platform", analytics.platform, name="platform"),
+    path("platform/analytics.json", analytics.platform_analytics, name="platform-analytics"),
     path("agents/<uuid:graph_id>/triggers", webhooks.agent_triggers, name="agent-triggers"),
     path(
         "agents/<uuid:graph_id>/triggers/<uuid:webhook_id>/rotate",

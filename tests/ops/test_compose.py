@@ -94,8 +94,12 @@ def test_workers_scale_and_outlast_their_grace_period(stack: dict) -> None:
 def test_the_image_is_multi_stage_slim_non_root_with_static_files() -> None:
     dockerfile = (DOCKER / "Dockerfile").read_text()
     stages = re.findall(r"^FROM (\S+) AS (\w+)$", dockerfile, re.MULTILINE)
-    assert [stage for _, stage in stages] == ["build", "runtime"]
+    assert [stage for _, stage in stages] == ["islands", "build", "runtime"]
     assert all("slim" in image for image, _ in stages)
+    # Every JavaScript island is built in the image, from its lockfile.
+    islands = dockerfile.split("AS islands", 1)[1].split("AS build", 1)[0]
+    assert "npm ci" in islands
+    assert "COPY --from=islands /src/static/ ./static/" in dockerfile
     runtime = dockerfile.split("AS runtime", 1)[1]
     assert re.search(r"^USER app$", runtime, re.MULTILINE)
     assert "collectstatic" in dockerfile.split("AS runtime", 1)[0]

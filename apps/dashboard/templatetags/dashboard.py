@@ -1,9 +1,13 @@
 import json
 import uuid
+from functools import cache
 from typing import Any
 
 from django import template
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -30,6 +34,20 @@ def run_seconds(run: Any) -> float | None:
     if run.started_at and run.ended_at:
         return (run.ended_at - run.started_at).total_seconds()
     return None
+
+
+@cache
+def _built(path: str) -> bool:
+    return finders.find(path) is not None
+
+
+@register.simple_tag
+def island_script(path: str) -> str:
+    """The <script> of a JavaScript island (frontend/<name>, built into static/ by `make
+    install`), or nothing when it was not built: the page then works without it."""
+    if not _built(path):
+        return ""
+    return format_html('<script type="module" src="{}"></script>', static(path))
 
 
 @register.filter

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
+from apps.dashboard import analytics
 from apps.dashboard.forms import ImportForm, PresetForm, RunForm, ScheduleForm, SubmitForm
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of, credential_providers_of
@@ -187,6 +188,9 @@ def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int
         ],
         "submissions": submissions,
         "store_username": store_username,
+        "last_30_days": analytics.agent_daily(user=request.user, graph_id=version.graph_id)[
+            "total"
+        ],
         "preset_form": PresetForm(),
         "schedule_form": ScheduleForm(initial={"timezone": request.user.timezone}),
         "cron_next": next_run_times_or_none(ScheduleForm.DEFAULT_CRON, request.user.timezone),

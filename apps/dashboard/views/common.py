@@ -1,9 +1,11 @@
-"""What every dashboard view shares: platform errors become a 404 page or a message."""
+"""What every dashboard view shares: platform errors become a 404 page or a message; staff-only
+pages are a 404 to everyone else."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -50,3 +52,15 @@ def paginated(request: HttpRequest, rows: Any, per_page: int) -> dict[str, Any]:
     query.pop("page", None)
     page = Paginator(rows, per_page).get_page(request.GET.get("page", 1))
     return {"page": page, "query": query.urlencode()}
+
+
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Others get the same 404 as for a page that does not exist."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff:
+            raise Http404("Page not found.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)

@@ -2,14 +2,10 @@
 agent it publishes (and the version listed now), approve or reject with comments."""
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,7 +13,7 @@ from apps.common.exceptions import Conflict, NotFound
 from apps.dashboard import selectors as dashboard_selectors
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of
-from apps.dashboard.views.common import not_found_as_404, paginated
+from apps.dashboard.views.common import not_found_as_404, paginated, staff_only
 from apps.graphs import services as graph_services
 from apps.store import selectors as store_selectors
 from apps.store import services as store_services
@@ -39,18 +35,6 @@ class ReviewDecisionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Others get the same 404 as for a page that does not exist."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
-            raise Http404("Page not found.")
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 @staff_only
