@@ -5,13 +5,12 @@ Select these alone with `-m browser`, or leave them out with `-m "not browser"`.
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from apps.credits.selectors import credit_balance_get
 from apps.credits.services import credit_apply
@@ -19,23 +18,14 @@ from apps.executions.models import GraphExecution
 from apps.executions.services import graph_execution_start
 from apps.graphs.blocks.library.basic import PrintBlock
 from apps.users.models import User
+from tests.dashboard.browser import shot, sign_in
 from tests.dashboard.helpers import listing_url, publish
 from tests.factories import PASSWORD, UserFactory
 from tests.graphs.graphs import delay_graph, echo_graph
-from tests.processes import ROOT, WorkerProcess
+from tests.processes import WorkerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = ROOT / "test-artifacts"
 PRINT_PRICE = 3
 PRICES = {PrintBlock.id: [{"amount": PRINT_PRICE, "unit": "RUN", "filter": {}}]}
 LIVE_TIMEOUT_MS = 60_000  # the worker may still be starting on a loaded machine
@@ -50,26 +40,6 @@ def priced_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]
     process.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
-    # Playwright's sync API keeps an event loop in this thread; Django's ORM calls made by the
-    # test itself between browser steps are still plain synchronous calls.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
 @pytest.fixture
 def page(browser: Browser, asgi_server, settings) -> Iterator[Page]:
     settings.BLOCK_COST_OVERRIDES = PRICES
@@ -81,19 +51,6 @@ def page(browser: Browser, asgi_server, settings) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/agents$"))
 
 
 def _import(page: Page, tmp_path: Path, document: dict) -> None:
@@ -137,14 +94,14 @@ def test_sign_up_import_run_and_watch_every_node_complete_live(
     priced_worker, page: Page, tmp_path: Path
 ) -> None:
     page.goto("/signup")
-    _shot(page, "sign-up")
+    shot(page, "sign-up")
     page.fill("input[name=email]", "dora@example.com")
     page.fill("input[name=name]", "Dora")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/agents$"))
     expect(page.locator("text=No agents yet")).to_be_visible()
-    _shot(page, "agents-empty")
+    shot(page, "agents-empty")
     dora = User.objects.get(email="dora@example.com")
     balance_before = credit_balance_get(user_id=dora.pk)
     assert balance_before > 0
@@ -159,7 +116,7 @@ def test_sign_up_import_run_and_watch_every_node_complete_live(
     expect(page.locator(".dag .node")).to_have_count(3)
     expect(page.locator(".dag")).to_contain_text("Print")
     expect(page.locator("text=costs at least 3 credits")).to_be_visible()
-    _shot(page, "agent")
+    shot(page, "agent")
 
     _run_from_form(page, "otters")
     page.evaluate("window.__sameDocument = true")
@@ -179,22 +136,22 @@ def test_sign_up_import_run_and_watch_every_node_complete_live(
     print_row = page.locator(".tl-row", has_text="Print")
     expect(print_row).to_have_attribute("open", "")
     expect(print_row.locator(".tl-body")).to_contain_text("otters")
-    _shot(page, "run-completed")
+    shot(page, "run-completed")
 
     page.goto("/credits")
     expect(page.locator("#balance")).to_contain_text(str(balance_before - PRINT_PRICE))
     expect(page.locator(".chart polyline")).to_have_count(1)
-    _shot(page, "credits")
+    shot(page, "credits")
     page.goto("/runs")
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody [data-status]")).to_have_text("completed")
-    _shot(page, "runs")
+    shot(page, "runs")
     page.goto("/settings/api-keys")
     page.fill("input[name=name]", "Laptop")
     page.check("input[value=READ_GRAPH]")
     page.click("form.key-form button[type=submit]")
     expect(page.locator("#new-key-value")).to_contain_text("agpt_")
-    _shot(page, "api-keys")
+    shot(page, "api-keys")
     page.reload()
     expect(page.locator("#new-key")).to_have_count(0)
     expect(page.locator("tbody")).to_contain_text("Laptop")
@@ -202,7 +159,7 @@ def test_sign_up_import_run_and_watch_every_node_complete_live(
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/agents")
     expect(page.locator("text=Otter echo")).to_be_visible()
-    _shot(page, "agents-phone")
+    shot(page, "agents-phone")
 
 
 def test_on_a_phone_the_menu_folds_and_sign_up_guesses_the_browsers_zone(
@@ -226,13 +183,13 @@ def test_on_a_phone_the_menu_folds_and_sign_up_guesses_the_browsers_zone(
     expect(page.locator("#site-menu").get_by_role("link", name="Sign in")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#site-menu").get_by_role("link", name="Sign in")).to_be_hidden()
-    _shot(page, "sign-up-phone")
+    shot(page, "sign-up-phone")
     context.close()
 
 
 def test_a_long_run_is_stopped_with_the_button(priced_worker, page: Page, tmp_path: Path) -> None:
     UserFactory(email="erin@example.com", name="Erin")
-    _sign_in(page, "erin@example.com")
+    sign_in(page, "erin@example.com")
     _import(page, tmp_path, delay_graph(60, name="Sleeper"))
     _run_from_form(page, "zzz")
     page.evaluate("window.__sameDocument = true")
@@ -240,7 +197,7 @@ def test_a_long_run_is_stopped_with_the_button(priced_worker, page: Page, tmp_pa
         expect(page.locator(".dag .node", has_text="Delay")).to_have_class(
             re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
         )
-    _shot(page, "run-running")
+    shot(page, "run-running")
     page.click("#stop-button")
     expect(page.locator("h1 [data-status]")).to_have_text("cancelled", timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#stop-form")).to_be_hidden()
@@ -259,7 +216,7 @@ def test_the_run_list_follows_a_run_and_the_socket_reconnects(
         socket.connect_to_server()
 
     page.route_web_socket(re.compile(r"/ws$"), relay)
-    _sign_in(page, "fay@example.com")
+    sign_in(page, "fay@example.com")
     _import(page, tmp_path, delay_graph(3, name="Short nap"))
     _run_from_form(page, "nap")
     run_url = page.url
@@ -288,18 +245,18 @@ def test_the_run_list_follows_a_run_and_the_socket_reconnects(
     sockets[-1].close(code=1012, reason="server restart")
     expect(page.locator("#live-banner")).to_be_visible()
     expect(page.locator("#live-banner")).to_contain_text("Reconnecting")
-    _shot(page, "reconnecting")
+    shot(page, "reconnecting")
     expect(page.locator("#live-banner")).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
 
 
 def test_staff_change_a_user_in_the_styled_admin(page: Page) -> None:
     UserFactory(email="charlie@example.com", name="Charlie", is_staff=True, is_superuser=True)
     UserFactory(email="gus@example.com", name="Gus")
-    _sign_in(page, "charlie@example.com")
+    sign_in(page, "charlie@example.com")
     page.click(".account-menu summary")
     page.click("a[href='/admin/']")
     expect(page.locator("#site-name")).to_contain_text("AutoGPT Platform admin")
-    _shot(page, "admin")
+    shot(page, "admin")
     page.goto("/admin/users/user/")
     page.click("text=gus@example.com")
     page.fill("input[name=name]", "Gus the Great")
@@ -319,12 +276,12 @@ def test_submit_to_the_store_approve_in_the_dashboard_and_the_badge_updates_live
 ) -> None:
     UserFactory(email="hana@example.com", name="Hana")
     UserFactory(email="ivan@example.com", name="Ivan", is_staff=True, is_superuser=True)
-    _sign_in(page, "hana@example.com")
+    sign_in(page, "hana@example.com")
     _import(page, tmp_path, echo_graph("Otter echo"))
     page.click("#submit-to-store summary")
     page.fill("#submit-form input[name=sub_heading]", "Says what it hears about otters")
     page.fill("#submit-form input[name=categories]", "fun, otters")
-    _shot(page, "agent-submit")
+    shot(page, "agent-submit")
     page.click("#submit-form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/store/submissions$"))
     expect(page.locator("#submissions")).to_contain_text("pending")
@@ -343,7 +300,7 @@ def test_submit_to_the_store_approve_in_the_dashboard_and_the_badge_updates_live
     staff = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
     staff.set_default_timeout(15_000)
     admin = staff.new_page()
-    _sign_in(admin, "ivan@example.com")
+    sign_in(admin, "ivan@example.com")
     admin.goto("/store")
     expect(admin.locator("#review-queue")).to_have_text("Review queue (1)")
     admin.click("#review-queue")
@@ -352,7 +309,7 @@ def test_submit_to_the_store_approve_in_the_dashboard_and_the_badge_updates_live
     expect(admin.locator("#agent .dag .node")).to_have_count(3)
     admin.fill("textarea[name=comments]", "Lovely otters, approved.")
     admin.fill("textarea[name=internal_comments]", "Checked by Ivan.")
-    _shot(admin, "store-review")
+    shot(admin, "store-review")
     admin.click("button[name=decision][value=approve]")
     expect(admin.locator(".flash")).to_contain_text("approved")
     expect(admin.locator("text=Nothing to review")).to_be_visible()
@@ -363,7 +320,7 @@ def test_submit_to_the_store_approve_in_the_dashboard_and_the_badge_updates_live
     expect(badge).to_be_visible()
     expect(page.locator(".toast")).to_contain_text("Otter echo was approved for the store")
     assert page.evaluate("window.__sameDocument") is True
-    _shot(page, "notification-live")
+    shot(page, "notification-live")
     # An open notifications page lists it without a reload.
     expect(inbox.locator("#notifications .unread")).to_contain_text("Otter echo was approved")
     inbox.close()
@@ -373,18 +330,18 @@ def test_submit_to_the_store_approve_in_the_dashboard_and_the_badge_updates_live
     expect(page.locator("#submissions")).to_contain_text("approved")
     expect(page.locator("#submissions")).to_contain_text("Lovely otters, approved.")
     expect(page.locator("#submissions")).not_to_contain_text("Checked by Ivan")
-    _shot(page, "submissions")
+    shot(page, "submissions")
     page.goto("/store")
     tile = page.locator(".tile", has_text="Otter echo")
     expect(tile).to_contain_text("Says what it hears about otters")
-    _shot(page, "store")
+    shot(page, "store")
     tile.click()
     expect(page.locator("h1")).to_contain_text("Otter echo")
     expect(page.locator("#my-review")).to_contain_text("Creators cannot review their own agents")
-    _shot(page, "store-listing")
+    shot(page, "store-listing")
     page.goto("/notifications")
     expect(page.locator("#notifications .unread")).to_have_count(1)
-    _shot(page, "notifications")
+    shot(page, "notifications")
     page.click("#read-all")
     expect(page.locator("#notifications .unread")).to_have_count(0)
     expect(page.locator('[data-nav-badge="notifications"]')).to_be_hidden()
@@ -401,7 +358,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     settings.OPENAI_BASE_URL = openai_server.url
     settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
 
-    _sign_in(page, "lee@example.com")
+    sign_in(page, "lee@example.com")
     page.goto(listing_url(listed))
     page.fill("#review-form textarea[name=comments]", "Does what it says.")
     page.select_option("#review-form select[name=score]", "4")
@@ -409,7 +366,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     expect(page.locator("#reviews")).to_contain_text("Does what it says.")
     page.click("#add-to-library")
     expect(page).to_have_url(re.compile(r"/library/[0-9a-f-]{36}$"))
-    _shot(page, "library-agent")
+    shot(page, "library-agent")
     _run_from_form(page, "otters from the library")
     with _run_state_on_failure():
         expect(page.locator("h1 [data-status]")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
@@ -417,7 +374,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     page.goto("/library")
     page.click("#library button[value=favorite]")
     expect(page.locator("#library")).to_contain_text("★")
-    _shot(page, "library")
+    shot(page, "library")
 
     # A fork is the user's own agent, with a schedules card and its cron helper.
     page.goto("/library")
@@ -441,7 +398,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     expect(schedules).to_contain_text("Weekday mornings")
     expect(schedules).to_contain_text("30 7 * * 1-5")
     expect(schedules).to_contain_text("07:30 JST")
-    _shot(page, "agent-schedules")
+    shot(page, "agent-schedules")
     schedules.locator("button", has_text="Pause").click()
     expect(page.locator("#schedules")).to_contain_text("paused")
 
@@ -461,7 +418,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     expect(reply).to_have_class(re.compile("status-completed"))
     expect(reply.locator(".bubble-text")).to_have_text("Otters hold hands while sleeping")
     expect(reply).to_contain_text("3 credits")
-    _shot(page, "chat")
+    shot(page, "chat")
     page.reload()
     expect(page.locator(".bubble.assistant")).to_contain_text("Otters hold hands while sleeping")
     # The same chat open in another tab follows a reply sent from this one, over /ws.
@@ -498,18 +455,18 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     page.click("#credential-form button[type=submit]")
     expect(page.locator("#credentials")).to_contain_text("My OpenAI")
     assert "sk-lee-secret" not in page.content()
-    _shot(page, "credentials")
+    shot(page, "credentials")
     page.goto("/settings/profile")
     page.fill("#preferences-form input[name=max_emails_per_day]", "1")
     page.click("#preferences-form button[name=preferences]")
     expect(page.locator(".flash")).to_contain_text("Preferences saved.")
-    _shot(page, "profile")
+    shot(page, "profile")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/store")
     expect(page.locator(".tile", has_text="Otter echo")).to_be_visible()
-    _shot(page, "store-phone")
+    shot(page, "store-phone")
     page.goto("/chat")
     page.click(".chat-link")
     expect(page.locator(".bubble.assistant").first).to_be_visible()
-    _shot(page, "chat-phone")
+    shot(page, "chat-phone")
