@@ -8,6 +8,7 @@ from django import forms
 
 from apps.common.exceptions import ValidationFailed
 from apps.common.parsers import load_json
+from apps.dashboard.presenters import provider_title
 from apps.users.forms import TimeZoneField
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey
 
@@ -87,7 +88,7 @@ class RunForm(forms.Form):
             self.fields[self.PREFIX + name] = field
         for provider, choices in (credentials or {}).items():
             self.fields[self.CREDENTIALS_PREFIX + provider] = forms.ChoiceField(
-                label=f"{provider} credentials",
+                label=f"Credential for {provider_title(provider)}",
                 required=False,
                 choices=[("", "My newest, else the platform's (costs apply)"), *choices],
             )

@@ -9,6 +9,7 @@ from typing import Any
 
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.spec import GraphSpec
+from apps.integrations.providers import PROVIDERS
 
 MAX_VALUE_CHARS = 2000
 CHART_WIDTH = 640
@@ -32,6 +33,12 @@ def credential_providers_of(spec: GraphSpec) -> list[str]:
         if (block := get_block(node.block_id)) and block.credentials_provider
     }
     return sorted(providers)
+
+
+def provider_title(name: str) -> str:
+    """A provider as people know it ("OpenAI-compatible API"), not its code name."""
+    provider = PROVIDERS.get(name)
+    return provider.title if provider else name
 
 
 # How a node with several executions is shown: the first status present in this order wins,

@@ -142,6 +142,7 @@ def test_the_run_form_offers_the_users_credentials_for_the_graphs_providers(
     version = make_graph(owner, _llm_graph())
     page = alice.get(f"/agents/{version.graph_id}").content.decode()
     assert 'name="credentials__openai"' in page
+    assert "Credential for OpenAI-compatible API" in page
     assert "My OpenAI" in page
     assert "Bob's key" not in page
     assert SECRET not in page

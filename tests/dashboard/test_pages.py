@@ -565,7 +565,7 @@ def test_the_block_catalogue_lists_searches_and_prices_every_block(alice: Client
     body = alice.get("/blocks?category=ai").content.decode()
     assert "AI Text Generator" in body
     assert "Fill Text Template" not in body
-    assert "needs openai credentials" in body
+    assert "needs OpenAI-compatible API credentials" in body
     assert "1 credit a run when model is gpt-4o-mini" in body
     assert "No block matches" in alice.get("/blocks?q=zzzz-no-such").content.decode()
     # An unknown category is ignored rather than an error.

@@ -25,7 +25,8 @@ def block_catalogue(request: HttpRequest) -> HttpResponse:
             "block": block,
             "categories": sorted(c.value for c in block.categories),
             "cost": presenters.cost_text(block_costs(block)),
-            "provider": block.credentials_provider,
+            "provider": block.credentials_provider
+            and presenters.provider_title(block.credentials_provider),
             "inputs": presenters.pin_rows(block.input_schema()),
             "outputs": presenters.pin_rows(block.output_schema()),
         }
