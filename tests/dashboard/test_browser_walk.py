@@ -139,3 +139,40 @@ def test_the_charts_draw_from_the_pages_json(world: dict, pages: dict[str, Page]
     page.goto("/platform")
     expect(page.locator(".chart-box[data-drawn=true]")).to_have_count(3)
     shot(page, "platform")
+
+
+def test_a_file_uploads_with_progress_and_a_run_is_shared_publicly(
+    world: dict, pages: dict[str, Page], settings, tmp_path
+) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "uploads": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "uploads")},
+        },
+    }
+    page = pages["desktop"]
+    sign_in(page, "alice@example.com")
+    page.goto("/settings/files")
+    notes = tmp_path / "notes.csv"
+    notes.write_text("otter,river\n" * 20_000)
+    page.set_input_files("#upload-form input[type=file]", str(notes))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#files")).to_contain_text("notes.csv")
+    expect(page.locator(".flash")).to_contain_text("Uploaded “notes.csv”")
+    bad = tmp_path / "tool.exe"
+    bad.write_bytes(b"MZ")
+    page.set_input_files("#upload-form input[type=file]", str(bad))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator(".upload-error")).to_contain_text("not accepted")
+    shot(page, "files")
+
+    page.goto(f"/runs/{world['run'].pk}")
+    page.click("#share-form button")
+    public = page.locator("#share-url").inner_text()
+    page.context.clear_cookies()
+    page.goto(public)
+    expect(page.locator("h1")).to_contain_text("Otter echo")
+    expect(page.locator("main")).to_contain_text("otters")
+    assert not serious_violations(page)
+    shot(page, "shared-run")
