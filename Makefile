@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-engine lint schema benchmark
+.PHONY: install run test test-engine lint schema benchmark builder builder-test builder-types
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,38 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The builder island (frontend/builder): `npm ci` when the lockfile changed, the bundle
+# (static/builder/, gitignored) rebuilt when a source changed. Without npm it is skipped with a
+# warning: the platform runs, the builder pages say the bundle is missing.
+BUILDER := frontend/builder
+BUILDER_MODULES := $(BUILDER)/node_modules/.installed
+BUILDER_BUNDLE := static/builder/builder.js
+BUILDER_SOURCES := $(shell find $(BUILDER)/src -type f 2>/dev/null) $(BUILDER)/vite.config.ts \
+	$(BUILDER)/tsconfig.json $(BUILDER)/package.json
+HAVE_NPM := $(shell command -v npm 2>/dev/null)
+
+$(BUILDER_MODULES): $(BUILDER)/package-lock.json
+	cd $(BUILDER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(BUILDER_BUNDLE): $(BUILDER_MODULES) $(BUILDER_SOURCES)
+	cd $(BUILDER) && npm run --silent build
+
+ifeq ($(HAVE_NPM),)
+builder:
+	@echo "make: npm not found: the builder bundle is not built (install Node.js 20 and npm)" >&2
+else
+builder: $(BUILDER_BUNDLE)
+endif
+
+builder-test: $(BUILDER_MODULES)
+	cd $(BUILDER) && npm test --silent
+
+# The API types the builder compiles against, generated from the OpenAPI schema.
+builder-types: schema $(BUILDER_MODULES)
+	cd $(BUILDER) && npm run --silent api-types
+
+install: $(STAMP) builder
 
 run: install
 	$(PY) manage.py migrate --noinput

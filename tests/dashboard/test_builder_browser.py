@@ -1,0 +1,245 @@
+"""The builder (SPEC §14) in a real browser: Debian's Chromium driven by Playwright against the
+real ASGI server (HTTP + /ws) and a real Celery worker, as a new user. Screenshots go to
+test-artifacts/. Needs the bundle (`make install` builds it); without it these tests skip."""
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from apps.graphs.models import Graph
+from apps.users.models import User
+from tests.factories import PASSWORD
+from tests.processes import ROOT, WorkerProcess
+
+BUNDLE = ROOT / "static" / "builder" / "builder.js"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not BUNDLE.exists(),
+        reason="the builder bundle static/builder/builder.js is not built: run `make install` "
+        "(needs Node.js 20 and npm)",
+    ),
+]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+LIVE_TIMEOUT_MS = 60_000  # the worker may still be starting on a loaded machine
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(hostname="builder").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Browser, asgi_server) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=asgi_server.url, viewport={"width": 1280, "height": 800}, accept_downloads=True
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=asgi_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"builder-{name}.png"))
+
+
+def sign_up(page: Page, email: str) -> User:
+    page.goto("/signup")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=name]", email.split("@")[0].title())
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/agents$"))
+    return User.objects.get(email=email)
+
+
+def node(page: Page, block_name: str, index: int = 0) -> Locator:
+    return page.locator(f'.bn[data-block="{block_name}"]').nth(index)
+
+
+def drag_block(page: Page, name: str, x: int, y: int) -> None:
+    """Search the palette and drag the block onto the canvas at (x, y) of the pane."""
+    page.fill(".palette input[type=search]", name)
+    page.locator(".palette-entry", has_text=name).first.drag_to(
+        page.locator(".react-flow__pane"), target_position={"x": x, "y": y}
+    )
+
+
+def connect(page: Page, source: Locator, pin_out: str, sink: Locator, pin_in: str) -> None:
+    """Drag with the mouse from an output pin's handle to an input pin's handle."""
+    start = source.locator(f'.pin-row.out[data-pin="{pin_out}"] .react-flow__handle')
+    end = sink.locator(f'.pin-row.in[data-pin="{pin_in}"] .react-flow__handle')
+    a, b = start.bounding_box(), end.bounding_box()
+    assert a
+    assert b
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def save(page: Page) -> None:
+    page.click("#save")
+
+
+def builder_ready(page: Page) -> None:
+    expect(page.locator("body[data-builder-ready=true]")).to_have_count(1)
+
+
+def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) -> None:
+    sign_up(page, "nova@example.com")
+    page.click("#empty-new-agent")
+    expect(page).to_have_url(re.compile(r"/agents/new$"))
+    builder_ready(page)
+
+    drag_block(page, "Agent Input", 40, 60)
+    drag_block(page, "Fill Text Template", 400, 60)
+    drag_block(page, "Agent Output", 760, 60)
+    expect(page.locator(".bn")).to_have_count(3)
+    expect(page.locator("#unsaved")).to_be_visible()
+
+    node(page, "Agent Input").locator('[data-field="name"] input').fill("topic")
+    template = node(page, "Fill Text Template")
+    template.get_by_label("New key for values").fill("topic")
+    template.get_by_label("New key for values").press("Enter")
+    expect(template.locator('.pin-row.in[data-pin="values_#_topic"]')).to_be_visible()
+    connect(page, node(page, "Agent Input"), "result", template, "values_#_topic")
+    connect(page, template, "output", node(page, "Agent Output"), "value")
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    expect(template.locator('[data-pin="values_#_topic"] .linked-from')).to_contain_text(
+        "Agent Input.result"
+    )
+    node(page, "Agent Output").locator('[data-field="name"] input').fill("greeting")
+    page.fill("#agent-name", "Greeter")
+    shot(page, "built")
+
+    # The template is left empty: saved, but the node is marked with what a run would refuse.
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("cannot run yet")
+    expect(template.locator('[data-field="format"] .field-error')).to_contain_text("required")
+    expect(page).to_have_url(re.compile(r"/agents/[0-9a-f-]{36}/edit$"))
+    shot(page, "validation-error")
+
+    template.locator('[data-field="format"] textarea').fill("Hello {{ topic }}!")
+    expect(template.locator('[data-field="format"] .field-error')).to_have_count(0)
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Saved as version 2.")
+    expect(page.locator("#unsaved")).to_have_count(0)
+
+    page.click("#run")
+    page.locator(".run-form textarea").fill("otters")
+    page.click(".run-form button[type=submit]")
+    for block in ("Agent Input", "Fill Text Template", "Agent Output"):
+        expect(node(page, block)).to_have_class(
+            re.compile(r"status-completed"), timeout=LIVE_TIMEOUT_MS
+        )
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+    expect(node(page, "Agent Output").locator(".run-output")).to_contain_text("Hello otters!")
+    expect(page.locator("#run-outputs")).to_contain_text("Hello otters!")
+    # By keyboard: the minimap may cover the button at this size.
+    node(page, "Fill Text Template").get_by_role("button", name="Executions").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#node-executions")).to_contain_text("Hello otters!")
+    shot(page, "run-completed")
+
+    # A change saved as v3, then v2 restored.
+    template.locator('[data-field="format"] textarea').fill("Bye {{ topic }}!")
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Saved as version 3.")
+    page.get_by_role("button", name="Versions").click()
+    versions = page.locator("#versions")
+    expect(versions.locator("tbody tr")).to_have_count(3)
+    versions.get_by_label("Compare from version").select_option("2")
+    versions.get_by_label("Compare to version").select_option("3")
+    versions.get_by_role("button", name="Compare").click()
+    expect(page.locator("#version-diff")).to_contain_text("Nodes changed (1)")
+    shot(page, "versions")
+    versions.get_by_role("button", name="Restore v2").click()
+    builder_ready(page)
+    expect(page.locator(".version-tag")).to_contain_text("v2 (active)")
+    expect(template_format(page)).to_have_value("Hello {{ topic }}!")
+    graph = Graph.objects.get()
+    assert graph.versions.get(is_active=True).version == 2
+
+    # Copy and paste two nodes, then undo the paste.
+    node(page, "Agent Input").locator(".bn-block").click()
+    node(page, "Fill Text Template").locator(".bn-block").click(modifiers=["Control"])
+    expect(page.locator(".react-flow__node.selected")).to_have_count(2)
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.locator(".bn")).to_have_count(5)
+    expect(page.locator(".react-flow__edge")).to_have_count(3)
+    shot(page, "pasted")
+    page.keyboard.press("Control+z")
+    expect(page.locator(".bn")).to_have_count(3)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator(".bn")).to_have_count(5)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".bn")).to_have_count(3)
+
+    # Export, then import the file into a new agent's editor.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["name"] == "Greeter"
+    assert len(exported["nodes"]) == 3
+    page.goto("/agents/new")
+    builder_ready(page)
+    page.set_input_files("#import-file", str(download.value.path()))
+    expect(page.locator(".bn")).to_have_count(3)
+    expect(page.locator("#agent-name")).to_have_value("Greeter")
+    page.fill("#agent-name", "Greeter copy")
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Saved as version 1.")
+    assert Graph.objects.count() == 2
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete agent").click()
+    expect(page).to_have_url(re.compile(r"/agents$"))
+    assert Graph.objects.count() == 1
+    expect(page.locator("tbody")).not_to_contain_text("Greeter copy")
+
+
+def template_format(page: Page) -> Locator:
+    return node(page, "Fill Text Template").locator('[data-field="format"] textarea')
