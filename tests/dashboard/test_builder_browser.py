@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from apps.graphs.models import Graph
+from apps.integrations.services import credential_create
 from apps.users.models import User
 from tests.factories import PASSWORD
 from tests.processes import ROOT, WorkerProcess
@@ -243,3 +244,100 @@ def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) 
 
 def template_format(page: Page) -> Locator:
     return node(page, "Fill Text Template").locator('[data-field="format"] textarea')
+
+
+def test_it_refuses_a_link_between_incompatible_pins_with_the_reason(page: Page) -> None:
+    sign_up(page, "lin@example.com")
+    page.goto("/agents/new")
+    builder_ready(page)
+    drag_block(page, "Fill Text Template", 40, 60)
+    drag_block(page, "Calculator", 420, 60)
+    connect(page, node(page, "Fill Text Template"), "output", node(page, "Calculator"), "a")
+    expect(page.locator("#builder-banner")).to_contain_text(
+        "Link refused: type mismatch: Fill Text Template.output gives string, a takes "
+        "integer/number"
+    )
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    shot(page, "link-refused")
+
+
+def test_the_credential_picker_lists_only_the_users_credentials_of_the_provider(
+    page: Page, other_user: User
+) -> None:
+    nova = sign_up(page, "cred@example.com")
+    credential_create(user=nova, provider="openai", title="My OpenAI key", api_key="sk-mine")
+    credential_create(user=other_user, provider="openai", title="Bob's key", api_key="sk-bob")
+    page.goto("/agents/new")
+    builder_ready(page)
+    drag_block(page, "AI Text Generator", 60, 40)
+    picker = node(page, "AI Text Generator").get_by_label("openai credentials")
+    expect(picker.locator("option")).to_have_text(["— choose —", "My OpenAI key"])
+    expect(node(page, "AI Text Generator").get_by_role("link", name="Add new")).to_have_attribute(
+        "href", "/settings/credentials"
+    )
+    drag_block(page, "Fill Text Template", 500, 40)
+    expect(node(page, "Fill Text Template").locator(".credentials")).to_have_count(0)
+    shot(page, "credentials")
+
+
+def test_keyboard_only_adds_a_block_and_saves(page: Page) -> None:
+    sign_up(page, "keys@example.com")
+    page.goto("/agents/new")
+    builder_ready(page)
+    for _ in range(60):  # Tab through the page to the palette's search field
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "search":
+            break
+    else:
+        raise AssertionError("the palette's search field is not reachable by Tab")
+    page.keyboard.type("print")
+    page.keyboard.press("Tab")
+    expect(page.locator(".palette-entry:focus")).to_contain_text("Print")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bn")).to_have_count(1)
+    expect(page.locator(".react-flow__node:focus")).to_have_count(1)  # focus moved to the node
+    page.keyboard.press("Control+s")  # unnamed: the name field takes the focus
+    expect(page.locator("#builder-banner")).to_contain_text("Name the agent")
+    expect(page.locator("#agent-name")).to_be_focused()
+    page.keyboard.type("Typed")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#builder-banner")).to_contain_text("Saved as version 1")
+    assert Graph.objects.get().versions.get().name == "Typed"
+    shot(page, "keyboard")
+
+
+def test_bad_input_is_refused_and_never_lost(page: Page, tmp_path: Path) -> None:
+    sign_up(page, "bad@example.com")
+    page.goto("/agents/new")
+    builder_ready(page)
+    page.evaluate("navigator.clipboard.writeText('not a graph at all')")
+    page.locator(".react-flow__pane").click()
+    page.keyboard.press("Control+v")
+    expect(page.locator("#builder-banner")).to_contain_text(
+        "This is not a graph: the text is not JSON."
+    )
+
+    foreign = {
+        "name": "From elsewhere",
+        "nodes": [
+            {"id": "x", "block_id": "not-installed-here", "input_default": {"kept": [1, 2]}},
+            {"id": "p", "block_id": "f3b1c1b2-4c4f-4f1f-b2b3-4c5d6e7f8a9b"},
+        ],
+        "links": [],
+    }
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(foreign))
+    page.set_input_files("#import-file", str(path))
+    unknown = page.locator('.bn[data-block="unknown"]')
+    expect(unknown).to_have_count(2)
+    expect(unknown.first).to_contain_text("not-installed-here")
+    expect(unknown.first.locator(".unknown-data")).to_contain_text('"kept"')
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Not saved: the graph has errors")
+    expect(unknown.first.locator(".node-errors")).to_contain_text("unknown block")
+    assert Graph.objects.count() == 0
+    with page.expect_download() as download:  # the refused graph can still be exported
+        page.get_by_role("button", name="Export").click()
+    kept = json.loads(Path(download.value.path()).read_text())
+    assert kept["nodes"][0]["input_default"] == {"kept": [1, 2]}
+    shot(page, "refused")

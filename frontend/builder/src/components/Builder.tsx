@@ -4,6 +4,7 @@ import {
   Controls,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
 } from "@xyflow/react";
@@ -32,6 +33,15 @@ type Panel =
   | null;
 
 const EMPTY_BLOCKS = new Map<string, Block>();
+
+/** Keyboard users continue on a new node: focused once React Flow has measured and shown it. */
+function focusNode(id: string, frames = 30): void {
+  requestAnimationFrame(() => {
+    const element = document.querySelector<HTMLElement>(`.react-flow__node[data-id="${id}"]`);
+    element?.focus();
+    if (document.activeElement !== element && frames > 0) focusNode(id, frames - 1);
+  });
+}
 
 function isEditable(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
@@ -67,6 +77,14 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
       (window as unknown as { __builderReadyAt: number }).__builderReadyAt = performance.now();
     });
   }, [agent.loaded, canvas.stateRef, flow]);
+
+  const measured = useNodesInitialized();
+  useEffect(() => {
+    if (!measured || !agent.needsLayout.current) return;
+    agent.needsLayout.current = false;
+    canvas.patch((current) => ({ ...current, nodes: autoLayout(current.nodes, current.edges) }));
+    requestAnimationFrame(() => flow.fitView({ maxZoom: 1 }));
+  }, [agent.needsLayout, canvas, flow, measured]);
 
   useEffect(() => {
     document.title = `${canvas.dirty ? "* " : ""}${agent.name || "New agent"} · Builder`;
@@ -171,8 +189,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
         nodes: [...current.nodes.map((item) => (item.selected ? { ...item, selected: false } : item)), node],
         edges: current.edges,
       }));
-      // Keyboard users continue on the new node.
-      requestAnimationFrame(() => document.querySelector<HTMLElement>(`.react-flow__node[data-id="${node.id}"]`)?.focus());
+      focusNode(node.id);
     },
     [canvas.stateRef, edit, flow],
   );

@@ -38,9 +38,13 @@ export function useAgent(api: Api, boot: Bootstrap, canvas: Canvas, blocks: Map<
 
   const readOnly = Boolean(graph && boot.version !== null && graph.version === boot.version && !graph.is_active);
 
+  // A graph without saved positions is laid out at once (default sizes), then again once React
+  // Flow has measured its nodes (see Builder).
+  const needsLayout = useRef(false);
   const show = useCallback(
     (doc: GraphDoc, clean: boolean) => {
       const { nodes, edges, positioned } = docToCanvas(doc, blocks!);
+      needsLayout.current = !positioned;
       canvas.load({ nodes: positioned ? nodes : autoLayout(nodes, edges), edges }, clean);
     },
     [blocks, canvas],
@@ -203,6 +207,7 @@ export function useAgent(api: Api, boot: Bootstrap, canvas: Canvas, blocks: Map<
     saving,
     loaded,
     readOnly,
+    needsLayout,
     show,
     save,
     restore,
