@@ -50,14 +50,20 @@ export function useAgent(api: Api, boot: Bootstrap, canvas: Canvas, blocks: Map<
     [blocks, canvas],
   );
 
+  // The graph is fetched at once, beside the block list (both are needed to draw it).
+  const source = boot.graphId ?? boot.fromGraphId;
+  const fetching = useRef<Promise<Graph> | null>(null);
+  if (source && !fetching.current) {
+    fetching.current = api.graph(source, boot.graphId ? boot.version : null);
+  }
+
   useEffect(() => {
     if (!blocks || loaded) return;
-    const source = boot.graphId ?? boot.fromGraphId;
-    if (!source) {
+    if (!fetching.current) {
       setLoaded(true);
       return;
     }
-    api.graph(source, boot.graphId ? boot.version : null).then(
+    fetching.current.then(
       (found) => {
         if (boot.graphId) setGraph(found);
         setName(boot.graphId ? found.name : found.name);
