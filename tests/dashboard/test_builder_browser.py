@@ -15,6 +15,7 @@ from apps.graphs.models import Graph
 from apps.integrations.services import credential_create
 from apps.users.models import User
 from tests.factories import PASSWORD
+from tests.graphs.graphs import delay_graph
 from tests.processes import ROOT, WorkerProcess
 
 BUNDLE = ROOT / "static" / "builder" / "builder.js"
@@ -341,3 +342,82 @@ def test_bad_input_is_refused_and_never_lost(page: Page, tmp_path: Path) -> None
     kept = json.loads(Path(download.value.path()).read_text())
     assert kept["nodes"][0]["input_default"] == {"kept": [1, 2]}
     shot(page, "refused")
+
+
+def test_it_stops_a_run_tests_a_node_and_keeps_versions_straight(
+    worker, page: Page, tmp_path: Path
+) -> None:
+    sign_up(page, "stop@example.com")
+    page.goto("/agents/new")
+    builder_ready(page)
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps(delay_graph(30, name="Slow")))
+    page.set_input_files("#import-file", str(path))
+    expect(page.locator(".bn")).to_have_count(3)
+    expect(page.locator("#agent-name")).to_have_value("Slow")
+
+    # One undo step brings back a deleted node and its links.
+    node(page, "Delay").locator(".bn-block").click()
+    page.keyboard.press("Delete")
+    expect(page.locator(".bn")).to_have_count(2)
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".bn")).to_have_count(3)
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+
+    # A link made static, a sticky note, and "Test this node".
+    page.locator(".react-flow__edge").first.click()
+    page.get_by_label("Static link").check()
+    expect(page.locator(".react-flow__edge.static")).to_have_count(1)
+    page.fill(".palette input[type=search]", "note")
+    page.locator(".palette-entry", has_text="Note").first.click()
+    page.locator(".sticky-note textarea").fill("Waits, then answers.")
+    page.fill(".palette input[type=search]", "fill text")
+    page.locator(".palette-entry", has_text="Fill Text Template").first.click()
+    template = node(page, "Fill Text Template")
+    template.locator('[data-field="format"] textarea').fill("Tested {{ 40 + 2 }}")
+    template.get_by_role("button", name="Test this node").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#test-result")).to_contain_text("Tested 42")
+    template.locator(".bn-block").click()
+    page.keyboard.press("Delete")
+    expect(page.locator(".bn")).to_have_count(3)
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Saved as version 1.")
+    graph = Graph.objects.get()
+    saved = graph.versions.get()
+    assert saved.links.filter(is_static=True).count() == 1
+    assert saved.nodes.filter(input_default__text="Waits, then answers.").count() == 1
+
+    page.click("#run")
+    page.locator(".run-form textarea").fill("otters")
+    page.click(".run-form button[type=submit]")
+    expect(node(page, "Delay")).to_have_class(
+        re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
+    )
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator("#run-status")).to_have_text("cancelled", timeout=LIVE_TIMEOUT_MS)
+    shot(page, "stopped")
+
+    # Two tabs save the same agent: both are kept, the second is told about the first.
+    other = page.context.new_page()
+    other.goto(f"/agents/{graph.id}/edit")
+    builder_ready(other)
+    other.fill("#agent-description", "Saved in the other tab")
+    other.click("#save")
+    expect(other.locator("#builder-banner")).to_contain_text("Saved as version 2.")
+    other.close()
+    page.fill("#agent-description", "Saved in this tab")
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Saved as version 3.")
+    expect(page.locator("#builder-banner")).to_contain_text("A newer version was saved elsewhere")
+
+    # An older version opens read-only.
+    page.goto(f"/agents/{graph.id}/edit?version=2")
+    builder_ready(page)
+    expect(page.locator(".version-tag")).to_contain_text("v2 · read-only")
+    expect(page.locator("#save")).to_have_count(0)
+    expect(page.locator("#agent-description")).to_be_disabled()
+    expect(page.locator("#agent-description")).to_have_value("Saved in the other tab")
+    expect(page.get_by_role("button", name="Restore this version")).to_be_visible()

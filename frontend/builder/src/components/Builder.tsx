@@ -188,9 +188,10 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
         selected: true,
         data: { blockId: block.id, label: "", inputDefault: {}, metadata: {}, extraPins: [], errors: {} },
       };
+      // The new node is the whole selection (a Delete now removes it alone).
       edit((current) => ({
         nodes: [...current.nodes.map((item) => (item.selected ? { ...item, selected: false } : item)), node],
-        edges: current.edges,
+        edges: current.edges.map((edge) => (edge.selected ? { ...edge, selected: false } : edge)),
       }));
       focusNode(node.id);
     },

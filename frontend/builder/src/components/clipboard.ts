@@ -48,7 +48,7 @@ export function useClipboard(
           ...current.nodes.map((node) => (node.selected ? { ...node, selected: false } : node)),
           ...fragment.nodes.map((node) => ({ ...node, selected: true })),
         ],
-        edges: [...current.edges, ...fragment.edges],
+        edges: [...current.edges.map((edge) => (edge.selected ? { ...edge, selected: false } : edge)), ...fragment.edges],
       }));
       setBanner({ kind: "info", title: `Pasted ${doc.nodes.length} node${doc.nodes.length === 1 ? "" : "s"}.`, lines: [] });
     },

@@ -69,25 +69,37 @@ export function useCanvas() {
     [edit],
   );
 
+  // Deleting a node removes its links too, and React Flow reports the two in separate calls in
+  // one task: they are one undo step.
+  const removal = useCallback(
+    (change: (current: Snapshot) => Snapshot) => {
+      edit(change, "remove");
+      queueMicrotask(() => {
+        if (lastEdit.current?.key === "remove") lastEdit.current = null;
+      });
+    },
+    [edit],
+  );
+
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
       const apply = (current: Snapshot) => ({ ...current, nodes: applyNodeChanges(changes, current.nodes) });
-      if (changes.some((change) => change.type === "remove" || change.type === "add")) edit(apply);
+      if (changes.some((change) => change.type === "remove" || change.type === "add")) removal(apply);
       else {
         patch(apply);
         if (changes.some((change) => change.type === "position" && change.dragging === false)) setDirty(true);
       }
     },
-    [edit, patch],
+    [removal, patch],
   );
 
   const onEdgesChange = useCallback(
     (changes: EdgeChange<FlowEdge>[]) => {
       const apply = (current: Snapshot) => ({ ...current, edges: applyEdgeChanges(changes, current.edges) });
-      if (changes.some((change) => change.type === "remove" || change.type === "add")) edit(apply);
+      if (changes.some((change) => change.type === "remove" || change.type === "add")) removal(apply);
       else patch(apply);
     },
-    [edit, patch],
+    [removal, patch],
   );
 
   /** A drag is one undo step: the state before it is recorded when it starts. */
