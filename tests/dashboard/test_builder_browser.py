@@ -281,29 +281,57 @@ def test_the_credential_picker_lists_only_the_users_credentials_of_the_provider(
     shot(page, "credentials")
 
 
+def tab_to(page: Page, condition: str, presses: int = 80) -> None:
+    """Press Tab until the focused element satisfies `condition` (JavaScript)."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(condition):
+            return
+    raise AssertionError(f"not reachable by Tab: {condition}")
+
+
 def test_keyboard_only_adds_a_block_and_saves(page: Page) -> None:
     sign_up(page, "keys@example.com")
     page.goto("/agents/new")
     builder_ready(page)
-    for _ in range(60):  # Tab through the page to the palette's search field
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.type") == "search":
-            break
-    else:
-        raise AssertionError("the palette's search field is not reachable by Tab")
+    tab_to(page, "document.activeElement.type === 'search'")
     page.keyboard.type("print")
     page.keyboard.press("Tab")
     expect(page.locator(".palette-entry:focus")).to_contain_text("Print")
     page.keyboard.press("Enter")
     expect(page.locator(".bn")).to_have_count(1)
     expect(page.locator(".react-flow__node:focus")).to_have_count(1)  # focus moved to the node
+    # A second block, linked into the first from its Links panel, all by keyboard.
+    tab_to(page, "document.activeElement.type === 'search'")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("agent input")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bn")).to_have_count(2)
+    tab_to(
+        page,
+        "document.activeElement.textContent === 'Links'"
+        " && !!document.activeElement.closest('.bn[data-block=\"Print\"]')",
+    )
+    page.keyboard.press("Enter")
+    expect(page.locator("#links-panel")).to_be_visible()
+    tab_to(page, "document.activeElement.getAttribute('aria-label') === 'Link text from'")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    expect(node(page, "Print").locator('[data-pin="text"] .linked-from')).to_contain_text(
+        "Agent Input.result"
+    )
     page.keyboard.press("Control+s")  # unnamed: the name field takes the focus
     expect(page.locator("#builder-banner")).to_contain_text("Name the agent")
     expect(page.locator("#agent-name")).to_be_focused()
     page.keyboard.type("Typed")
     page.keyboard.press("Control+s")
     expect(page.locator("#builder-banner")).to_contain_text("Saved as version 1")
-    assert Graph.objects.get().versions.get().name == "Typed"
+    saved = Graph.objects.get().versions.get()
+    assert saved.name == "Typed"
+    assert saved.links.count() == 1
     shot(page, "keyboard")
 
 

@@ -115,6 +115,7 @@ function RunFooter({ node }: { node: FlowNode }) {
       )}
       <div className="bn-actions">
         {!readOnly && <button type="button" onClick={() => actions.testNode(node.id)}>Test this node</button>}
+        <button type="button" onClick={() => actions.showLinks(node.id)}>Links</button>
         <button type="button" onClick={() => actions.showExecutions(node.id)}>Executions</button>
       </div>
     </footer>

@@ -15,11 +15,13 @@ import { useAgent, errorBanner } from "../hooks/useAgent";
 import { useCanvas } from "../hooks/useCanvas";
 import { useRun } from "../hooks/useRun";
 import { applyNodeErrors, canvasToDoc, linkToEdge, newNodeId, nodeType, type FlowEdge, type FlowNode } from "../lib/graph";
+import { focusNode, isEditable } from "../lib/dom";
 import { autoLayout } from "../lib/layout";
 import { linkProblem } from "../lib/pins";
 import { nodeTypes } from "./BlockNode";
 import { BuilderContext, type BuilderContextValue } from "./context";
 import { useClipboard } from "./clipboard";
+import { LinksPanel } from "./LinksPanel";
 import { BLOCK_DRAG_TYPE, Palette } from "./Palette";
 import { NodeExecutions, RunForm, RunStatus, TestResult } from "./Panels";
 import { Toolbar } from "./Toolbar";
@@ -30,23 +32,10 @@ type Panel =
   | { kind: "executions"; nodeId: string }
   | { kind: "test"; nodeId: string; outputs: BlockOutputs | null; error: string }
   | { kind: "versions" }
+  | { kind: "links"; nodeId: string }
   | null;
 
 const EMPTY_BLOCKS = new Map<string, Block>();
-
-/** Keyboard users continue on a new node: focused once React Flow has measured and shown it. */
-function focusNode(id: string, frames = 30): void {
-  requestAnimationFrame(() => {
-    const element = document.querySelector<HTMLElement>(`.react-flow__node[data-id="${id}"]`);
-    element?.focus();
-    if (document.activeElement !== element && frames > 0) focusNode(id, frames - 1);
-  });
-}
-
-function isEditable(target: EventTarget | null): boolean {
-  const element = target as HTMLElement | null;
-  return Boolean(element && (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName)));
-}
 
 export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
   const canvas = useCanvas();
@@ -157,6 +146,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
         );
       },
       showExecutions: (nodeId) => setPanel({ kind: "executions", nodeId }),
+      showLinks: (nodeId) => setPanel({ kind: "links", nodeId }),
     }),
     [api, canvas.stateRef, edit, updateNode],
   );
@@ -379,6 +369,11 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
                 <RunForm schema={agent.graph.input_schema as PinSchema} onRun={startRun} onCancel={() => setPanel(null)} />
               )}
               {panel?.kind === "executions" && <NodeExecutions label={panelLabel} executions={executions.get(panel.nodeId) ?? []} />}
+              {panel?.kind === "links" && panelNode && blocks && (
+                <LinksPanel node={panelNode} nodes={nodes} edges={edges} blocks={blocks} readOnly={readOnly}
+                  onLink={(source, sourceHandle, target, targetHandle) => onConnect({ source, sourceHandle, target, targetHandle })}
+                  onUnlink={(edgeId) => edit((s) => ({ ...s, edges: s.edges.filter((edge) => edge.id !== edgeId) }))} />
+              )}
               {panel?.kind === "test" && <TestResult label={panelLabel} outputs={panel.outputs} error={panel.error} />}
               {panel?.kind === "versions" && agent.graphId && blocks && (
                 <Versions api={api} graphId={agent.graphId} shown={agent.graph?.version ?? 0} blocks={blocks}

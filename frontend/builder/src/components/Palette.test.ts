@@ -11,6 +11,13 @@ describe("palette", () => {
     expect(searchBlocks([TEMPLATE], "zebra").size).toBe(0);
   });
 
+  it("puts blocks named by the query, and their category, first", () => {
+    const executor = { ...TEMPLATE, id: "x", name: "Agent Executor", description: "Runs an agent with the given inputs.", categories: ["AGENT"] };
+    const input = { ...INPUT, description: "A value of the run.", categories: ["INPUT"] };
+    const found = searchBlocks([executor, input], "agent input");
+    expect([...found.keys()]).toEqual(["INPUT", "AGENT"]);
+  });
+
   it("shows each block's cost", () => {
     expect(costText(TEMPLATE)).toBe("free");
     expect(costText({ ...TEMPLATE, costs: [{ amount: 3, unit: "RUN", filter: {} }] })).toBe("3 credits / run");

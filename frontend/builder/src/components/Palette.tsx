@@ -21,12 +21,18 @@ export function searchBlocks(blocks: Block[], query: string): Map<string, Block[
     const text = `${block.name} ${block.description}`.toLowerCase();
     return words.every((word) => text.includes(word));
   });
+  // Blocks whose name matches come first, and so do their categories: "agent input" finds Agent
+  // Input before a block that merely mentions inputs.
+  const inName = (block: Block) => words.every((word) => block.name.toLowerCase().includes(word));
   const byCategory = new Map<string, Block[]>();
-  for (const block of found) {
+  for (const block of [...found].sort((a, b) => Number(inName(b)) - Number(inName(a)))) {
     const category = block.categories[0] ?? "OTHER";
     byCategory.set(category, [...(byCategory.get(category) ?? []), block]);
   }
-  return new Map([...byCategory.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  const rank = (blocks: Block[]) => (words.length && blocks.some(inName) ? 0 : 1);
+  return new Map(
+    [...byCategory.entries()].sort(([a, x], [b, y]) => rank(x) - rank(y) || a.localeCompare(b)),
+  );
 }
 
 export function Palette({ blocks, disabled, onAdd }: { blocks: Block[]; disabled: boolean; onAdd(block: Block): void }) {

@@ -5,14 +5,10 @@ import { useCallback, useEffect, useMemo } from "react";
 import type { Block } from "../api/types";
 import type { Canvas } from "../hooks/useCanvas";
 import type { Banner } from "../hooks/useAgent";
+import { isEditable } from "../lib/dom";
 import { canvasToDoc, docToCanvas, parseGraphText, rekeyFragment, type GraphDoc } from "../lib/graph";
 
 const PASTE_OFFSET = { x: 40, y: 40 };
-
-function isEditable(target: EventTarget | null): boolean {
-  const element = target as HTMLElement | null;
-  return Boolean(element && (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName)));
-}
 
 export function useClipboard(
   canvas: Canvas,

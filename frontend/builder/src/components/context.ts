@@ -11,6 +11,7 @@ export interface NodeActions {
   removePin(nodeId: string, pin: string): void;
   testNode(nodeId: string): void;
   showExecutions(nodeId: string): void;
+  showLinks(nodeId: string): void;
 }
 
 export interface BuilderContextValue {
