@@ -14,8 +14,9 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from apps.graphs.models import Graph
 from apps.integrations.services import credential_create
 from apps.users.models import User
+from tests.dashboard.helpers import make_graph
 from tests.factories import PASSWORD
-from tests.graphs.graphs import delay_graph
+from tests.graphs.graphs import delay_graph, echo_graph
 from tests.processes import ROOT, WorkerProcess
 
 BUNDLE = ROOT / "static" / "builder" / "builder.js"
@@ -449,3 +450,25 @@ def test_it_stops_a_run_tests_a_node_and_keeps_versions_straight(
     expect(page.locator("#agent-description")).to_be_disabled()
     expect(page.locator("#agent-description")).to_have_value("Saved in the other tab")
     expect(page.get_by_role("button", name="Restore this version")).to_be_visible()
+
+
+def test_a_phone_shows_the_agent_read_only(browser: Browser, asgi_server, owner: User) -> None:
+    version = make_graph(owner, echo_graph("Pocket"))
+    context = browser.new_context(
+        base_url=asgi_server.url, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    phone = context.new_page()
+    phone.goto("/login")
+    phone.fill("input[name=username]", owner.email)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.goto(f"/agents/{version.graph_id}/edit")
+    builder_ready(phone)
+    expect(phone.locator(".phone-note")).to_contain_text("read-only")
+    expect(phone.locator(".bn")).to_have_count(3)
+    expect(phone.locator("#save")).to_have_count(0)
+    expect(phone.locator(".palette")).to_be_hidden()
+    name_field = phone.locator('.bn[data-block="Agent Input"] [data-field="name"] input')
+    expect(name_field).to_be_disabled()
+    shot(phone, "phone")
+    context.close()

@@ -36,6 +36,20 @@ type Panel =
   | null;
 
 const EMPTY_BLOCKS = new Map<string, Block>();
+const PHONE = "(max-width: 599px)";
+const NUDGE = 32;
+
+/** A phone shows the agent read-only (SPEC §14): too small to edit a graph on. */
+function usePhone(): boolean {
+  const [phone, setPhone] = useState(() => window.matchMedia(PHONE).matches);
+  useEffect(() => {
+    const query = window.matchMedia(PHONE);
+    const changed = () => setPhone(query.matches);
+    query.addEventListener("change", changed);
+    return () => query.removeEventListener("change", changed);
+  }, []);
+  return phone;
+}
 
 export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
   const canvas = useCanvas();
@@ -48,7 +62,8 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
   const flow = useReactFlow<FlowNode>();
   const wrapper = useRef<HTMLDivElement>(null);
   const { setBanner } = agent;
-  const readOnly = agent.readOnly;
+  const phone = usePhone();
+  const readOnly = agent.readOnly || phone;
 
   useEffect(() => {
     api.blocks(boot.urls.blocks).then(setBlockList, (error) => {
@@ -169,8 +184,13 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
   const addBlock = useCallback(
     (block: Block, at?: { x: number; y: number }) => {
       const box = wrapper.current!.getBoundingClientRect();
-      const position = at ?? flow.screenToFlowPosition({ x: box.left + box.width / 2 - 140, y: box.top + box.height / 3 });
-      const taken = new Set(canvas.stateRef.current.nodes.map((node) => node.id));
+      let position = at ?? flow.screenToFlowPosition({ x: box.left + box.width / 2 - 140, y: box.top + box.height / 3 });
+      const existing = canvas.stateRef.current.nodes;
+      // Blocks added one after another by click step aside instead of piling up.
+      while (!at && existing.some((item) => Math.abs(item.position.x - position.x) < NUDGE && Math.abs(item.position.y - position.y) < NUDGE)) {
+        position = { x: position.x + NUDGE, y: position.y + NUDGE };
+      }
+      const taken = new Set(existing.map((node) => node.id));
       const node: FlowNode = {
         id: newNodeId(taken),
         type: nodeType(block),
@@ -319,7 +339,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
       <div className="builder">
         <Toolbar
           name={agent.name} description={agent.description} version={agent.graph?.version ?? null}
-          isActive={Boolean(agent.graph?.is_active)} dirty={canvas.dirty} readOnly={readOnly} saving={agent.saving}
+          isActive={Boolean(agent.graph?.is_active)} dirty={canvas.dirty} readOnly={readOnly} phone={phone} saving={agent.saving}
           canUndo={canvas.canUndo} canRedo={canvas.canRedo} saved={Boolean(agent.graphId)}
           staticEdge={selectedEdges.length === 1 ? Boolean(selectedEdges[0].data?.isStatic) : null}
           onName={(value) => { agent.setName(value); canvas.setDirty(true); }}
@@ -344,6 +364,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
             <button type="button" className="link" aria-label="Dismiss" onClick={() => setBanner(null)}>×</button>
           </div>
         )}
+        {phone && <p className="phone-note" role="note">On a phone the agent is shown read-only: edit it on a larger screen.</p>}
         <div className="builder-main">
           <Palette blocks={blockList ?? []} disabled={readOnly} onAdd={(block) => addBlock(block)} />
           <div className="canvas" ref={wrapper} onDragOver={(event) => { event.preventDefault(); event.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>

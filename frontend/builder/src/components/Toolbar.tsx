@@ -9,6 +9,8 @@ export interface ToolbarProps {
   isActive: boolean;
   dirty: boolean;
   readOnly: boolean;
+  /** Read-only because the screen is a phone's, not because the version is an old one. */
+  phone: boolean;
   saving: boolean;
   canUndo: boolean;
   canRedo: boolean;
@@ -57,7 +59,7 @@ export function Toolbar(props: ToolbarProps) {
       </div>
       <div className="actions">
         {readOnly ? (
-          <button type="button" className="button" onClick={props.onRestore}>Restore this version</button>
+          !props.phone && <button type="button" className="button" onClick={props.onRestore}>Restore this version</button>
         ) : (
           <button type="button" className="button" id="save" onClick={props.onSave} disabled={props.saving}
             aria-keyshortcuts="Control+S">{props.saving ? "Saving…" : "Save"}</button>
