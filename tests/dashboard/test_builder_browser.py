@@ -260,6 +260,9 @@ def test_it_refuses_a_link_between_incompatible_pins_with_the_reason(page: Page)
         "integer/number"
     )
     expect(page.locator(".react-flow__edge")).to_have_count(0)
+    # An enum the block keeps in $defs is a select; its default is offered.
+    operation = node(page, "Calculator").locator('[data-field="operation"] select')
+    expect(operation.locator("option")).to_contain_text(["(default)", "add", "subtract"])
     shot(page, "link-refused")
 
 
@@ -276,6 +279,11 @@ def test_the_credential_picker_lists_only_the_users_credentials_of_the_provider(
     expect(picker.locator("option")).to_have_text(["— choose —", "My OpenAI key"])
     expect(node(page, "AI Text Generator").get_by_role("link", name="Add new")).to_have_attribute(
         "href", "/settings/credentials"
+    )
+    model = node(page, "AI Text Generator").locator('[data-field="model"] input')
+    expect(model).to_have_attribute("placeholder", "gpt-4o-mini")
+    expect(node(page, "AI Text Generator").locator("datalist option").first).to_have_attribute(
+        "value", "gpt-4o-mini"
     )
     drag_block(page, "Fill Text Template", 500, 40)
     expect(node(page, "Fill Text Template").locator(".credentials")).to_have_count(0)

@@ -4,7 +4,7 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo, useState } from "react";
 import type { Block, PinSchema } from "../api/types";
-import { fieldFor } from "../lib/form";
+import { fieldFor, resolveRef } from "../lib/form";
 import type { FlowNode } from "../lib/graph";
 import { dynamicKind, dynamicPinName, inputPins, outputPins, requiredInputs, splitDynamicPin, typeLabel } from "../lib/pins";
 import { useBuilder } from "./context";
@@ -35,7 +35,8 @@ function InputPin({ node, block, name, schema }: { node: FlowNode; block: Block;
           {error && <p className="field-error" role="alert">{error}</p>}
         </>
       ) : (
-        <Field field={fieldFor(name, schema, required)} value={node.data.inputDefault[name]} error={error}
+        <Field field={fieldFor(name, resolveRef(schema, block.input_schema as PinSchema), required)}
+          value={node.data.inputDefault[name]} error={error}
           readOnly={readOnly} onChange={(value) => actions.setInput(node.id, name, value)} />
       )}
     </div>

@@ -83,9 +83,17 @@ export function Field({ field, value, error, readOnly, onChange }: Props) {
       break;
     default:
       control = (
-        <input {...common} type={field.kind === "number" || field.kind === "integer" ? "number" : "text"}
-          step={field.kind === "integer" ? 1 : "any"} value={text} placeholder={field.placeholder}
-          onChange={(event) => commit(event.target.value)} />
+        <>
+          <input {...common} type={field.kind === "number" || field.kind === "integer" ? "number" : "text"}
+            step={field.kind === "integer" ? 1 : "any"} value={text} placeholder={field.placeholder}
+            list={field.suggestions.length ? `${id}-options` : undefined}
+            onChange={(event) => commit(event.target.value)} />
+          {field.suggestions.length > 0 && (
+            <datalist id={`${id}-options`}>
+              {field.suggestions.map((option) => <option key={String(option.value)} value={String(option.value)}>{option.label}</option>)}
+            </datalist>
+          )}
+        </>
       );
   }
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldFor, fieldText, parseField } from "./form";
+import { fieldFor, fieldText, parseField, resolveRef } from "./form";
 
 describe("schema → form field", () => {
   it("maps each JSON Schema to its control", () => {
@@ -46,5 +46,21 @@ describe("typed text → value", () => {
     expect(parseField(any, "otters")).toEqual({ ok: true, value: "otters" });
     expect(fieldText(fieldFor("data", { type: "object" }, false), { a: 1 })).toBe('{\n  "a": 1\n}');
     expect(fieldText(fieldFor("name", { type: "string" }, true), undefined)).toBe("");
+  });
+});
+
+describe("schema details", () => {
+  it("resolves enums that pydantic keeps in $defs", () => {
+    const root = { $defs: { Operation: { enum: ["add", "subtract"], type: "string", title: "Operation" } } };
+    const pin = resolveRef({ $ref: "#/$defs/Operation", default: "add", description: "What to compute." }, root);
+    expect(pin).toMatchObject({ enum: ["add", "subtract"], default: "add", description: "What to compute." });
+    expect(fieldFor("operation", pin, false).kind).toBe("select");
+    expect(resolveRef({ $ref: "#/$defs/Missing" }, root)).toEqual({ $ref: "#/$defs/Missing" });
+  });
+
+  it("offers a block's options on a text field that takes other values too", () => {
+    const field = fieldFor("model", { type: "string", options: [{ label: "GPT-4o mini", value: "gpt-4o-mini" }] }, false);
+    expect(field.kind).toBe("text");
+    expect(field.suggestions).toEqual([{ label: "GPT-4o mini", value: "gpt-4o-mini" }]);
   });
 });

@@ -23,6 +23,8 @@ export interface FieldSpec {
   advanced: boolean;
   placeholder: string;
   choices: { label: string; value: unknown }[];
+  /** Values offered for a text field that still takes others (a block's `options`). */
+  suggestions: { label: string; value: unknown }[];
   /** "object" or "array" for JSON fields: what the typed JSON must be. */
   jsonType: "object" | "array" | null;
   nullable: boolean;
@@ -36,6 +38,18 @@ function choicesOf(schema: PinSchema): { label: string; value: unknown }[] {
   const values = schema.enum ?? options?.find((option) => option.enum)?.enum;
   if (values) return values.map((value) => ({ label: String(value), value }));
   return [];
+}
+
+/** A pin's schema with a local `$ref` (pydantic puts enums in `$defs`) replaced by what it
+ * refers to; the pin's own keys (default, description...) win. */
+export function resolveRef(schema: PinSchema, root: PinSchema & { $defs?: Record<string, PinSchema> }): PinSchema {
+  const ref = schema.$ref;
+  if (!ref || !ref.startsWith("#/$defs/")) return schema;
+  const target = root.$defs?.[ref.slice("#/$defs/".length)];
+  if (!target) return schema;
+  const { $ref: _ignored, ...own } = schema;
+  void _ignored;
+  return { ...target, ...own };
 }
 
 function placeholderOf(value: unknown): string {
@@ -68,6 +82,7 @@ export function fieldFor(name: string, schema: PinSchema, required: boolean): Fi
     advanced: Boolean(schema.advanced),
     placeholder: schema.placeholder ?? placeholderOf(schema.default),
     choices,
+    suggestions: (schema.options ?? []).map((option) => ({ label: option.label ?? String(option.value), value: option.value })),
     jsonType,
     nullable,
   };
