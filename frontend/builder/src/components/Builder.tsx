@@ -14,7 +14,7 @@ import type { Block, BlockOutputs, Bootstrap, PinSchema } from "../api/types";
 import { useAgent, errorBanner } from "../hooks/useAgent";
 import { useCanvas } from "../hooks/useCanvas";
 import { useRun } from "../hooks/useRun";
-import { applyNodeErrors, canvasToDoc, linkToEdge, newNodeId, nodeType, type FlowEdge, type FlowNode } from "../lib/graph";
+import { applyNodeErrors, canvasToDoc, linkToEdge, withoutSecrets, newNodeId, nodeType, type FlowEdge, type FlowNode } from "../lib/graph";
 import { focusNode, isEditable } from "../lib/dom";
 import { autoLayout } from "../lib/layout";
 import { linkProblem } from "../lib/pins";
@@ -311,7 +311,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
 
   const exportJson = () => {
     const { nodes: all, edges: links } = canvas.stateRef.current;
-    const body = { name: agent.name, description: agent.description, ...canvasToDoc(all, links) };
+    const body = { name: agent.name, description: agent.description, ...withoutSecrets(canvasToDoc(all, links), blocks!) };
     const url = URL.createObjectURL(new Blob([JSON.stringify(body, null, 2)], { type: "application/json" }));
     const anchor = document.createElement("a");
     anchor.href = url;

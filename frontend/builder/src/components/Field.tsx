@@ -13,10 +13,13 @@ interface Props {
 
 export function Field({ field, value, error, readOnly, onChange }: Props) {
   const id = useId();
-  const [text, setText] = useState(() => fieldText(field, value));
+  // A secret is never put back into the page: its field starts empty and says whether one is set.
+  const secret = field.kind === "password";
+  const [text, setText] = useState(() => (secret ? "" : fieldText(field, value)));
   const [problem, setProblem] = useState<string | null>(null);
   // A value changed from outside (undo, paste, load) replaces what the field shows.
   useEffect(() => {
+    if (secret) return;
     const parsed = parseField(field, text);
     const same = parsed.ok && JSON.stringify(parsed.value) === JSON.stringify(value);
     if (!same) {
@@ -75,7 +78,6 @@ export function Field({ field, value, error, readOnly, onChange }: Props) {
       );
       break;
     case "password":
-      // A secret is typed, never shown back: the field says whether one is set.
       control = (
         <input {...common} type="password" autoComplete="new-password" value={text}
           placeholder={value ? "•••• set" : field.placeholder} onChange={(event) => commit(event.target.value)} />

@@ -6,7 +6,7 @@ import type { Block } from "../api/types";
 import type { Canvas } from "../hooks/useCanvas";
 import type { Banner } from "../hooks/useAgent";
 import { isEditable } from "../lib/dom";
-import { canvasToDoc, docToCanvas, parseGraphText, rekeyFragment, type GraphDoc } from "../lib/graph";
+import { canvasToDoc, docToCanvas, withoutSecrets, parseGraphText, rekeyFragment, type GraphDoc } from "../lib/graph";
 
 const PASTE_OFFSET = { x: 40, y: 40 };
 
@@ -19,8 +19,9 @@ export function useClipboard(
     const chosen = nodes.filter((node) => node.selected);
     if (!chosen.length) return null;
     const ids = new Set(chosen.map((node) => node.id));
-    return canvasToDoc(chosen, edges.filter((edge) => ids.has(edge.source) && ids.has(edge.target)));
-  }, [canvas.stateRef]);
+    const doc = canvasToDoc(chosen, edges.filter((edge) => ids.has(edge.source) && ids.has(edge.target)));
+    return withoutSecrets(doc, blocks);
+  }, [blocks, canvas.stateRef]);
 
   const parse = useCallback(
     (text: string): GraphDoc | null => {

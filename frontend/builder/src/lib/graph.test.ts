@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Block } from "../api/types";
 import { TEMPLATE } from "./fixtures";
-import { applyNodeErrors, canvasToDoc, docToCanvas, dynamicPinsOf, parseGraphText, rekeyFragment, type GraphDoc } from "./graph";
+import { applyNodeErrors, canvasToDoc, withoutSecrets, docToCanvas, dynamicPinsOf, parseGraphText, rekeyFragment, type GraphDoc } from "./graph";
 
 const blocks = new Map<string, Block>([[TEMPLATE.id, TEMPLATE]]);
 
@@ -75,5 +75,21 @@ describe("pasted text", () => {
     expect(pasted.nodes[0].metadata?.position).toEqual({ x: 50, y: 60 });
     const alone = rekeyFragment({ nodes: [doc.nodes[0]], links: doc.links }, new Set(), { x: 0, y: 0 });
     expect(alone.links).toEqual([]);
+  });
+});
+
+describe("what leaves the builder", () => {
+  it("carries no secret pin's value", () => {
+    const secretive: Block = {
+      ...TEMPLATE,
+      id: "sec",
+      input_schema: { type: "object", properties: { token: { type: "string", secret: true }, url: { type: "string" } } },
+    };
+    const out = withoutSecrets(
+      { nodes: [{ id: "s", block_id: "sec", input_default: { token: "sk-123", url: "https://x" } }, doc.nodes[1]], links: [] },
+      new Map([["sec", secretive]]),
+    );
+    expect(out.nodes[0].input_default).toEqual({ url: "https://x" });
+    expect(out.nodes[1]).toEqual(doc.nodes[1]);
   });
 });

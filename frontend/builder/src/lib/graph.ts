@@ -3,7 +3,7 @@
 // saves is exactly the format the API and the importer take.
 import type { Edge, Node } from "@xyflow/react";
 import type { Block, LinkIn, NodeIn } from "../api/types";
-import { splitDynamicPin } from "./pins";
+import { inputPins, splitDynamicPin } from "./pins";
 
 export const NOTE_BLOCK_TYPE = "note";
 
@@ -240,5 +240,22 @@ export function applyNodeErrors(
   return {
     nodes: nodes.map((node) => ({ ...node, data: { ...node.data, errors: nodeErrors[node.id] ?? {} } })),
     banner,
+  };
+}
+
+/** The document without secret pins' values, as the server's export does: what leaves the
+ * builder (an exported file, the clipboard) never carries a key. */
+export function withoutSecrets(doc: GraphDoc, blocks: Map<string, Block>): GraphDoc {
+  return {
+    ...doc,
+    nodes: doc.nodes.map((node) => {
+      const block = blocks.get(node.block_id);
+      if (!block) return node;
+      const pins = inputPins(block);
+      const kept = Object.entries(node.input_default ?? {}).filter(
+        ([name]) => !pins[splitDynamicPin(name).base]?.secret,
+      );
+      return { ...node, input_default: Object.fromEntries(kept) };
+    }),
   };
 }
