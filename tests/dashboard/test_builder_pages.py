@@ -7,9 +7,11 @@ import re
 import pytest
 from django.test import Client
 
+from apps.graphs.models import Graph
 from apps.integrations.services import credential_create
+from apps.store.models import LibraryAgent
 from apps.users.models import User
-from tests.dashboard.helpers import make_graph
+from tests.dashboard.helpers import listing_url, make_graph, publish
 
 
 def _bootstrap(html: str) -> dict:
@@ -83,3 +85,17 @@ def test_it_says_when_the_bundle_is_not_built(alice: Client, monkeypatch, built:
     assert ('<script type="module"' in html) is built
     if not built:
         assert "make install" in html
+
+
+def test_a_library_agent_forks_straight_into_the_builder(
+    owner: User, other_user: User, staff: User, bob: Client
+) -> None:
+    agent = publish(owner, staff, "Otter echo")
+    bob.post(listing_url(agent) + "/add")
+    library_agent = LibraryAgent.objects.get(user=other_user)
+    assert (
+        "Fork and edit in the builder" in bob.get(f"/library/{library_agent.pk}").content.decode()
+    )
+    response = bob.post(f"/library/{library_agent.pk}/fork", {"then": "edit"})
+    fork = Graph.objects.get(user=other_user)
+    assert response["Location"] == f"/agents/{fork.pk}/edit"
