@@ -141,6 +141,11 @@ def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) 
     drag_block(page, "Agent Output", 760, 60)
     expect(page.locator(".bn")).to_have_count(3)
     expect(page.locator("#unsaved")).to_be_visible()
+    leaving_is_guarded = page.evaluate(
+        "() => { const event = new Event('beforeunload', {cancelable: true});"
+        " window.dispatchEvent(event); return event.defaultPrevented; }"
+    )
+    assert leaving_is_guarded, "leaving with unsaved changes must ask first"
 
     node(page, "Agent Input").locator('[data-field="name"] input').fill("topic")
     template = node(page, "Fill Text Template")
@@ -180,9 +185,8 @@ def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) 
     expect(page.locator("#run-status")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
     expect(node(page, "Agent Output").locator(".run-output")).to_contain_text("Hello otters!")
     expect(page.locator("#run-outputs")).to_contain_text("Hello otters!")
-    # By keyboard: the minimap may cover the button at this size.
-    node(page, "Fill Text Template").get_by_role("button", name="Executions").focus()
-    page.keyboard.press("Enter")
+    # During a run, clicking a node shows its executions.
+    node(page, "Fill Text Template").locator(".bn-block").click()
     expect(page.locator("#node-executions")).to_contain_text("Hello otters!")
     shot(page, "run-completed")
 

@@ -372,6 +372,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
               nodes={nodes} edges={edges} nodeTypes={nodeTypes}
               onNodesChange={canvas.onNodesChange} onEdgesChange={canvas.onEdgesChange}
               onConnect={onConnect} onNodeDragStart={canvas.onNodeDragStart}
+              onNodeClick={(_, node) => { if (run) setPanel({ kind: "executions", nodeId: node.id }); }}
               nodesDraggable={!readOnly} nodesConnectable={!readOnly}
               deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
               onlyRenderVisibleElements={nodes.length > 150}

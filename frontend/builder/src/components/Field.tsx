@@ -26,7 +26,7 @@ export function Field({ field, value, error, readOnly, onChange }: Props) {
       setText(fieldText(field, value));
       setProblem(null);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only a new value from outside matters here, not each keystroke.
   }, [value]);
 
   const commit = (next: string) => {
