@@ -66,13 +66,15 @@ export function Versions({
           {versions.map((version) => (
             <tr key={version.version} data-version={version.version} className={version.version === shown ? "current" : undefined}>
               <td>v{version.version}{version.is_active && <span className="badge">active</span>}</td>
-              <td><time dateTime={version.created_at}>{new Date(version.created_at).toLocaleString()}</time></td>
+              <td><time dateTime={version.created_at}>{new Date(version.created_at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" })}</time></td>
               <td>{version.node_count ?? "—"}</td>
-              <td className="row">
-                <a href={`?version=${version.version}`}>Open</a>
-                {!version.is_active && (
-                  <button type="button" onClick={() => onRestore(version.version)}>Restore v{version.version}</button>
-                )}
+              <td>
+                <div className="version-actions">
+                  <a href={`?version=${version.version}`}>Open</a>
+                  {!version.is_active && (
+                    <button type="button" onClick={() => onRestore(version.version)}>Restore v{version.version}</button>
+                  )}
+                </div>
               </td>
             </tr>
           ))}
