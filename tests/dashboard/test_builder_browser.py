@@ -484,3 +484,25 @@ def test_a_phone_shows_the_agent_read_only(browser: Browser, asgi_server, owner:
     expect(name_field).to_be_disabled()
     shot(phone, "phone")
     context.close()
+
+
+def test_a_tablet_edits_the_agent(browser: Browser, asgi_server, owner: User) -> None:
+    version = make_graph(owner, echo_graph("Slate"))
+    context = browser.new_context(
+        base_url=asgi_server.url, viewport={"width": 820, "height": 1180}, has_touch=True
+    )
+    tablet = context.new_page()
+    tablet.goto("/login")
+    tablet.fill("input[name=username]", owner.email)
+    tablet.fill("input[name=password]", PASSWORD)
+    tablet.click("button[type=submit]")
+    tablet.goto(f"/agents/{version.graph_id}/edit")
+    builder_ready(tablet)
+    expect(tablet.locator(".phone-note")).to_have_count(0)
+    tablet.fill(".palette input[type=search]", "note")
+    tablet.locator(".palette-entry", has_text="Note").first.tap()
+    expect(tablet.locator(".sticky-note")).to_have_count(1)
+    tablet.locator("#save").tap()
+    expect(tablet.locator("#builder-banner")).to_contain_text("Saved as version 2.")
+    shot(tablet, "tablet")
+    context.close()
