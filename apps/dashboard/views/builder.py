@@ -47,11 +47,8 @@ def _builder_page(
         "csrfToken": get_token(request),
         "urls": {
             "blocks": reverse("block-list"),
-            "graphs": "/api/graphs",
             "agents": reverse("dashboard:agents"),
             "credentials": reverse("dashboard:credentials"),
-            "runs": reverse("dashboard:runs"),
-            "ws": "/ws",
         },
     }
     return render(

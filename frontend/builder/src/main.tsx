@@ -11,7 +11,7 @@ import { Builder } from "./components/Builder";
 const root = document.getElementById("builder-root");
 const bootstrap = document.getElementById("builder-bootstrap");
 if (root && bootstrap) {
-  const boot = JSON.parse(bootstrap.textContent ?? "{}") as Bootstrap & { csrfToken: string };
+  const boot = JSON.parse(bootstrap.textContent ?? "{}") as Bootstrap;
   createRoot(root).render(
     <ReactFlowProvider>
       <Builder api={new Api(boot.csrfToken)} boot={boot} />

@@ -43,12 +43,10 @@ export interface Bootstrap {
   version: number | null;
   fromGraphId: string | null;
   credentials: Record<string, { id: string; title: string }[]>;
+  csrfToken: string;
   urls: {
     blocks: string;
-    graphs: string;
     agents: string;
     credentials: string;
-    runs: string;
-    ws: string;
   };
 }

@@ -99,8 +99,16 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
 
   const { nodes, edges } = canvas;
 
+  // What linked pins show depends on labels and links only: a drag (positions) must not
+  // re-render every node through the context.
+  const labelKey = nodes.map((node) => `${node.id}\u0000${node.data.label}\u0000${node.data.blockId}`).join("\u0001");
   const linked = useMemo(() => {
-    const labels = new Map(nodes.map((node) => [node.id, node.data.label || blocks?.get(node.data.blockId)?.name || node.id]));
+    const labels = new Map(
+      labelKey.split("\u0001").filter(Boolean).map((entry) => {
+        const [id, label, blockId] = entry.split("\u0000");
+        return [id, label || blocks?.get(blockId)?.name || id] as const;
+      }),
+    );
     const found = new Map<string, Map<string, string>>();
     for (const edge of edges) {
       const pins = found.get(edge.target) ?? new Map<string, string>();
@@ -108,7 +116,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
       found.set(edge.target, pins);
     }
     return found;
-  }, [nodes, edges, blocks]);
+  }, [labelKey, edges, blocks]);
 
   const outgoing = useMemo(() => {
     const found = new Map<string, string[]>();
