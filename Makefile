@@ -13,14 +13,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 # The builder island (frontend/builder): `npm ci` when the lockfile changed, the bundle
-# (static/builder/, gitignored) rebuilt when a source changed. Without npm it is skipped with a
-# warning: the platform runs, the builder pages say the bundle is missing.
+# (static/builder/, gitignored) rebuilt when a source changed. Without Node.js 20.19+ and npm it
+# is skipped with a warning: the platform runs, the builder pages say the bundle is missing.
 BUILDER := frontend/builder
 BUILDER_MODULES := $(BUILDER)/node_modules/.installed
 BUILDER_BUNDLE := static/builder/builder.js
 BUILDER_SOURCES := $(shell find $(BUILDER)/src -type f 2>/dev/null) $(BUILDER)/vite.config.ts \
 	$(BUILDER)/tsconfig.json $(BUILDER)/package.json
-HAVE_NPM := $(shell command -v npm 2>/dev/null)
+# Vite needs Node.js 20.19+: "yes" when npm and a recent enough node are here.
+HAVE_NODE := $(shell command -v npm >/dev/null 2>&1 && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null && echo yes)
 
 $(BUILDER_MODULES): $(BUILDER)/package-lock.json
 	cd $(BUILDER) && npm ci --no-audit --no-fund --loglevel=error
@@ -29,9 +30,9 @@ $(BUILDER_MODULES): $(BUILDER)/package-lock.json
 $(BUILDER_BUNDLE): $(BUILDER_MODULES) $(BUILDER_SOURCES)
 	cd $(BUILDER) && npm run --silent build
 
-ifeq ($(HAVE_NPM),)
+ifeq ($(HAVE_NODE),)
 builder:
-	@echo "make: npm not found: the builder bundle is not built (install Node.js 20 and npm)" >&2
+	@echo "make: Node.js 20.19+ with npm not found: the builder bundle is not built" >&2
 else
 builder: $(BUILDER_BUNDLE)
 endif

@@ -2,6 +2,7 @@
 bootstrap and the island (frontend/builder, built into static/builder/) does the rest through
 the REST API with the session."""
 
+import os
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,13 @@ from apps.integrations import selectors as integration_selectors
 from apps.users.models import User
 
 BUNDLE = "builder/builder.js"
+
+
+def _bundle_version() -> str | None:
+    """The bundle's modification time, added to its URL so a rebuilt bundle is fetched anew
+    (its name is fixed); None when it was never built."""
+    found = finders.find(BUNDLE)
+    return str(int(os.path.getmtime(found))) if found else None
 
 
 def _credentials_by_provider(user: User) -> dict[str, list[dict[str, str]]]:
@@ -57,7 +65,7 @@ def _builder_page(
         {
             "bootstrap": bootstrap,
             # A checkout whose bundle was never built says so instead of showing an empty page.
-            "bundle_built": finders.find(BUNDLE) is not None,
+            "bundle_version": _bundle_version(),
             "page_title": title,
             "nav_section": "agents",
         },
