@@ -264,6 +264,10 @@ def test_it_refuses_a_link_between_incompatible_pins_with_the_reason(page: Page)
         "integer/number"
     )
     expect(page.locator(".react-flow__edge")).to_have_count(0)
+    # The other way round is fine (a number renders into text), and the refusal goes away.
+    connect(page, node(page, "Calculator"), "result", node(page, "Fill Text Template"), "format")
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    expect(page.locator("#builder-banner")).to_have_count(0)
     # An enum the block keeps in $defs is a select; its default is offered.
     operation = node(page, "Calculator").locator('[data-field="operation"] select')
     expect(operation.locator("option")).to_contain_text(["(default)", "add", "subtract"])

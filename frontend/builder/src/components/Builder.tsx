@@ -218,8 +218,9 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
         ...state,
         edges: [...state.edges.filter((edge) => edge.id !== linkToEdge(link).id), linkToEdge(link)],
       }));
+      if (agent.banner?.title.startsWith("Link refused")) setBanner(null);
     },
-    [blocks, canvas.stateRef, edit, setBanner],
+    [agent.banner, blocks, canvas.stateRef, edit, setBanner],
   );
 
   const clipboard = useClipboard(canvas, blocks ?? EMPTY_BLOCKS, setBanner, readOnly);
