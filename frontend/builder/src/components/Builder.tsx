@@ -364,6 +364,12 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
               minZoom={0.1} maxZoom={2}
               ariaLabelConfig={{ "node.a11yDescription.default": "Press Enter or Space to select this node, Delete to remove it, arrows to move it." }}
             >
+              {nodes.length === 0 && !readOnly && agent.loaded && (
+                <div className="empty-canvas" role="note">
+                  <strong>Start with a block.</strong> Click one in the palette (or press Enter on it), or drag it here.
+                  An agent usually begins with <em>Agent Input</em> and ends with <em>Agent Output</em>.
+                </div>
+              )}
               <Background />
               <Controls />
               <MiniMap pannable zoomable ariaLabel="Minimap" />

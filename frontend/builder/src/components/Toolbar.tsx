@@ -82,6 +82,19 @@ export function Toolbar(props: ToolbarProps) {
           </label>
         )}
         <button type="button" onClick={props.onExport}>Export</button>
+        <details className="shortcuts">
+          <summary>Keys</summary>
+          <dl>
+            <dt>Tab / Shift+Tab</dt><dd>move between palette, nodes and fields</dd>
+            <dt>Enter</dt><dd>add the focused block; select the focused node</dd>
+            <dt>Arrows</dt><dd>move the selected nodes</dd>
+            <dt>Delete</dt><dd>remove the selected nodes and links</dd>
+            <dt>Ctrl+C / Ctrl+V / Ctrl+D</dt><dd>copy, paste, duplicate</dd>
+            <dt>Ctrl+Z / Ctrl+Shift+Z</dt><dd>undo, redo</dd>
+            <dt>Ctrl+S</dt><dd>save</dd>
+            <dt>Links (on a node)</dt><dd>link its pins without dragging</dd>
+          </dl>
+        </details>
         {!readOnly && (
           <>
             <button type="button" onClick={() => file.current?.click()}>Import</button>
