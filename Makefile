@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-engine lint schema benchmark builder builder-test builder-types
+.PHONY: install run test test-engine lint schema benchmark builder builder-test builder-types \
+	builder-types-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,9 +41,16 @@ endif
 builder-test: $(BUILDER_MODULES)
 	cd $(BUILDER) && npm test --silent
 
-# The API types the builder compiles against, generated from the OpenAPI schema.
+# The API types the builder compiles against, generated from the OpenAPI schema; the check
+# fails when the committed ones no longer match the API.
 builder-types: schema $(BUILDER_MODULES)
 	cd $(BUILDER) && npm run --silent api-types
+
+builder-types-check: schema $(BUILDER_MODULES)
+	cd $(BUILDER) && npx --no-install openapi-typescript ../../var/openapi.yaml \
+		-o ../../var/builder-schema.d.ts --silent
+	cmp -s var/builder-schema.d.ts $(BUILDER)/src/api/schema.d.ts \
+		|| { echo "$(BUILDER)/src/api/schema.d.ts is stale: run make builder-types" >&2; exit 1; }
 
 install: $(STAMP) builder
 
