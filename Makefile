@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install islands run test test-engine test-js lint schema benchmark
+.PHONY: install islands run test test-engine test-js lint schema benchmark builder-types \
+	builder-types-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,9 +15,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 # JavaScript islands, one folder each under frontend/ with its own package.json and lockfile:
 # `npm ci` when the lockfile changed, the bundle (static/<island>/, gitignored) rebuilt when a
-# source changed. Without npm they are skipped with a warning: pages work without them.
+# source changed. Without Node.js 20.19+ and npm (Vite needs it) they are skipped with a warning:
+# the platform runs, the charts are not drawn and the builder pages say the bundle is missing.
 ISLANDS := $(notdir $(wildcard frontend/*))
-HAVE_NPM := $(shell command -v npm 2>/dev/null)
+HAVE_NODE := $(shell command -v npm >/dev/null 2>&1 && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null && echo yes)
 island_sources = $(shell find frontend/$(1)/src -type f 2>/dev/null) \
 	$(wildcard frontend/$(1)/vite.config.ts frontend/$(1)/tsconfig.json frontend/$(1)/package.json)
 
@@ -29,9 +31,9 @@ frontend/%/node_modules/.built: frontend/%/node_modules/.installed $$(call islan
 	cd frontend/$* && npm run --silent build
 	touch $@
 
-ifeq ($(HAVE_NPM),)
+ifeq ($(HAVE_NODE),)
 islands:
-	@echo "make: npm not found: the JavaScript islands ($(ISLANDS)) are not built; install Node.js 20" >&2
+	@echo "make: Node.js 20.19+ with npm not found: the JavaScript islands ($(ISLANDS)) are not built" >&2
 else
 islands: $(ISLANDS:%=frontend/%/node_modules/.built)
 endif
@@ -41,6 +43,18 @@ test-js: $(ISLANDS:%=frontend/%/node_modules/.installed)
 	for island in $(ISLANDS); do (cd frontend/$$island && npm test --silent) || exit 1; done
 
 install: $(STAMP) islands
+
+# The API types the builder compiles against, generated from the OpenAPI schema; the check
+# fails when the committed ones no longer match the API.
+BUILDER := frontend/builder
+builder-types: schema $(BUILDER)/node_modules/.installed
+	cd $(BUILDER) && npm run --silent api-types
+
+builder-types-check: schema $(BUILDER)/node_modules/.installed
+	cd $(BUILDER) && npx --no-install openapi-typescript ../../var/openapi.yaml \
+		-o ../../var/builder-schema.d.ts --silent
+	cmp -s var/builder-schema.d.ts $(BUILDER)/src/api/schema.d.ts \
+		|| { echo "$(BUILDER)/src/api/schema.d.ts is stale: run make builder-types" >&2; exit 1; }
 
 run: install
 	$(PY) manage.py migrate --noinput

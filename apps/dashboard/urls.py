@@ -5,6 +5,7 @@ from apps.dashboard.views import (
     agents,
     analytics,
     blocks,
+    builder,
     creator,
     files,
     integrations,
@@ -22,7 +23,9 @@ urlpatterns = [
     path("agents", agents.agent_list, name="agents"),
     path("agents/from-template", agents.agent_create_from_template, name="agent-from-template"),
     path("agents/import", agents.agent_import, name="agent-import"),
+    path("agents/new", builder.agent_new, name="agent-new"),
     path("agents/<uuid:graph_id>", agents.agent_detail, name="agent"),
+    path("agents/<uuid:graph_id>/edit", builder.agent_edit, name="agent-edit"),
     path("agents/<uuid:graph_id>/run", agents.agent_run, name="agent-run"),
     path(
         "agents/<uuid:graph_id>/versions/<int:version>/activate",

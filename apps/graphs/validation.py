@@ -184,9 +184,12 @@ def _linked_pins(links: tuple[LinkSpec, ...], key: str) -> set[str]:
     return {split_dynamic_pin(link.sink_name)[0] for link in links if link.sink_id == key}
 
 
-def graph_errors_for_run(spec: GraphSpec, run_inputs: Mapping[str, Any]) -> NodeErrors:
+def graph_errors_for_run(
+    spec: GraphSpec, run_inputs: Mapping[str, Any], *, require_run_inputs: bool = True
+) -> NodeErrors:
     """Structure, then: required inputs provided, an entry node, nothing unreachable, and run
-    inputs that match the Input nodes' types."""
+    inputs that match the Input nodes' types. With `require_run_inputs` False (the builder's
+    check after a save, when no run is being started) a missing run input is not an error."""
     structural = graph_errors_on_save(spec)
     if structural:
         return structural
@@ -210,7 +213,8 @@ def graph_errors_for_run(spec: GraphSpec, run_inputs: Mapping[str, Any]) -> Node
             if name in run_inputs:
                 data["value"] = run_inputs[name]
             elif data.get("value") is None and data.get("default") is None:
-                errors.add(node.key, "value", f"the run input {name!r} is required")
+                if require_run_inputs:
+                    errors.add(node.key, "value", f"the run input {name!r} is required")
                 continue
             try:
                 block.parse_input(data)

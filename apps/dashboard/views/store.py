@@ -360,4 +360,6 @@ def library_agent_fork(request: HttpRequest, library_agent_id: uuid.UUID) -> Htt
         messages.error(request, exc.message)
         return redirect("dashboard:library-agent", library_agent_id=library_agent_id)
     messages.success(request, f"Forked into My agents as “{version.name}”.")
+    if request.POST.get("then") == "edit":  # "Fork and edit": straight into the builder
+        return redirect("dashboard:agent-edit", graph_id=version.graph_id)
     return redirect("dashboard:agent", graph_id=version.graph_id)

@@ -152,6 +152,14 @@ class GraphExportSerializer(serializers.Serializer):
     links = LinkInSerializer(many=True)
 
 
+class GraphRunCheckSerializer(serializers.Serializer):
+    node_errors = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="{node_id: {field: message}}; errors of no single node under `graph`. "
+        "Empty when the version can run.",
+    )
+
+
 class GraphAnalysisSerializer(serializers.Serializer):
     node_count = serializers.IntegerField()
     link_count = serializers.IntegerField()
@@ -191,6 +199,9 @@ class BlockSerializer(serializers.Serializer):
     costs = serializers.SerializerMethodField()
     static_output = serializers.BooleanField()
     timeout_seconds = serializers.FloatField()
+    credentials_provider = serializers.CharField(
+        allow_null=True, help_text="The provider whose credentials the block uses, if any."
+    )
 
     def get_categories(self, block: Block) -> list[str]:
         return sorted(category.value for category in block.categories)

@@ -26,6 +26,9 @@ urlpatterns = [
     path("graphs/<str:graph_id>/fork", views.GraphForkApi.as_view(), name="graph-fork"),
     path("graphs/<str:graph_id>/analysis", views.GraphAnalysisApi.as_view(), name="graph-analysis"),
     path(
+        "graphs/<str:graph_id>/run-check", views.GraphRunCheckApi.as_view(), name="graph-run-check"
+    ),
+    path(
         "graphs/<str:graph_id>/cost-estimate",
         views.GraphCostEstimateApi.as_view(),
         name="graph-cost-estimate",

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.exceptions import NotFound, PermissionDenied, ValidationFailed
-from apps.graphs import analysis, selectors, services
+from apps.graphs import analysis, selectors, services, validation
 from apps.graphs.api import serializers as s
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import GraphVersion
@@ -187,6 +187,22 @@ class GraphAnalysisApi(APIView):
     def get(self, request: Request, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
         return Response(analysis.graph_analysis(services.graph_spec_from_version(version)))
+
+
+class GraphRunCheckApi(APIView):
+    api_key_permission = READ_WRITE_GRAPH
+
+    @extend_schema(
+        responses=s.GraphRunCheckSerializer,
+        parameters=[VERSION_PARAMETER],
+        tags=["graphs"],
+        summary="What stops a version from running (SPEC §5), run inputs aside",
+    )
+    def get(self, request: Request, graph_id: str) -> Response:
+        version = _requested_version(request, graph_id)
+        spec = services.graph_spec_from_version(version)
+        errors = validation.graph_errors_for_run(spec, {}, require_run_inputs=False)
+        return Response({"node_errors": errors})
 
 
 class GraphCostEstimateApi(APIView):
