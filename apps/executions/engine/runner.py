@@ -20,6 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apps.executions.engine.pins import assemble_inputs, is_missing, pick, split_pin
+from apps.executions.engine.tools import (
+    Pending,
+    Toolbox,
+    ToolResult,
+    agent_tools,
+    is_tool_link,
+)
 from apps.executions.engine.types import (
     KIND_NOTE,
     KIND_OUTPUT,
@@ -77,6 +84,15 @@ class _Active:
     stop: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(frozen=True)
+class _ToolRequest:
+    """An agent's calls of one model turn, posted from its block thread (engine/tools.py)."""
+
+    agent_exec_id: str
+    calls: Sequence[tuple[str, dict[str, Any]]]
+    pending: Pending
+
+
 def _size(value: Any) -> int:
     return len(repr(value))
 
@@ -88,9 +104,17 @@ class _Run:
         self.nodes = {node.id: node for node in graph.nodes}
         self.links_from: dict[str, list[EngineLink]] = defaultdict(list)
         self.linked_pins: dict[str, set[str]] = defaultdict(set)
+        tool_links = []
         for link in graph.links:
+            if is_tool_link(link):
+                tool_links.append(link)
+                continue
             self.links_from[link.source_id].append(link)
             self.linked_pins[link.sink_id].add(link.sink_name)
+        # Tool nodes run only when an agent calls them (engine/tools.py).
+        self.tool_nodes = {link.sink_id for link in tool_links}
+        self.tools_of = agent_tools(self.nodes, tool_links, self.linked_pins)
+        self.tool_records: dict[str, tuple[Pending, int, str]] = {}  # → (batch, index, agent)
         self.static_values: dict[str, dict[str, Any]] = defaultdict(dict)
         self.by_node: dict[str, list[NodeExecutionRecord]] = defaultdict(list)
         self.ready: dict[str, deque[NodeExecutionRecord]] = defaultdict(deque)
@@ -110,6 +134,10 @@ class _Run:
         if not self.changes:
             self.dirty_since = time.monotonic()
         self.changes[record.id] = record
+        if record.status.is_terminal and record.id in self.tool_records:
+            pending, index, _ = self.tool_records[record.id]
+            result = ToolResult(record.id, record.status.value, list(record.outputs), record.error)
+            pending.resolve(index, result)
 
     def _flush_due_in(self) -> float:
         """Seconds until pending changes must be committed (0: now)."""
@@ -136,6 +164,10 @@ class _Run:
 
     def _load(self) -> None:
         for record in sorted(self.ports.store.load(), key=lambda r: r.sequence):
+            if record.node_id in self.tool_nodes and not record.status.is_terminal:
+                # A call of an agent that was interrupted: the agent runs again from its start.
+                record.status, record.ended_at = Status.CANCELLED, self.ports.now()
+                self._changed(record)
             self._add(record)
         for node_id, records in self.by_node.items():
             for record in records:
@@ -185,6 +217,9 @@ class _Run:
     def _deliver(self, link: EngineLink, value: Any) -> None:
         sink, pin = link.sink_id, link.sink_name
         if self.nodes[sink].kind == KIND_NOTE:
+            return
+        if sink in self.tool_nodes:
+            self.static_values[sink][pin] = value  # fills that pin on every later call
             return
         waiting = [
             record
@@ -257,34 +292,85 @@ class _Run:
         for _, node_id in candidates:
             if len(self.running) >= self.settings.max_parallel:
                 return
-            record = self.ready[node_id].popleft()
-            node = self.nodes[node_id]
-            data = assemble_inputs(node.input_default, record.input_data)
-            refusal = self.ports.charge(node, record, data)
-            # From here the record shows the input the block got, defaults included; assembling
-            # it again on a resume gives the same input.
-            record.input_data = data
-            record.started_at = self.ports.now()
-            self._changed(record)
-            if refusal is not None:
-                record.status, record.error, record.ended_at = (
-                    Status.FAILED,
-                    refusal,
-                    record.started_at,
-                )
-                record.outputs = [("error", refusal)]
-                self.error_message = refusal
-                self.dispatch_stopped = True
+            if not self._start(self.ready[node_id].popleft(), self.nodes[node_id]):
                 return
-            record.status = Status.RUNNING
-            active = _Active(record, node, self.ports.block_run(node, record), time.monotonic())
-            self.running[record.id] = active
-            if node.inline:
-                self._execute(active, data)  # its result waits in the queue like any other
-                continue
+
+    def _start(self, record: NodeExecutionRecord, node: EngineNode) -> bool:
+        """Charge and start one execution; False when the charge was refused (the record
+        failed and dispatching stops)."""
+        data = assemble_inputs(node.input_default, record.input_data)
+        refusal = self.ports.charge(node, record, data)
+        # From here the record shows the input the block got, defaults included; assembling
+        # it again on a resume gives the same input.
+        record.input_data = data
+        record.started_at = self.ports.now()
+        if refusal is not None:
+            record.status, record.error, record.ended_at = Status.FAILED, refusal, record.started_at
+            record.outputs = [("error", refusal)]
+            self._changed(record)
+            self.error_message = refusal
+            self.dispatch_stopped = True
+            return False
+        record.status = Status.RUNNING
+        self._changed(record)
+        stop = threading.Event()
+        if node.id in self.tools_of:
+            toolbox = Toolbox(
+                agent_exec_id=record.id,
+                tools=list(self.tools_of[node.id].values()),
+                submit=lambda agent, calls, pending: self.messages.put(
+                    _ToolRequest(agent, calls, pending)
+                ),
+                stopped=stop,
+            )
+            block_run = self.ports.block_run(node, record, tools=toolbox)
+        else:
+            block_run = self.ports.block_run(node, record)
+        active = _Active(record, node, block_run, time.monotonic(), stop)
+        self.running[record.id] = active
+        if node.inline:
+            self._execute(active, data)  # its result waits in the queue like any other
+        else:
             threading.Thread(
-                target=self._execute, args=(active, data), name=f"node-{node_id}", daemon=True
+                target=self._execute, args=(active, data), name=f"node-{node.id}", daemon=True
             ).start()
+        return True
+
+    def _call_tools(self, request: _ToolRequest) -> None:
+        """Each call becomes a node execution of its tool node, started at once (the agent
+        already holds a slot and waits for them: the parallelism cap would deadlock it)."""
+        agent = self.running.get(request.agent_exec_id)
+        for index, (name, arguments) in enumerate(request.calls):
+            spec = self.tools_of.get(agent.node.id, {}).get(name) if agent else None
+            problem = None
+            if agent is None or self.final_status is not None or self.dispatch_stopped:
+                problem = "the run is stopping"
+            elif spec is None:
+                problem = f"there is no tool named {name!r}"
+            else:
+                linked = self.linked_pins[spec.node_id]
+                known = self.static_values[spec.node_id]
+                missing = sorted(pin for pin in linked if pin not in known)
+                if missing:
+                    problem = f"the tool's input {missing[0]!r} has no value yet"
+            if problem is not None or spec is None:
+                request.pending.resolve(index, ToolResult(None, Status.FAILED.value, [], problem))
+                continue
+            allowed = spec.parameters["properties"]
+            data = {pin: self.static_values[spec.node_id][pin] for pin in linked}
+            data.update((pin, value) for pin, value in arguments.items() if pin in allowed)
+            record = self._new_record(spec.node_id, data)
+            record.status, record.queued_at = Status.QUEUED, self.ports.now()
+            self.tool_records[record.id] = (request.pending, index, request.agent_exec_id)
+            self._start(record, self.nodes[spec.node_id])
+
+    def _stop_tool_calls(self, agent_exec_id: str) -> None:
+        """The agent ended (timed out, stopped): its calls in flight are interrupted."""
+        for record_id, active in self.running.items():
+            entry = self.tool_records.get(record_id)
+            if entry is not None and entry[2] == agent_exec_id:
+                active.stop.set()
+                active.block_run.cancel()
 
     def _finished(self, message: tuple[Any, ...]) -> None:
         record_id, status, outputs, error, stats = message
@@ -302,6 +388,9 @@ class _Run:
             refusal = self.ports.settle(active.node, record)
             if refusal is not None:
                 self.error_message, self.dispatch_stopped = refusal, True
+        self._stop_tool_calls(record.id)
+        if record.id in self.tool_records:
+            return  # a tool call's outputs went back to its agent, not along links
         if status in (Status.COMPLETED, Status.FAILED) and self.final_status is None:
             self._forward(active.node, outputs)
             if status == Status.COMPLETED:
@@ -321,7 +410,8 @@ class _Run:
             record.status, record.error, record.ended_at = Status.FAILED, message, self.ports.now()
             record.outputs = [("error", message)]
             self._changed(record)
-            if self.final_status is None:
+            self._stop_tool_calls(record_id)
+            if self.final_status is None and record_id not in self.tool_records:
                 self._forward(active.node, record.outputs)  # like any failure, on `error` links
 
     # --- the run -------------------------------------------------------------------------
@@ -342,11 +432,17 @@ class _Run:
                     self._changed(record)
         self.ready.clear()
 
+    def _receive(self, message: Any) -> None:
+        if isinstance(message, _ToolRequest):
+            self._call_tools(message)
+        else:
+            self._finished(message)
+
     def _drain(self, timeout: float) -> None:
         try:
-            self._finished(self.messages.get(timeout=timeout))
+            self._receive(self.messages.get(timeout=timeout))
             while True:
-                self._finished(self.messages.get_nowait())
+                self._receive(self.messages.get_nowait())
         except queue.Empty:
             pass
 

@@ -2,7 +2,7 @@
 HTTP client, a key-value store and cancellation. No ORM: the Django side builds the context."""
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -106,6 +106,30 @@ class AgentRunner(Protocol):
         ...
 
 
+class ToolRunner(Protocol):
+    """An AI Agent's tools (SPEC §15), given by the engine: `tools` are specs (name,
+    description, JSON-schema parameters, `as_openai()`); each call runs as a node execution of
+    the tool's node, all calls of one batch side by side. Results keep the calls' order and
+    carry `status`, `outputs` [(pin, value)], `error` and `node_exec_id`."""
+
+    tools: Sequence[Any]
+
+    def call_many(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]: ...
+
+
+class ChargeRefused(Exception):
+    """The balance cannot cover a further paid call of this node."""
+
+
+class Meter(Protocol):
+    """Charges a node that calls its provider more than once (the AI Agent's model turns):
+    each further call pays the node's block cost again, once per `key`."""
+
+    def charge_again(self, key: str) -> None:
+        """Raises ChargeRefused when the balance cannot cover it."""
+        ...
+
+
 @dataclass(frozen=True)
 class BlockContext:
     user_id: str
@@ -122,6 +146,8 @@ class BlockContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     agents: AgentRunner | None = None
     files: FileStore | None = None
+    tools: ToolRunner | None = None  # an AI Agent's tools, inside a graph execution
+    meter: Meter | None = None  # further charges of this node, inside a graph execution
     # What the block reports about its run (token counts); the engine adds it to node stats.
     stats: dict[str, Any] = field(default_factory=dict)
 
