@@ -25,6 +25,7 @@ from apps.executions import events, metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
 from apps.executions.engine.types import INSUFFICIENT_CREDITS, RUN_INPUT_KINDS, BlockRun
 from apps.executions.models import GraphExecution
+from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.store import DatabaseStore, jsonable
 from apps.graphs.analysis import graph_input_schema
 from apps.graphs.blocks.context import CancelToken, ChargeRefused
@@ -297,6 +298,11 @@ def block_run_factory(
     def block_run(node: EngineNode, record: NodeExecutionRecord, tools: Any = None) -> BlockRun:
         token = CancelToken()
         selected = credentials.for_node(node)
+        desk = (
+            DatabaseReviewDesk(execution=execution, node_id=node.id, node_exec_id=record.id)
+            if node.block.pauses
+            else None
+        )
         context = block_context_build(
             user=user,
             graph_id=str(execution.graph_id),
@@ -314,8 +320,14 @@ def block_run_factory(
                 record=record,
                 own=uses_own_credentials(selected),
             ),
+            review=desk,
         )
-        return BlockRun(context=context, cancel=token.cancel, stats=lambda: dict(context.stats))
+        return BlockRun(
+            context=context,
+            cancel=token.cancel,
+            stats=lambda: dict(context.stats),
+            suspended=lambda: desk is not None and desk.suspended,
+        )
 
     return block_run
 

@@ -19,6 +19,7 @@ from apps.graphs.blocks.context import (
     CancelToken,
     Meter,
     ProviderCredentials,
+    ReviewDesk,
     ToolRunner,
 )
 from apps.graphs.blocks.registry import get_block
@@ -118,6 +119,7 @@ def block_context_build(
     credentials: Credentials | None = None,
     tools: ToolRunner | None = None,
     meter: Meter | None = None,
+    review: ReviewDesk | None = None,
 ) -> BlockContext:
     return BlockContext(
         user_id=str(user.pk),
@@ -135,6 +137,7 @@ def block_context_build(
         files=UploadedFiles(user_id=str(user.pk)),
         tools=tools,
         meter=meter,
+        review=review,
     )
 
 

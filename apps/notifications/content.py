@@ -79,6 +79,10 @@ RENDERERS = {
         f"{d.get('agent_name')} was not approved for the store",
         d.get("reviewer_comments") or "See the review comments in your submissions.",
     ),
+    T.REVIEW_REQUESTED: lambda d: (
+        f"{d.get('graph_name') or 'Your agent'} waits for your review",
+        f"{d.get('message') or 'A run needs your decision.'} Review it: {d.get('url')}",
+    ),
     T.REFUND_PROCESSED: lambda d: (
         "Your refund was processed",
         f"{d.get('amount')} credits were returned to your balance.",

@@ -275,6 +275,8 @@ class _Run:
             else:
                 status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
                 outputs.append(("error", error))  # as if yielded: stored and forwarded on `error`
+        if status == Status.COMPLETED and active.block_run.suspended():
+            status = Status.REVIEW
         stats = {
             **active.block_run.stats(),
             "cpu_time": time.thread_time() - cpu_started,
@@ -379,7 +381,7 @@ class _Run:
             return  # abandoned after a node timeout or a stop: its result comes too late
         record = active.record
         record.status, record.outputs, record.error = status, outputs, error
-        record.ended_at = self.ports.now()
+        record.ended_at = None if status == Status.REVIEW else self.ports.now()
         stats["wall_time"] = time.monotonic() - active.started
         stats["output_size"] = _size(outputs)
         record.stats = stats
@@ -389,7 +391,7 @@ class _Run:
             if refusal is not None:
                 self.error_message, self.dispatch_stopped = refusal, True
         self._stop_tool_calls(record.id)
-        if record.id in self.tool_records:
+        if record.id in self.tool_records or status == Status.REVIEW:
             return  # a tool call's outputs went back to its agent, not along links
         if status in (Status.COMPLETED, Status.FAILED) and self.final_status is None:
             self._forward(active.node, outputs)
@@ -427,7 +429,7 @@ class _Run:
         now = self.ports.now()
         for records in self.by_node.values():
             for record in records:
-                if record.status in (Status.INCOMPLETE, Status.QUEUED):
+                if record.status in (Status.INCOMPLETE, Status.QUEUED, Status.REVIEW):
                     record.status, record.ended_at = Status.CANCELLED, now
                     self._changed(record)
         self.ready.clear()
@@ -481,7 +483,16 @@ class _Run:
             self._cancel_pending()
         self._flush()
         status = self.final_status or (Status.FAILED if self.dispatch_stopped else Status.COMPLETED)
+        if status == Status.COMPLETED and self._waiting_for_review():
+            status = Status.REVIEW  # nothing else can progress: the run waits, holding nothing
         return self._result(status, started)
+
+    def _waiting_for_review(self) -> bool:
+        return any(
+            record.status == Status.REVIEW
+            for records in self.by_node.values()
+            for record in records
+        )
 
     def _abandon_running(self) -> None:
         now = self.ports.now()

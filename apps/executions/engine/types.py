@@ -16,6 +16,9 @@ class Status(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
+    # Waiting for a person (SPEC §15): a node execution parked until its review is decided, and
+    # a run with nothing left to do but such waits. Neither holds a worker, lease or task.
+    REVIEW = "review"
 
     @property
     def is_terminal(self) -> bool:
@@ -125,6 +128,9 @@ class BlockRun:
     cancel: Callable[[], None]
     # What the block reported about its run (e.g. token counts), added to the node's stats.
     stats: Callable[[], Mapping[str, Any]] = lambda: {}
+    # True when the block ended by asking for a human review: the execution then waits in
+    # `review` (no outputs) and runs again, from the same input, once the review is decided.
+    suspended: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,34 @@ class Meter(Protocol):
 
 
 @dataclass(frozen=True)
+class ReviewDecision:
+    """How a person decided a review: `approved` (with the possibly edited data), `rejected`
+    or `timed_out` (with the data as it was)."""
+
+    outcome: str
+    data: Any
+    message: str = ""
+
+
+class ReviewDesk(Protocol):
+    """Human review (SPEC §15), inside a graph execution."""
+
+    def request(
+        self,
+        *,
+        data: Any,
+        message: str,
+        editable: bool,
+        data_schema: Mapping[str, Any] | None,
+        timeout_seconds: float,
+    ) -> ReviewDecision | None:
+        """The decision, once there is one. Before that, files the review (once) and returns
+        None: the block then ends without output and its execution waits in `review`; it runs
+        again, with the same input, when the review is decided."""
+        ...
+
+
+@dataclass(frozen=True)
 class BlockContext:
     user_id: str
     kv: KeyValueStore
@@ -148,6 +176,7 @@ class BlockContext:
     files: FileStore | None = None
     tools: ToolRunner | None = None  # an AI Agent's tools, inside a graph execution
     meter: Meter | None = None  # further charges of this node, inside a graph execution
+    review: ReviewDesk | None = None  # human review, inside a graph execution
     # What the block reports about its run (token counts); the engine adds it to node stats.
     stats: dict[str, Any] = field(default_factory=dict)
 
