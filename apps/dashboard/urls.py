@@ -88,6 +88,11 @@ urlpatterns = [
     path("runs", runs.run_list, name="runs"),
     path("runs/<uuid:graph_exec_id>", runs.run_detail, name="run"),
     path("runs/<uuid:graph_exec_id>/stop", runs.run_stop, name="run-stop"),
+    path(
+        "runs/<uuid:graph_exec_id>/reviews/<uuid:review_id>",
+        runs.run_review_decide,
+        name="run-review",
+    ),
     path("credits", account.credits_page, name="credits"),
     path("credits/top-up", account.credits_top_up, name="credits-top-up"),
     path("settings/api-keys", account.api_keys, name="api-keys"),
