@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from apps.credits.models import CreditTransaction
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs.blocks.library.ai_agent import AIAgentBlock
+from apps.graphs.blocks.library.ai_decisions import AIClassifierBlock
 from apps.graphs.blocks.library.maths import CalculatorBlock
 from tests.graphs.graphs import AGENT, DELAY, INPUT, OUTPUT, WEB_REQUEST, echo_graph, link, node
 from tests.processes import WorkerProcess, wait_for
@@ -258,3 +259,34 @@ def test_stop_during_a_tool_call_cancels_the_run_within_two_seconds(
     (agent,) = _executions(run_id, "agent")
     assert (wait.status, agent.status) == ("cancelled", "cancelled")
     assert len(openai_server.requests) == 1  # no model call after the stop
+
+
+def test_a_classifier_sends_its_value_down_the_chosen_labels_pin_only(
+    agent_worker, openai_server, owner_client: APIClient
+) -> None:
+    graph = {
+        "name": "Triage",
+        "nodes": [
+            node("in", INPUT, name="question"),
+            node("sort", AIClassifierBlock.id, labels=["billing", "shipping"]),
+            node("billing", OUTPUT, name="billing"),
+            node("shipping", OUTPUT, name="shipping"),
+        ],
+        "links": [
+            link("in", "result", "sort", "value"),
+            link("sort", "matched_#_billing", "billing", "value"),
+            link("sort", "matched_#_shipping", "shipping", "value"),
+        ],
+    }
+    openai_server.script("I think", "Billing")  # one correction, charged as a second call
+    _, run_id = _start(owner_client, graph, "Why was I charged twice?")
+    run = _finished(run_id)
+    assert run.outputs == {"billing": ["Why was I charged twice?"]}
+    (sort,) = _executions(run_id, "sort")
+    keys = set(
+        CreditTransaction.objects.filter(graph_exec_id=run_id).values_list(
+            "transaction_key", flat=True
+        )
+    )
+    assert keys == {f"node:{sort.pk}", f"node:{sort.pk}:retry:1"}
+    assert run.stats["cost"] == 2
