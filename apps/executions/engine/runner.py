@@ -19,14 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.executions.engine.agent_calls import AgentCalls, ToolRequest
 from apps.executions.engine.pins import assemble_inputs, is_missing, pick, split_pin
-from apps.executions.engine.tools import (
-    Pending,
-    Toolbox,
-    ToolResult,
-    agent_tools,
-    is_tool_link,
-)
+from apps.executions.engine.tools import agent_tools, is_tool_link
 from apps.executions.engine.types import (
     KIND_NOTE,
     KIND_OUTPUT,
@@ -84,20 +79,11 @@ class _Active:
     stop: threading.Event = field(default_factory=threading.Event)
 
 
-@dataclass(frozen=True)
-class _ToolRequest:
-    """An agent's calls of one model turn, posted from its block thread (engine/tools.py)."""
-
-    agent_exec_id: str
-    calls: Sequence[tuple[str, dict[str, Any]]]
-    pending: Pending
-
-
 def _size(value: Any) -> int:
     return len(repr(value))
 
 
-class _Run:
+class _Run(AgentCalls):
     def __init__(self, graph: EngineGraph, ports: Ports, settings: EngineSettings) -> None:
         self.ports = ports
         self.settings = settings
@@ -114,7 +100,7 @@ class _Run:
         # Tool nodes run only when an agent calls them (engine/tools.py).
         self.tool_nodes = {link.sink_id for link in tool_links}
         self.tools_of = agent_tools(self.nodes, tool_links, self.linked_pins)
-        self.tool_records: dict[str, tuple[Pending, int, str]] = {}  # → (batch, index, agent)
+        self.tool_records = {}  # record id → (batch, index, calling agent): see AgentCalls
         self.static_values: dict[str, dict[str, Any]] = defaultdict(dict)
         self.by_node: dict[str, list[NodeExecutionRecord]] = defaultdict(list)
         self.ready: dict[str, deque[NodeExecutionRecord]] = defaultdict(deque)
@@ -135,9 +121,7 @@ class _Run:
             self.dirty_since = time.monotonic()
         self.changes[record.id] = record
         if record.status.is_terminal and record.id in self.tool_records:
-            pending, index, _ = self.tool_records[record.id]
-            result = ToolResult(record.id, record.status.value, list(record.outputs), record.error)
-            pending.resolve(index, result)
+            self._tool_call_ended(record)
 
     def _flush_due_in(self) -> float:
         """Seconds until pending changes must be committed (0: now)."""
@@ -316,18 +300,7 @@ class _Run:
         record.status = Status.RUNNING
         self._changed(record)
         stop = threading.Event()
-        if node.id in self.tools_of:
-            toolbox = Toolbox(
-                agent_exec_id=record.id,
-                tools=list(self.tools_of[node.id].values()),
-                submit=lambda agent, calls, pending: self.messages.put(
-                    _ToolRequest(agent, calls, pending)
-                ),
-                stopped=stop,
-            )
-            block_run = self.ports.block_run(node, record, tools=toolbox)
-        else:
-            block_run = self.ports.block_run(node, record)
+        block_run = self._block_run(node, record, stop)
         active = _Active(record, node, block_run, time.monotonic(), stop)
         self.running[record.id] = active
         if node.inline:
@@ -337,42 +310,6 @@ class _Run:
                 target=self._execute, args=(active, data), name=f"node-{node.id}", daemon=True
             ).start()
         return True
-
-    def _call_tools(self, request: _ToolRequest) -> None:
-        """Each call becomes a node execution of its tool node, started at once (the agent
-        already holds a slot and waits for them: the parallelism cap would deadlock it)."""
-        agent = self.running.get(request.agent_exec_id)
-        for index, (name, arguments) in enumerate(request.calls):
-            spec = self.tools_of.get(agent.node.id, {}).get(name) if agent else None
-            problem = None
-            if agent is None or self.final_status is not None or self.dispatch_stopped:
-                problem = "the run is stopping"
-            elif spec is None:
-                problem = f"there is no tool named {name!r}"
-            else:
-                linked = self.linked_pins[spec.node_id]
-                known = self.static_values[spec.node_id]
-                missing = sorted(pin for pin in linked if pin not in known)
-                if missing:
-                    problem = f"the tool's input {missing[0]!r} has no value yet"
-            if problem is not None or spec is None:
-                request.pending.resolve(index, ToolResult(None, Status.FAILED.value, [], problem))
-                continue
-            allowed = spec.parameters["properties"]
-            data = {pin: self.static_values[spec.node_id][pin] for pin in linked}
-            data.update((pin, value) for pin, value in arguments.items() if pin in allowed)
-            record = self._new_record(spec.node_id, data)
-            record.status, record.queued_at = Status.QUEUED, self.ports.now()
-            self.tool_records[record.id] = (request.pending, index, request.agent_exec_id)
-            self._start(record, self.nodes[spec.node_id])
-
-    def _stop_tool_calls(self, agent_exec_id: str) -> None:
-        """The agent ended (timed out, stopped): its calls in flight are interrupted."""
-        for record_id, active in self.running.items():
-            entry = self.tool_records.get(record_id)
-            if entry is not None and entry[2] == agent_exec_id:
-                active.stop.set()
-                active.block_run.cancel()
 
     def _finished(self, message: tuple[Any, ...]) -> None:
         record_id, status, outputs, error, stats = message
@@ -435,7 +372,7 @@ class _Run:
         self.ready.clear()
 
     def _receive(self, message: Any) -> None:
-        if isinstance(message, _ToolRequest):
+        if isinstance(message, ToolRequest):
             self._call_tools(message)
         else:
             self._finished(message)
