@@ -15,7 +15,7 @@ from apps.executions import reviews
 from apps.executions.models import GraphExecution, NodeExecution, Review
 from apps.graphs.blocks.library.review import HumanReviewBlock
 from apps.users.models import User
-from tests.graphs.graphs import INPUT, OUTPUT, PRINT, link, node
+from tests.graphs.graphs import DELAY, INPUT, OUTPUT, PRINT, link, node
 from tests.processes import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,3 +235,46 @@ def test_the_owner_is_notified_on_ws_with_a_link(
     assert data["data"]["graph_exec_id"] == run_id
     assert data["data"]["url"].endswith(f"/runs/{run_id}")
     assert data["title"] == "Reviewed waits for your review"
+
+
+def test_a_decision_while_other_branches_still_run_resumes_the_run_when_they_end(
+    review_worker, owner_client: APIClient
+) -> None:
+    graph = review_graph()
+    graph["nodes"].append(node("wait", DELAY, seconds=2))
+    graph["links"] = [
+        link("in", "result", "wait", "data") if item["sink_id"] == "print" else item
+        for item in graph["links"]
+    ]
+    graph["links"].append(link("wait", "output", "print", "text"))
+    _, run_id = _start(owner_client, graph)
+    wait_for(
+        lambda: NodeExecution.objects.filter(
+            graph_execution_id=run_id, node__key="review", status="review"
+        ).exists(),
+        timeout=30,
+        what="the review to wait",
+    )
+    assert GraphExecution.objects.get(pk=run_id).status == "running"  # the delay still runs
+    review = _waiting_review(owner_client, run_id)
+    answer = owner_client.post(f"/api/reviews/{review['id']}", {"approved": True}, format="json")
+    assert answer.status_code == 200
+    run = _status(run_id, "completed")
+    assert run.outputs == {"echo": [{"text": "hello"}], "approved": [{"text": "hello"}]}
+
+
+def test_the_list_refuses_an_unknown_status_and_read_only_data_cannot_be_edited(
+    review_worker, owner_client: APIClient
+) -> None:
+    bad = owner_client.get("/api/reviews?status=maybe")
+    assert bad.status_code == 400
+    _, run_id = _start(owner_client, review_graph(editable=False))
+    _status(run_id, "review")
+    review = _waiting_review(owner_client, run_id)
+    answer = owner_client.post(
+        f"/api/reviews/{review['id']}", {"approved": True, "data": {"text": "x"}}, format="json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["details"]["fields"] == {"data": "read-only"}
+    page = owner_client.get("/api/reviews?page_size=1").json()
+    assert (page["page_size"], page["total"], len(page["data"])) == (1, 1, 1)
