@@ -115,7 +115,12 @@ def review_pending_for_run(*, user: User, graph_exec_id: uuid.UUID) -> list[Revi
 
 
 def _schema_errors(schema: Any, data: Any) -> dict[str, str]:
-    validator = jsonschema.Draft202012Validator(schema)
+    try:  # the block checked it; a row written otherwise must not become a 500
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+    except jsonschema.SchemaError:
+        return {"data": "the review's data_schema is not a valid JSON Schema"}
+    validator = validator_class(schema)
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         where = ".".join(str(part) for part in error.absolute_path)

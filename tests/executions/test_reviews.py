@@ -278,3 +278,17 @@ def test_the_list_refuses_an_unknown_status_and_read_only_data_cannot_be_edited(
     assert answer.json()["error"]["details"]["fields"] == {"data": "read-only"}
     page = owner_client.get("/api/reviews?page_size=1").json()
     assert (page["page_size"], page["total"], len(page["data"])) == (1, 1, 1)
+
+
+def test_a_review_with_an_invalid_data_schema_fails_its_node_instead_of_waiting(
+    review_worker, owner_client: APIClient
+) -> None:
+    graph = review_graph()
+    graph["nodes"][1]["input_default"]["data_schema"] = {"type": 5}
+    _, run_id = _start(owner_client, graph)
+    run = _status(run_id, "completed")
+    review_exec = NodeExecution.objects.get(graph_execution_id=run_id, node__key="review")
+    assert review_exec.status == "failed"
+    assert review_exec.error.startswith("data_schema is not a valid JSON Schema")
+    assert not Review.objects.filter(graph_execution_id=run_id).exists()
+    assert run.stats["node_error_count"] == 1

@@ -9,6 +9,8 @@ time the desk has the decision and the block yields it.
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
+
 from apps.graphs.blocks.base import (
     Block,
     BlockCategory,
@@ -63,6 +65,14 @@ class HumanReviewBlock(Block):
         if context.review is None:
             yield "error", "a human review can only wait inside a graph execution"
             return
+        if input_data.data_schema is not None:
+            try:
+                jsonschema.validators.validator_for(input_data.data_schema).check_schema(
+                    input_data.data_schema
+                )
+            except jsonschema.SchemaError as exc:
+                yield "error", f"data_schema is not a valid JSON Schema: {exc.message}"
+                return
         decision = context.review.request(
             data=input_data.data,
             message=input_data.message,
