@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+from websockets.sync.client import connect
 
 from apps.credits.models import CreditTransaction
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs.blocks.library.ai_agent import AIAgentBlock
 from apps.graphs.blocks.library.ai_decisions import AIClassifierBlock
 from apps.graphs.blocks.library.maths import CalculatorBlock
+from apps.users.models import User
 from tests.graphs.graphs import AGENT, DELAY, INPUT, OUTPUT, WEB_REQUEST, echo_graph, link, node
 from tests.processes import WorkerProcess, wait_for
 
@@ -290,3 +293,35 @@ def test_a_classifier_sends_its_value_down_the_chosen_labels_pin_only(
     )
     assert keys == {f"node:{sort.pk}", f"node:{sort.pk}:retry:1"}
     assert run.stats["cost"] == 2
+
+
+def test_each_tool_call_is_published_live_on_ws(
+    agent_worker, openai_server, asgi_server, owner: User, owner_client: APIClient
+) -> None:
+    tools = [_labelled("wait", DELAY, "wait")]
+    openai_server.script_tool_calls(("wait", {"seconds": 1, "data": "slept"}))
+    openai_server.script("done")
+    graph_id = owner_client.post("/api/graphs", _agent_graph(tools), format="json").json()["id"]
+    token = str(AccessToken.for_user(owner))
+    with connect(f"{asgi_server.ws_url}/ws?token={token}") as socket:
+        run_id = owner_client.post(
+            f"/api/graphs/{graph_id}/execute", {"inputs": {"question": "Go"}}, format="json"
+        ).json()["id"]
+        socket.send(
+            json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": run_id}})
+        )
+        events: list[dict[str, Any]] = []
+
+        def tool_done() -> bool:
+            events.append(json.loads(socket.recv(timeout=30)))
+            data = events[-1].get("data") or {}
+            return events[-1]["method"] == "node_execution_event" and (
+                data.get("node_id"),
+                data.get("status"),
+            ) == ("wait", "completed")
+
+        wait_for(tool_done, timeout=30, what="the tool call's event")
+    final = events[-1]["data"]
+    assert final["input_data"]["seconds"] == 1
+    assert final["output_data"] == {"output": ["slept"]}
+    assert _finished(run_id).status == "completed"
