@@ -106,9 +106,8 @@ def review_get(*, user: User, review_id: uuid.UUID | str) -> Review:
 
 
 def review_pending_for_run(*, user: User, graph_exec_id: uuid.UUID) -> list[Review]:
-    return list(review_list(user=user, status=Review.Status.WAITING).filter(
-        graph_execution_id=graph_exec_id
-    ))  # fmt: skip
+    waiting = review_list(user=user, status=Review.Status.WAITING)
+    return list(waiting.filter(graph_execution_id=graph_exec_id))
 
 
 # --- writes ---------------------------------------------------------------------------------
@@ -122,7 +121,9 @@ def _schema_errors(schema: Any, data: Any) -> dict[str, str]:
         return {"data": "the review's data_schema is not a valid JSON Schema"}
     validator = validator_class(schema)
     errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+    # Paths mix indexes and keys: sorted as text, so the order is stable and never a TypeError.
+    found = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    for error in found:
         where = ".".join(str(part) for part in error.absolute_path)
         errors.setdefault(f"data.{where}" if where else "data", error.message)
     return errors

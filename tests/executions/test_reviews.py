@@ -292,3 +292,21 @@ def test_a_review_with_an_invalid_data_schema_fails_its_node_instead_of_waiting(
     assert review_exec.error.startswith("data_schema is not a valid JSON Schema")
     assert not Review.objects.filter(graph_execution_id=run_id).exists()
     assert run.stats["node_error_count"] == 1
+
+
+def test_edited_data_errors_name_every_field_in_a_stable_order() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "text": {"type": "string"},
+        },
+    }
+    errors = reviews._schema_errors(schema, {"tags": ["ok", 3], "text": 5})
+    assert errors == {
+        "data.tags.1": "3 is not of type 'string'",
+        "data.text": "5 is not of type 'string'",
+    }
+    assert reviews._schema_errors({"type": 5}, {}) == {
+        "data": "the review's data_schema is not a valid JSON Schema"
+    }
