@@ -169,3 +169,40 @@ def test_stop_cancels_a_parked_review() -> None:
     result = harness.run(EngineSettings(tick_seconds=0.01))
     assert result.status == Status.CANCELLED
     assert store.statuses("review") == [Status.CANCELLED]
+
+
+def test_a_tools_linked_pin_is_fixed_by_its_latest_value_on_every_call() -> None:
+    agent = ScriptedAgent([[("Echo_it", {"value": 1, "extra": "ignored"})]])
+    graph = GraphBuilder()
+    graph.node("source", Recorder(), value="from a link")
+    graph.node("agent", agent)
+    graph.node("echo", Recorder())
+    graph.node("out", AgentOutputBlock, name="answer")
+    graph.nodes["echo"] = _tool(graph.nodes["echo"], "Echo it!")
+    graph.link("source", "output", "echo", "extra")
+    graph.link("source", "output", "agent", "go")  # the agent starts once the value is there
+    graph.link("agent", "tools", "echo", "tool")
+    graph.link("agent", "finished", "out", "value")
+    harness = AgentHarness(graph.build())
+    result = harness.run()
+    assert result.status == Status.COMPLETED
+    assert set(agent.offered[0].parameters["properties"]) == {"value"}
+    (call,) = harness.store.of("echo")
+    assert call.input_data == {"value": 1, "extra": "from a link"}
+
+
+def test_a_call_of_a_tool_whose_linked_pin_has_no_value_yet_fails_clearly() -> None:
+    agent = ScriptedAgent([[("Echo_it", {"value": 1})]])
+    graph = GraphBuilder()
+    graph.node("agent", agent)
+    graph.node("later", Recorder())
+    graph.node("echo", Recorder())
+    graph.node("out", AgentOutputBlock, name="answer")
+    graph.nodes["echo"] = _tool(graph.nodes["echo"], "Echo it!")
+    graph.link("agent", "never", "later", "value")  # the agent yields nothing on `never`
+    graph.link("later", "output", "echo", "extra")
+    graph.link("agent", "tools", "echo", "tool")
+    graph.link("agent", "finished", "out", "value")
+    built = graph.build()
+    result = AgentHarness(built).run()
+    assert result.outputs["answer"] == [("failed", [], "the tool's input 'extra' has no value yet")]
