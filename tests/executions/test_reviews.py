@@ -2,6 +2,7 @@
 worker restart, and resumes through the API's decision; reject, timeout, stop and other users."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -310,3 +311,19 @@ def test_edited_data_errors_name_every_field_in_a_stable_order() -> None:
     assert reviews._schema_errors({"type": 5}, {}) == {
         "data": "the review's data_schema is not a valid JSON Schema"
     }
+
+
+def test_time_spent_waiting_does_not_count_towards_the_runs_time_limit(
+    review_worker, owner_client: APIClient
+) -> None:
+    _, run_id = _start(owner_client, {**review_graph(), "time_limit_seconds": 60})
+    run = _status(run_id, "review")
+    # As if it had started two hours ago and waited for its reviewer ever since.
+    hours_ago = run.started_at - timedelta(hours=2)
+    stats = {**run.stats, "review_paused_at": run.stats["review_paused_at"] - 7200}
+    GraphExecution.objects.filter(pk=run_id).update(started_at=hours_ago, stats=stats)
+    review = _waiting_review(owner_client, run_id)
+    owner_client.post(f"/api/reviews/{review['id']}", {"approved": True}, format="json")
+    run = _status(run_id, "completed")
+    assert run.outputs["approved"] == [{"text": "hello"}]
+    assert run.stats["review_wait_seconds"] >= 7200
