@@ -238,17 +238,19 @@ def test_the_owner_is_notified_on_ws_with_a_link(
     assert data["title"] == "Reviewed waits for your review"
 
 
-def test_a_decision_while_other_branches_still_run_resumes_the_run_when_they_end(
-    review_worker, owner_client: APIClient
-) -> None:
+def _slow_branch_graph(seconds: float) -> dict[str, Any]:
+    """review_graph whose echo branch first waits `seconds`."""
     graph = review_graph()
-    graph["nodes"].append(node("wait", DELAY, seconds=2))
+    graph["nodes"].append(node("wait", DELAY, seconds=seconds))
     graph["links"] = [
         link("in", "result", "wait", "data") if item["sink_id"] == "print" else item
         for item in graph["links"]
     ]
     graph["links"].append(link("wait", "output", "print", "text"))
-    _, run_id = _start(owner_client, graph)
+    return graph
+
+
+def _parked_while_running(run_id: str) -> None:
     wait_for(
         lambda: NodeExecution.objects.filter(
             graph_execution_id=run_id, node__key="review", status="review"
@@ -257,6 +259,13 @@ def test_a_decision_while_other_branches_still_run_resumes_the_run_when_they_end
         what="the review to wait",
     )
     assert GraphExecution.objects.get(pk=run_id).status == "running"  # the delay still runs
+
+
+def test_a_decision_while_other_branches_still_run_resumes_the_run_when_they_end(
+    review_worker, owner_client: APIClient
+) -> None:
+    _, run_id = _start(owner_client, _slow_branch_graph(2))
+    _parked_while_running(run_id)
     review = _waiting_review(owner_client, run_id)
     answer = owner_client.post(f"/api/reviews/{review['id']}", {"approved": True}, format="json")
     assert answer.status_code == 200
@@ -327,3 +336,15 @@ def test_time_spent_waiting_does_not_count_towards_the_runs_time_limit(
     run = _status(run_id, "completed")
     assert run.outputs["approved"] == [{"text": "hello"}]
     assert run.stats["review_wait_seconds"] >= 7200
+
+
+def test_stop_while_other_branches_run_cancels_the_parked_review(
+    review_worker, owner_client: APIClient
+) -> None:
+    graph_id, run_id = _start(owner_client, _slow_branch_graph(30))
+    _parked_while_running(run_id)
+    owner_client.post(f"/api/graphs/{graph_id}/executions/{run_id}/stop")
+    _status(run_id, "cancelled", timeout=5)
+    review_exec = NodeExecution.objects.get(graph_execution_id=run_id, node__key="review")
+    assert review_exec.status == "cancelled"
+    assert Review.objects.get(graph_execution_id=run_id).status == "cancelled"
