@@ -15,6 +15,7 @@ PREFERENCE: dict[str, str] = {
     T.DAILY_SUMMARY: "notify_on_daily_summary",
     T.WEEKLY_SUMMARY: "notify_on_weekly_summary",
     T.MONTHLY_SUMMARY: "notify_on_monthly_summary",
+    T.REVIEW_REQUESTED: "notify_on_review_requested",
 }
 
 

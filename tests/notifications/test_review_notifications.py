@@ -47,3 +47,21 @@ def test_it_notifies_the_owner_with_a_link_to_the_run(
     [email] = mailoutbox
     assert email.subject == "Newsletter waits for your review"
     assert link in email.body
+
+
+def test_with_its_preference_off_it_is_in_app_only(
+    owner: User, mailoutbox: list, eager_tasks
+) -> None:
+    User.objects.filter(pk=owner.pk).update(notify_on_review_requested=False)
+    signals.review_requested.send(
+        None,
+        review_id=uuid.uuid4(),
+        user_id=owner.pk,
+        graph_exec_id=uuid.uuid4(),
+        graph_name="Newsletter",
+        message="",
+    )
+    notification = Notification.objects.get(user=owner)
+    assert notification.email_status == "off"
+    assert notification.message.startswith("A run needs your decision. Review it: http")
+    assert mailoutbox == []
