@@ -230,6 +230,8 @@ NOTIFICATION_BACKOFF_MAX_MINUTES = env_int("NOTIFICATION_BACKOFF_MAX_MINUTES", 1
 HOUSEKEEPING_SCHEDULE = {
     "execution-watchdog": {"task": "executions.watchdog", "every": WATCHDOG_INTERVAL_SECONDS},
     "execution-cleanup": {"task": "executions.cleanup", "cron": "17 3 * * *"},
+    # Human reviews past their timeout end `timed_out` and their runs resume (SPEC §15).
+    "review-timeouts": {"task": "executions.review_timeouts", "every": 60},
     # Hourly: it refills once per month per user (an idempotent ledger key).
     "credits-monthly-refill": {"task": "credits.monthly_refill", "cron": "7 * * * *"},
     "notification-digests": {

@@ -3,10 +3,11 @@
 It speaks `/v1/chat/completions` (plain JSON and `stream: true` server-sent events, with usage)
 and `/v1/models`. Replies are deterministic: a line `REPLY: <text>` in the last user message is
 answered with `<text>`, anything else with `Echo: <last user message>`; `script()` queues replies
-that win over both. Tokens are counted as words. Error modes are chosen by the model name:
-`error-401`, `error-429`, `error-500` answer with that status and an OpenAI error body, `slow`
-answers after `slow_seconds`. Every request is kept (`requests`) for assertions; `hold_stream`
-makes a streamed reply wait after its first chunk until `release_stream()` is called.
+that win over both, and `script_tool_calls()` a reply that calls tools. Tokens are counted as
+words. Error modes are chosen by the model name: `error-401`, `error-429`, `error-500` answer
+with that status and an OpenAI error body, `slow` answers after `slow_seconds`. Every request is
+kept (`requests`) for assertions; `hold_stream` makes a streamed reply wait after its first chunk
+until `release_stream()` is called.
 """
 
 import json
@@ -78,6 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
         if model == "slow":
             time.sleep(self.server.slow_seconds)
         reply = self.server.reply_for(body.get("messages") or [])
+        if isinstance(reply, dict):  # scripted with script_tool_calls
+            self._tool_calls(model, reply["tool_calls"])
+            return
         prompt_tokens = sum(_words(str(m.get("content", ""))) for m in body.get("messages", []))
         usage = {
             "prompt_tokens": prompt_tokens,
@@ -102,6 +106,38 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 ],
                 "usage": usage,
+            },
+        )
+
+    def _tool_calls(self, model: str, calls: list[tuple[str, Any]]) -> None:
+        """A reply that calls tools: arguments given as text are sent as they are (a test of
+        malformed calls), anything else as its JSON."""
+        tool_calls = [
+            {
+                "id": f"call_{index}_{int(time.time() * 1000)}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+                },
+            }
+            for index, (name, arguments) in enumerate(calls)
+        ]
+        self._json(
+            200,
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": None, "tool_calls": tool_calls},
+                        "finish_reason": "tool_calls",
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
             },
         )
 
@@ -154,7 +190,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", free_port()), _Handler)
         self.requests: list[dict[str, Any]] = []
-        self.scripted: list[str] = []
+        self.scripted: list[str | dict[str, Any]] = []
         self.slow_seconds = 5.0
         self.hold_stream = False
         self.stream_started = threading.Event()
@@ -164,7 +200,7 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # timeout tests hang up on purpose
 
-    def reply_for(self, messages: list[dict[str, Any]]) -> str:
+    def reply_for(self, messages: list[dict[str, Any]]) -> str | dict[str, Any]:
         with self.lock:
             if self.scripted:
                 return self.scripted.pop(0)
@@ -194,6 +230,11 @@ class OpenAITestServer:
     def script(self, *replies: str) -> None:
         with self.server.lock:
             self.server.scripted.extend(replies)
+
+    def script_tool_calls(self, *calls: tuple[str, Any]) -> None:
+        """Queue one reply that calls tools: (function name, arguments) pairs, in one turn."""
+        with self.server.lock:
+            self.server.scripted.append({"tool_calls": list(calls)})
 
     def hold_stream(self) -> None:
         self.server.hold_stream = True

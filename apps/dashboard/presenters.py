@@ -43,7 +43,7 @@ def provider_title(name: str) -> str:
 
 # How a node with several executions is shown: the first status present in this order wins,
 # so a node still working shows as working and a failure is never hidden by a later success.
-_NODE_STATUS_ORDER = ("running", "queued", "incomplete", "failed", "timeout", "cancelled")
+_NODE_STATUS_ORDER = ("running", "review", "queued", "incomplete", "failed", "timeout", "cancelled")
 
 
 def node_status(statuses: Iterable[str]) -> str:

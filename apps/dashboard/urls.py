@@ -138,6 +138,11 @@ urlpatterns = [
     path("runs/<uuid:graph_exec_id>/share", runs.run_share, name="run-share"),
     path("runs/<uuid:graph_exec_id>/delete", runs.run_delete, name="run-delete"),
     path("shared/<str:share_token>", runs.shared_run, name="shared-run"),
+    path(
+        "runs/<uuid:graph_exec_id>/reviews/<uuid:review_id>",
+        runs.run_review_decide,
+        name="run-review",
+    ),
     path("credits", account.credits_page, name="credits"),
     path("credits/top-up", account.credits_top_up, name="credits-top-up"),
     path("credits/auto-top-up", account.credits_auto_top_up, name="credits-auto-top-up"),

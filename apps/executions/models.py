@@ -17,6 +17,7 @@ class ExecutionStatus(models.TextChoices):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
+    REVIEW = "review"  # waiting for a person (SPEC §15): no worker, lease or task held
 
 
 TERMINAL_STATUSES = (
@@ -27,7 +28,7 @@ TERMINAL_STATUSES = (
 )
 # SPEC §6: a transition to the key is allowed only from these statuses (guarded UPDATEs).
 ALLOWED_SOURCES: dict[str, tuple[str, ...]] = {
-    ExecutionStatus.QUEUED: (ExecutionStatus.INCOMPLETE,),
+    ExecutionStatus.QUEUED: (ExecutionStatus.INCOMPLETE, ExecutionStatus.REVIEW),
     ExecutionStatus.RUNNING: (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED),
     ExecutionStatus.COMPLETED: (ExecutionStatus.RUNNING,),
     ExecutionStatus.FAILED: (
@@ -39,8 +40,10 @@ ALLOWED_SOURCES: dict[str, tuple[str, ...]] = {
         ExecutionStatus.INCOMPLETE,
         ExecutionStatus.QUEUED,
         ExecutionStatus.RUNNING,
+        ExecutionStatus.REVIEW,
     ),
     ExecutionStatus.TIMEOUT: (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING),
+    ExecutionStatus.REVIEW: (ExecutionStatus.RUNNING,),
 }
 
 
@@ -138,3 +141,51 @@ class NodeExecutionOutput(models.Model):
 
     def __str__(self) -> str:
         return self.pin
+
+
+class Review(models.Model):
+    """A Human Review node's request to a person (SPEC §15), one per node execution. The node
+    execution and its run wait in `review` until it is decided (or times out, or the run is
+    stopped); the decision resumes the run through the normal enqueue path."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        TIMED_OUT = "timed_out"
+        CANCELLED = "cancelled"  # the run was stopped
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    graph_execution = models.ForeignKey(
+        GraphExecution, on_delete=models.CASCADE, related_name="reviews"
+    )
+    # Not a foreign key: the block files its review before the engine's next commit inserts
+    # the node execution's row.
+    node_exec_id = models.UUIDField(unique=True)
+    node_id = models.CharField(max_length=100)  # the node's key in the graph
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    data = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    message = models.TextField(blank=True)
+    editable = models.BooleanField(default=True)
+    # The JSON Schema edited data must satisfy (the node's `data_schema`), if any.
+    data_schema = models.JSONField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    decided_data = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    decision_message = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "status", "-created_at"], name="review_user_status"),
+            models.Index(
+                fields=["expires_at"], condition=Q(status="waiting"), name="review_waiting_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"

@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
@@ -23,8 +25,10 @@ from apps.executions import events, metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
 from apps.executions.engine.types import INSUFFICIENT_CREDITS, RUN_INPUT_KINDS, BlockRun
 from apps.executions.models import GraphExecution
+from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.store import DatabaseStore, jsonable
-from apps.graphs.blocks.context import CancelToken
+from apps.graphs.analysis import graph_input_schema
+from apps.graphs.blocks.context import CancelToken, ChargeRefused
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.costs import block_cost_amount, block_costs, block_time_charge
 from apps.graphs.models import GraphVersion, Node
@@ -90,6 +94,9 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
                     node.metadata.get("timeout_seconds") or block.timeout_seconds
                 ),
                 inline=block.inline,
+                label=node.label,
+                description=block.description,
+                input_schema=tool_input_schema(node, block, owner_id=row.graph.user_id),
             )
         )
     spec = graph_spec_from_version(row)
@@ -109,6 +116,32 @@ def compiled_graph(graph_id: uuid.UUID, version: int) -> CompiledGraph:
         ),
         has_prices=any(block_costs(node.block) for node in engine_nodes),
     )
+
+
+def tool_input_schema(node: Node, block: Any, *, owner_id: Any) -> dict[str, Any]:
+    """What a node asks of a model that calls it as a tool (engine/tools.py): its block's input
+    schema; for a sub-agent whose graph the node names, `inputs` is described by that graph's
+    run inputs (when the graph is the owner's or a template), so the model knows what to pass."""
+    schema = block.input_schema()
+    graph_id = node.input_default.get("graph_id") if node.node_type == KIND_AGENT else None
+    if not graph_id:
+        return schema
+    versions = GraphVersion.objects.filter(graph_id=graph_id).filter(
+        Q(graph__user_id=owner_id) | Q(graph__is_template=True)
+    )
+    wanted = node.input_default.get("graph_version")
+    try:
+        child = (
+            versions.filter(version=wanted) if wanted else versions.filter(is_active=True)
+        ).first()
+    except (ValueError, ValidationError):
+        child = None  # a malformed id: the run says so when the tool is called
+    if child is None:
+        return schema
+    inputs = graph_input_schema(graph_spec_from_version(child))
+    inputs["description"] = f"Inputs of the agent {child.name!r}. {child.description}".strip()
+    properties = {**schema["properties"], "inputs": inputs}
+    return {**schema, "properties": properties}
 
 
 def graph_execution_payload(execution: GraphExecution) -> dict[str, Any]:
@@ -232,15 +265,44 @@ class RunCredentials:
         return self._by_node[node.id]
 
 
+class NodeMeter:
+    """The Meter of one node execution (blocks.context.Meter): a further model call of an AI
+    Agent pays the node's block cost again, keyed `node:<id>:<key>` so that a resumed run never
+    pays a call twice; nothing with the user's own credentials."""
+
+    def __init__(
+        self, *, execution: GraphExecution, node: EngineNode, record: NodeExecutionRecord, own: bool
+    ) -> None:
+        self.execution, self.node, self.record, self.own = execution, node, record, own
+
+    def charge_again(self, key: str) -> None:
+        amount = block_cost_amount(self.node.block, self.record.input_data)
+        if amount <= 0 or self.own:
+            return
+        name = compiled_graph(self.execution.graph_id, self.execution.graph_version).name
+        try:
+            _run_usage(
+                self.execution, name, self.node, amount=amount, key=f"node:{self.record.id}:{key}"
+            )
+        except InsufficientCredits as exc:
+            raise ChargeRefused(f"{INSUFFICIENT_CREDITS}: {exc.message}") from None
+
+
 def block_run_factory(
     *,
     user: User,
     execution: GraphExecution,
     agent_runner: AgentRunnerFactory,
     credentials: RunCredentials,
-) -> Callable[[EngineNode, NodeExecutionRecord], BlockRun]:
-    def block_run(node: EngineNode, record: NodeExecutionRecord) -> BlockRun:
+) -> Callable[..., BlockRun]:
+    def block_run(node: EngineNode, record: NodeExecutionRecord, tools: Any = None) -> BlockRun:
         token = CancelToken()
+        selected = credentials.for_node(node)
+        desk = (
+            DatabaseReviewDesk(execution=execution, node_id=node.id, node_exec_id=record.id)
+            if node.block.pauses
+            else None
+        )
         context = block_context_build(
             user=user,
             graph_id=str(execution.graph_id),
@@ -250,9 +312,22 @@ def block_run_factory(
             node_exec_id=record.id,
             cancel=token,
             agents=agent_runner(token),
-            credentials=credentials.for_node(node),
+            credentials=selected,
+            tools=tools,
+            meter=NodeMeter(
+                execution=execution,
+                node=node,
+                record=record,
+                own=uses_own_credentials(selected),
+            ),
+            review=desk,
         )
-        return BlockRun(context=context, cancel=token.cancel, stats=lambda: dict(context.stats))
+        return BlockRun(
+            context=context,
+            cancel=token.cancel,
+            stats=lambda: dict(context.stats),
+            suspended=lambda: desk is not None and desk.suspended,
+        )
 
     return block_run
 

@@ -28,7 +28,7 @@ from apps.common.exceptions import (
 )
 from apps.common.json_limits import storable
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import drain, events, metrics, runtime, selectors, signals
+from apps.executions import drain, events, metrics, reviews, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
 from apps.executions.models import (
@@ -243,19 +243,20 @@ def graph_execution_stop(
     if execution.is_terminal:
         return execution
     runtime.request_cancel(execution.id)
+    # Not started, or waiting for a review (no worker holds it): cancelled right here.
+    waiting = [ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.REVIEW]
     with transaction.atomic():
-        moved = GraphExecution.objects.filter(
-            pk=execution.pk, status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE]
-        ).update(
+        moved = GraphExecution.objects.filter(pk=execution.pk, status__in=waiting).update(
             status=ExecutionStatus.CANCELLED,
             ended_at=timezone.now(),
             error_message="The run was stopped.",
         )
+        reviews.reviews_cancel(graph_exec_id=execution.pk)
         execution.refresh_from_db()
         if moved:
-            execution.node_executions.filter(
-                status__in=[ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE]
-            ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
+            execution.node_executions.filter(status__in=waiting).update(
+                status=ExecutionStatus.CANCELLED, ended_at=timezone.now()
+            )
             _announce_finished(execution)
     if moved:
         events.publish(runtime.graph_execution_event(execution))
@@ -431,6 +432,8 @@ def _finish(
     if compiled.has_sub_agents:
         children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
         cost += sum(child.get("cost", 0) for child in children)
+    now = timezone.now()
+    waits = result.status == ExecutionStatus.REVIEW  # for a person: not an end
     values = {
         "status": result.status.value,
         "outputs": runtime.jsonable(result.outputs),
@@ -440,9 +443,10 @@ def _finish(
             "node_error_count": result.node_error_count,
             "wall_time": result.wall_time,
             "cost": cost,
+            **({"review_paused_at": now.timestamp()} if waits else {}),
         },
         "error_message": storable(result.error_message or ""),
-        "ended_at": timezone.now(),
+        "ended_at": None if waits else now,
         "lease_owner": "",
         "lease_expires_at": None,
     }
@@ -451,7 +455,14 @@ def _finish(
         if moved:
             for name, value in values.items():
                 setattr(execution, name, value)
-            _announce_finished(execution)
+            if waits:
+                # A decision that came while the run still ran resumes it at once.
+                reviews.run_resume_if_decided(execution, now=now)
+            else:
+                _announce_finished(execution)
+    if moved and waits:
+        events.publish(runtime.graph_execution_event(execution))
+        return
     if moved:
         events.publish(runtime.graph_execution_event(execution))
         if cost > 0:
@@ -507,6 +518,10 @@ class _SubAgents:
             graph_exec_id=child.id, owner=f"{self.owner}/child", parent_cancel=self.cancel
         )
         child.refresh_from_db()
+        if child.status == ExecutionStatus.REVIEW:
+            # Its parent's node cannot wait with it: a decision would resume it on its own.
+            child = graph_execution_stop(user=self.user, graph_exec_id=child.id)
+            return "failed: a sub-agent cannot wait for a human review", child.outputs
         return child.status, child.outputs
 
 
@@ -561,9 +576,11 @@ def graph_execution_run(
         is_cancelled=runtime.cancel_poller(execution.id, parent_cancel),
         is_abandoned=lambda: lease.is_lost() or draining(),
     )
+    # Time spent waiting for reviews does not count towards the run's time limit.
+    waited = float(execution.stats.get("review_wait_seconds", 0))
     engine_settings = EngineSettings(
         max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
-        run_deadline=started_at.timestamp() + compiled.time_limit_seconds,
+        run_deadline=started_at.timestamp() + compiled.time_limit_seconds + waited,
     )
     metrics.ACTIVE_EXECUTIONS.inc()
     try:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.common.logging import execution_context
-from apps.executions import services
+from apps.executions import reviews, services
 from apps.graphs.api.serializers import MAX_TIME_LIMIT_SECONDS
 
 
@@ -39,3 +39,9 @@ def watchdog() -> dict[str, int]:
 def cleanup() -> dict[str, int]:
     """Expire old share links and remove long soft-deleted runs."""
     return services.execution_cleanup()
+
+
+@shared_task(name="executions.review_timeouts", ignore_result=True, time_limit=300)
+def review_timeouts() -> int:
+    """Human reviews nobody decided in time end `timed_out`; their runs resume."""
+    return reviews.review_timeouts()

@@ -17,7 +17,10 @@ from apps.graphs.blocks.context import (
     BlockContext,
     Cancelled,
     CancelToken,
+    Meter,
     ProviderCredentials,
+    ReviewDesk,
+    ToolRunner,
 )
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.files import UploadedFiles
@@ -114,6 +117,9 @@ def block_context_build(
     cancel: CancelToken | None = None,
     agents: AgentRunner | None = None,
     credentials: Credentials | None = None,
+    tools: ToolRunner | None = None,
+    meter: Meter | None = None,
+    review: ReviewDesk | None = None,
 ) -> BlockContext:
     return BlockContext(
         user_id=str(user.pk),
@@ -129,6 +135,9 @@ def block_context_build(
         agents=agents,
         credentials=dict(credentials or {}),
         files=UploadedFiles(user_id=str(user.pk)),
+        tools=tools,
+        meter=meter,
+        review=review,
     )
 
 

@@ -12,6 +12,16 @@ OBJECT_SEPARATOR = "_@_"
 DYNAMIC_SEPARATORS = (LIST_SEPARATOR, DICT_SEPARATOR, OBJECT_SEPARATOR)
 
 
+# A tool link (SPEC §15): from an AI Agent's `tools` output to the `tool` end of the node it may
+# call, which has no such pin (the engine's copy: apps/executions/engine/tools.py).
+TOOLS_PIN = "tools"
+TOOL_PIN = "tool"
+
+
+def is_tool_link(link: "LinkSpec") -> bool:
+    return link.source_name == TOOLS_PIN and link.sink_name == TOOL_PIN
+
+
 def split_dynamic_pin(pin: str) -> tuple[str, str | None, str | None]:
     """`values_#_name` → ("values", "_#_", "name"); a plain pin → (pin, None, None)."""
     positions = [(pin.find(sep), sep) for sep in DYNAMIC_SEPARATORS if sep in pin]

@@ -13,10 +13,16 @@ from apps.graphs.blocks.registry import get_block
 from apps.graphs.spec import (
     DICT_SEPARATOR,
     LIST_SEPARATOR,
+    TOOL_PIN,
+    TOOLS_PIN,
     GraphSpec,
     LinkSpec,
+    is_tool_link,
     split_dynamic_pin,
 )
+
+# Blocks a tool node may use: ones that run and end (no run input, output, note or an agent).
+_TOOL_BLOCK_TYPES = frozenset({BlockType.STANDARD, BlockType.AGENT})
 
 GRAPH_KEY = "graph"
 NodeErrors = dict[str, dict[str, str]]
@@ -107,6 +113,9 @@ def _check_links(spec: GraphSpec, blocks: Mapping[str, Block], errors: _Errors) 
         sink_block = blocks.get(link.sink_id)
         if source_block is None or sink_block is None:
             continue  # the unknown block is reported on its node
+        if is_tool_link(link) or (source_block.calls_tools and link.source_name == TOOLS_PIN):
+            _check_tool_link(spec, link, source_block, sink_block, errors)
+            continue
         source_schema, problem = _source_pin_schema(source_block, link.source_name)
         if problem:
             errors.add(link.source_id, link.source_name, problem)
@@ -123,6 +132,29 @@ def _check_links(spec: GraphSpec, blocks: Mapping[str, Block], errors: _Errors) 
                     f"{'/'.join(sorted(produced))}, {link.sink_name} takes "
                     f"{'/'.join(sorted(accepted))}",
                 )
+
+
+def _check_tool_link(
+    spec: GraphSpec, link: LinkSpec, source: Block, sink: Block, errors: _Errors
+) -> None:
+    """An AI Agent's `tools` pin links to the `tool` end of a node it may call; that node runs
+    only when called, and its outputs go back to the agent (apps/executions/engine/tools.py)."""
+    if not source.calls_tools:
+        errors.add(link.source_id, TOOLS_PIN, f"{source.name} does not call tools")
+    elif link.sink_name != TOOL_PIN:
+        errors.add(
+            link.sink_id,
+            link.sink_name,
+            f"a `{TOOLS_PIN}` link ends on the node's `{TOOL_PIN}` end, not on a pin",
+        )
+    elif sink.block_type not in _TOOL_BLOCK_TYPES or sink.calls_tools or sink.pauses:
+        errors.add(link.sink_id, TOOL_PIN, f"{sink.name} cannot be a tool")
+    elif any(other.source_id == link.sink_id for other in spec.links):
+        errors.add(
+            link.sink_id,
+            "links",
+            "a tool's outputs go back to the agent that calls it: link nothing from it",
+        )
 
 
 def _cycle_members(spec: GraphSpec) -> set[str]:
@@ -197,6 +229,7 @@ def graph_errors_for_run(
     blocks = {node.key: get_block(node.block_id) for node in spec.nodes}
     executable = [node for node in spec.nodes if blocks[node.key].block_type != BlockType.NOTE]
     input_names: set[str] = set()
+    tool_nodes = {link.sink_id for link in spec.links if is_tool_link(link)}
 
     for node in executable:
         block = blocks[node.key]
@@ -223,6 +256,8 @@ def graph_errors_for_run(
                     errors.add(node.key, pin, f"run input {name!r}: {message}")
                 continue
             provided.add("value")
+        if node.key in tool_nodes:
+            continue  # the model fills its free inputs when it calls the tool
         for pin in sorted(block.required_inputs() - provided):
             errors.add(node.key, pin, f"required input {pin!r} has no default and no link")
 

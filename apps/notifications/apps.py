@@ -16,6 +16,7 @@ class NotificationsConfig(AppConfig):
 
         for signal, receiver in (
             (executions.graph_execution_finished, receivers.on_graph_execution_finished),
+            (executions.review_requested, receivers.on_review_requested),
             (credits.balance_low, receivers.on_balance_low),
             (credits.balance_zero, receivers.on_balance_zero),
             (store.submission_reviewed, receivers.on_submission_reviewed),

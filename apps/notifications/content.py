@@ -15,6 +15,7 @@ PREFERENCE: dict[str, str] = {
     T.DAILY_SUMMARY: "notify_on_daily_summary",
     T.WEEKLY_SUMMARY: "notify_on_weekly_summary",
     T.MONTHLY_SUMMARY: "notify_on_monthly_summary",
+    T.REVIEW_REQUESTED: "notify_on_review_requested",
 }
 
 
@@ -82,6 +83,10 @@ RENDERERS = {
     T.AGENT_REJECTED: lambda d: (
         f"{d.get('agent_name')} was not approved for the store",
         d.get("reviewer_comments") or "See the review comments in your submissions.",
+    ),
+    T.REVIEW_REQUESTED: lambda d: (
+        f"{d.get('graph_name') or 'Your agent'} waits for your review",
+        f"{d.get('message') or 'A run needs your decision.'} Review it: {d.get('url')}",
     ),
     T.REFUND_PROCESSED: lambda d: (
         "Your refund was processed",

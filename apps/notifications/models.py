@@ -20,6 +20,7 @@ class NotificationType(models.TextChoices):
     AGENT_APPROVED = "agent_approved"
     AGENT_REJECTED = "agent_rejected"
     REFUND_PROCESSED = "refund_processed"
+    REVIEW_REQUESTED = "review_requested"  # a run waits for its owner's human review
 
 
 class Notification(models.Model):

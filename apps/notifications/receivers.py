@@ -6,7 +6,9 @@ the notification)."""
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from apps.credits.models import CreditTransaction
 from apps.notifications import services, tasks
@@ -77,6 +79,19 @@ def on_schedule_attempt_failed(sender: Any, **attempt: Any) -> None:
     }
     key = f"schedule-attempt:{attempt['attempt_id']}"
     _notify(attempt["user_id"], T.CONTINUOUS_AGENT_ERROR, data, key)
+
+
+def on_review_requested(sender: Any, **review: Any) -> None:
+    """A human review waits (SPEC §15): the owner gets a link to the run's page."""
+    path = reverse("dashboard:run", args=[review["graph_exec_id"]])
+    data = {
+        "review_id": str(review["review_id"]),
+        "graph_exec_id": str(review["graph_exec_id"]),
+        "graph_name": review["graph_name"],
+        "message": review["message"],
+        "url": f"{settings.SITE_URL.rstrip('/')}{path}",
+    }
+    _notify(review["user_id"], T.REVIEW_REQUESTED, data, f"review:{review['review_id']}")
 
 
 def on_credit_entry(sender: Any, instance: CreditTransaction, created: bool, **kw: Any) -> None:

@@ -28,6 +28,7 @@ NOTIFICATION_PREFERENCES = (
     "notify_on_daily_summary",
     "notify_on_weekly_summary",
     "notify_on_monthly_summary",
+    "notify_on_review_requested",  # a run waits for the user's human review (SPEC §15)
 )
 
 
@@ -66,6 +67,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_on_daily_summary = models.BooleanField(default=True)
     notify_on_weekly_summary = models.BooleanField(default=True)
     notify_on_monthly_summary = models.BooleanField(default=True)
+    notify_on_review_requested = models.BooleanField(default=True)
 
     objects = UserManager()
 

@@ -4,7 +4,7 @@
   "use strict";
 
   var TERMINAL = ["completed", "failed", "cancelled", "timeout"];
-  var NODE_ORDER = ["running", "queued", "incomplete", "failed", "timeout", "cancelled"];
+  var NODE_ORDER = ["running", "review", "queued", "incomplete", "failed", "timeout", "cancelled"];
   var banner = document.getElementById("live-banner");
 
   function LiveSocket(onOpen, onMessage) {
@@ -128,7 +128,7 @@
       return row;
     }
 
-    var LIVE_PARTS = ["#run-head", ".facts", "#run-outputs", "#timeline", ".dag-wrap"];
+    var LIVE_PARTS = ["#run-head", ".facts", "#run-outputs", "#timeline", ".dag-wrap", "#run-reviews"];
 
     function seed() {  // what the server rendered counts as seen
       var status = document.querySelector("#run-head [data-status]");
@@ -154,6 +154,8 @@
       setBadge(document.querySelector("#run-head [data-status]"), data.status);
       var cost = document.querySelector('[data-field="cost"]');
       if (cost && data.stats && data.stats.cost !== undefined) cost.textContent = data.stats.cost;
+      // A run waiting for a human review: its review card appears (and goes with the decision).
+      if (data.status === "review" || data.status === "queued") refresh(LIVE_PARTS, seed);
       if (TERMINAL.indexOf(data.status) >= 0 && !finished) {
         finished = true;
         var stopForm = document.getElementById("stop-form");

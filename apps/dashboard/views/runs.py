@@ -1,5 +1,6 @@
 """The run list and the run page (live over /ws; static/js/live.js)."""
 
+import json
 import uuid
 
 from django.contrib import messages
@@ -9,10 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.common.exceptions import Conflict, ValidationFailed
+from apps.common.parsers import load_json
 from apps.dashboard import presenters
 from apps.dashboard import selectors as dashboard_selectors
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.views.common import not_found_as_404
+from apps.executions import reviews
 from apps.executions import selectors as execution_selectors
 from apps.executions import services as execution_services
 from apps.executions.models import ExecutionStatus
@@ -87,6 +91,12 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
                 for name, values in (execution.outputs or {}).items()
             ],
             "cost": (execution.stats or {}).get("cost", 0),
+            "reviews": [
+                (review, json.dumps(review.data, indent=2, ensure_ascii=False))
+                for review in reviews.review_pending_for_run(
+                    user=request.user, graph_exec_id=execution.pk
+                )
+            ],
             "nav_section": "runs",
         },
     )
@@ -103,6 +113,41 @@ def run_stop(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
         # The run page's script: the outcome reaches it over /ws, not as a flash message.
         return JsonResponse({"status": execution.status})
     messages.success(request, "Stop requested.")
+    return redirect("dashboard:run", graph_exec_id=graph_exec_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def run_review_decide(
+    request: HttpRequest, graph_exec_id: uuid.UUID, review_id: uuid.UUID
+) -> HttpResponse:
+    """The run page's review card: approve (with the edited data when the review is
+    editable and the text changed), or reject. Refusals (409, 400) show as messages."""
+    review = reviews.review_get(user=request.user, review_id=review_id)
+    approved = request.POST.get("decision") == "approve"
+    extra = {}
+    text = request.POST.get("data")
+    if approved and review.editable and text is not None and text.strip():
+        try:
+            edited = load_json(text)
+        except ValidationFailed as exc:
+            messages.error(request, f"The data is not valid JSON: {exc.message}")
+            return redirect("dashboard:run", graph_exec_id=graph_exec_id)
+        if edited != review.data:
+            extra["data"] = edited
+    try:
+        reviews.review_decide(
+            user=request.user,
+            review_id=review.pk,
+            approved=approved,
+            message=request.POST.get("message", "")[:2000],
+            **extra,
+        )
+    except (Conflict, ValidationFailed) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Approved: the run goes on." if approved else "Rejected.")
     return redirect("dashboard:run", graph_exec_id=graph_exec_id)
 
 

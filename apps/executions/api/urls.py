@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.executions.api import views
+from apps.executions.api import reviews, views
 
 urlpatterns = [
     path("graphs", views.GraphListWithStatsApi.as_view(), name="graph-list"),
@@ -36,6 +36,8 @@ urlpatterns = [
     path(
         "presets/<str:preset_id>/execute", views.PresetExecuteApi.as_view(), name="preset-execute"
     ),
+    path("reviews", reviews.ReviewListApi.as_view(), name="review-list"),
+    path("reviews/<str:review_id>", reviews.ReviewDecideApi.as_view(), name="review-decide"),
     path(
         "public/shared/<str:share_token>",
         views.SharedExecutionApi.as_view(),

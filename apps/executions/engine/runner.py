@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.executions.engine.agent_calls import AgentCalls, ToolRequest
 from apps.executions.engine.pins import assemble_inputs, is_missing, pick, split_pin
+from apps.executions.engine.tools import agent_tools, is_tool_link
 from apps.executions.engine.types import (
     KIND_NOTE,
     KIND_OUTPUT,
@@ -81,16 +83,24 @@ def _size(value: Any) -> int:
     return len(repr(value))
 
 
-class _Run:
+class _Run(AgentCalls):
     def __init__(self, graph: EngineGraph, ports: Ports, settings: EngineSettings) -> None:
         self.ports = ports
         self.settings = settings
         self.nodes = {node.id: node for node in graph.nodes}
         self.links_from: dict[str, list[EngineLink]] = defaultdict(list)
         self.linked_pins: dict[str, set[str]] = defaultdict(set)
+        tool_links = []
         for link in graph.links:
+            if is_tool_link(link):
+                tool_links.append(link)
+                continue
             self.links_from[link.source_id].append(link)
             self.linked_pins[link.sink_id].add(link.sink_name)
+        # Tool nodes run only when an agent calls them (engine/tools.py).
+        self.tool_nodes = {link.sink_id for link in tool_links}
+        self.tools_of = agent_tools(self.nodes, tool_links, self.linked_pins)
+        self.tool_records = {}  # record id → (batch, index, calling agent): see AgentCalls
         self.static_values: dict[str, dict[str, Any]] = defaultdict(dict)
         self.by_node: dict[str, list[NodeExecutionRecord]] = defaultdict(list)
         self.ready: dict[str, deque[NodeExecutionRecord]] = defaultdict(deque)
@@ -110,6 +120,8 @@ class _Run:
         if not self.changes:
             self.dirty_since = time.monotonic()
         self.changes[record.id] = record
+        if record.status.is_terminal and record.id in self.tool_records:
+            self._tool_call_ended(record)
 
     def _flush_due_in(self) -> float:
         """Seconds until pending changes must be committed (0: now)."""
@@ -136,6 +148,10 @@ class _Run:
 
     def _load(self) -> None:
         for record in sorted(self.ports.store.load(), key=lambda r: r.sequence):
+            if record.node_id in self.tool_nodes and not record.status.is_terminal:
+                # A call of an agent that was interrupted: the agent runs again from its start.
+                record.status, record.ended_at = Status.CANCELLED, self.ports.now()
+                self._changed(record)
             self._add(record)
         for node_id, records in self.by_node.items():
             for record in records:
@@ -185,6 +201,9 @@ class _Run:
     def _deliver(self, link: EngineLink, value: Any) -> None:
         sink, pin = link.sink_id, link.sink_name
         if self.nodes[sink].kind == KIND_NOTE:
+            return
+        if sink in self.tool_nodes:
+            self.static_values[sink][pin] = value  # fills that pin on every later call
             return
         waiting = [
             record
@@ -240,6 +259,8 @@ class _Run:
             else:
                 status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
                 outputs.append(("error", error))  # as if yielded: stored and forwarded on `error`
+        if status == Status.COMPLETED and active.block_run.suspended():
+            status = Status.REVIEW
         stats = {
             **active.block_run.stats(),
             "cpu_time": time.thread_time() - cpu_started,
@@ -257,34 +278,38 @@ class _Run:
         for _, node_id in candidates:
             if len(self.running) >= self.settings.max_parallel:
                 return
-            record = self.ready[node_id].popleft()
-            node = self.nodes[node_id]
-            data = assemble_inputs(node.input_default, record.input_data)
-            refusal = self.ports.charge(node, record, data)
-            # From here the record shows the input the block got, defaults included; assembling
-            # it again on a resume gives the same input.
-            record.input_data = data
-            record.started_at = self.ports.now()
-            self._changed(record)
-            if refusal is not None:
-                record.status, record.error, record.ended_at = (
-                    Status.FAILED,
-                    refusal,
-                    record.started_at,
-                )
-                record.outputs = [("error", refusal)]
-                self.error_message = refusal
-                self.dispatch_stopped = True
+            if not self._start(self.ready[node_id].popleft(), self.nodes[node_id]):
                 return
-            record.status = Status.RUNNING
-            active = _Active(record, node, self.ports.block_run(node, record), time.monotonic())
-            self.running[record.id] = active
-            if node.inline:
-                self._execute(active, data)  # its result waits in the queue like any other
-                continue
+
+    def _start(self, record: NodeExecutionRecord, node: EngineNode) -> bool:
+        """Charge and start one execution; False when the charge was refused (the record
+        failed and dispatching stops)."""
+        data = assemble_inputs(node.input_default, record.input_data)
+        refusal = self.ports.charge(node, record, data)
+        # From here the record shows the input the block got, defaults included; assembling
+        # it again on a resume gives the same input.
+        record.input_data = data
+        record.started_at = self.ports.now()
+        if refusal is not None:
+            record.status, record.error, record.ended_at = Status.FAILED, refusal, record.started_at
+            record.outputs = [("error", refusal)]
+            self._changed(record)
+            self.error_message = refusal
+            self.dispatch_stopped = True
+            return False
+        record.status = Status.RUNNING
+        self._changed(record)
+        stop = threading.Event()
+        block_run = self._block_run(node, record, stop)
+        active = _Active(record, node, block_run, time.monotonic(), stop)
+        self.running[record.id] = active
+        if node.inline:
+            self._execute(active, data)  # its result waits in the queue like any other
+        else:
             threading.Thread(
-                target=self._execute, args=(active, data), name=f"node-{node_id}", daemon=True
+                target=self._execute, args=(active, data), name=f"node-{node.id}", daemon=True
             ).start()
+        return True
 
     def _finished(self, message: tuple[Any, ...]) -> None:
         record_id, status, outputs, error, stats = message
@@ -293,7 +318,7 @@ class _Run:
             return  # abandoned after a node timeout or a stop: its result comes too late
         record = active.record
         record.status, record.outputs, record.error = status, outputs, error
-        record.ended_at = self.ports.now()
+        record.ended_at = None if status == Status.REVIEW else self.ports.now()
         stats["wall_time"] = time.monotonic() - active.started
         stats["output_size"] = _size(outputs)
         record.stats = stats
@@ -302,6 +327,9 @@ class _Run:
             refusal = self.ports.settle(active.node, record)
             if refusal is not None:
                 self.error_message, self.dispatch_stopped = refusal, True
+        self._stop_tool_calls(record.id)
+        if record.id in self.tool_records or status == Status.REVIEW:
+            return  # a tool call's outputs went back to its agent, not along links
         if status in (Status.COMPLETED, Status.FAILED) and self.final_status is None:
             self._forward(active.node, outputs)
             if status == Status.COMPLETED:
@@ -321,7 +349,8 @@ class _Run:
             record.status, record.error, record.ended_at = Status.FAILED, message, self.ports.now()
             record.outputs = [("error", message)]
             self._changed(record)
-            if self.final_status is None:
+            self._stop_tool_calls(record_id)
+            if self.final_status is None and record_id not in self.tool_records:
                 self._forward(active.node, record.outputs)  # like any failure, on `error` links
 
     # --- the run -------------------------------------------------------------------------
@@ -337,16 +366,22 @@ class _Run:
         now = self.ports.now()
         for records in self.by_node.values():
             for record in records:
-                if record.status in (Status.INCOMPLETE, Status.QUEUED):
+                if record.status in (Status.INCOMPLETE, Status.QUEUED, Status.REVIEW):
                     record.status, record.ended_at = Status.CANCELLED, now
                     self._changed(record)
         self.ready.clear()
 
+    def _receive(self, message: Any) -> None:
+        if isinstance(message, ToolRequest):
+            self._call_tools(message)
+        else:
+            self._finished(message)
+
     def _drain(self, timeout: float) -> None:
         try:
-            self._finished(self.messages.get(timeout=timeout))
+            self._receive(self.messages.get(timeout=timeout))
             while True:
-                self._finished(self.messages.get_nowait())
+                self._receive(self.messages.get_nowait())
         except queue.Empty:
             pass
 
@@ -385,7 +420,16 @@ class _Run:
             self._cancel_pending()
         self._flush()
         status = self.final_status or (Status.FAILED if self.dispatch_stopped else Status.COMPLETED)
+        if status == Status.COMPLETED and self._waiting_for_review():
+            status = Status.REVIEW  # nothing else can progress: the run waits, holding nothing
         return self._result(status, started)
+
+    def _waiting_for_review(self) -> bool:
+        return any(
+            record.status == Status.REVIEW
+            for records in self.by_node.values()
+            for record in records
+        )
 
     def _abandon_running(self) -> None:
         now = self.ports.now()

@@ -16,6 +16,9 @@ class Status(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
+    # Waiting for a person (SPEC §15): a node execution parked until its review is decided, and
+    # a run with nothing left to do but such waits. Neither holds a worker, lease or task.
+    REVIEW = "review"
 
     @property
     def is_terminal(self) -> bool:
@@ -52,6 +55,10 @@ class EngineNode:
     timeout_seconds: float = 300.0
     # Pure and instant: runs on the coordinator thread (no thread start, no time limit).
     inline: bool = False
+    # How the node is described to a model when it is an AI Agent's tool (engine/tools.py).
+    label: str = ""
+    description: str = ""
+    input_schema: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,9 @@ class BlockRun:
     cancel: Callable[[], None]
     # What the block reported about its run (e.g. token counts), added to the node's stats.
     stats: Callable[[], Mapping[str, Any]] = lambda: {}
+    # True when the block ended by asking for a human review: the execution then waits in
+    # `review` (no outputs) and runs again, from the same input, once the review is decided.
+    suspended: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True)
@@ -128,8 +138,9 @@ class Ports:
     store: Store
     # Charge a node execution before it runs; None when allowed, else the refusal message.
     charge: Callable[[EngineNode, NodeExecutionRecord, Mapping[str, Any]], str | None]
-    # Build the context for one block execution.
-    block_run: Callable[[EngineNode, NodeExecutionRecord], BlockRun]
+    # Build the context for one block execution. An AI Agent's execution is called with
+    # `tools=` (an engine.tools.Toolbox) too, which its context must carry as `tools`.
+    block_run: Callable[..., BlockRun]
     # Polled every tick: stop requested (→ cancelled) / lease lost (→ stop without writing).
     is_cancelled: Callable[[], bool]
     is_abandoned: Callable[[], bool] = lambda: False

@@ -131,6 +131,10 @@ class Block:
     # The provider whose credentials the block needs (apps.integrations), if any: the context
     # carries the selected ones, and with the user's own no block cost is charged (SPEC §9).
     credentials_provider: ClassVar[str | None] = None
+    # Calls the nodes linked from its `tools` pin as tools (the AI Agent, SPEC §15).
+    calls_tools: ClassVar[bool] = False
+    # Waits for a person (Human Review): never a tool, whose caller waits for it.
+    pauses: ClassVar[bool] = False
     # Default per-node time limit in seconds; a node may override it.
     timeout_seconds: ClassVar[float] = 300.0
     # Examples: one input dict (or several) and the (pin, value) pairs the run yields in order.

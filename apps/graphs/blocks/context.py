@@ -2,7 +2,7 @@
 HTTP client, a key-value store and cancellation. No ORM: the Django side builds the context."""
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -106,6 +106,58 @@ class AgentRunner(Protocol):
         ...
 
 
+class ToolRunner(Protocol):
+    """An AI Agent's tools (SPEC §15), given by the engine: `tools` are specs (name,
+    description, JSON-schema parameters, `as_openai()`); each call runs as a node execution of
+    the tool's node, all calls of one batch side by side. Results keep the calls' order and
+    carry `status`, `outputs` [(pin, value)], `error` and `node_exec_id`."""
+
+    tools: Sequence[Any]
+
+    def call_many(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]: ...
+
+
+class ChargeRefused(Exception):
+    """The balance cannot cover a further paid call of this node."""
+
+
+class Meter(Protocol):
+    """Charges a node that calls its provider more than once (the AI Agent's model turns):
+    each further call pays the node's block cost again, once per `key`."""
+
+    def charge_again(self, key: str) -> None:
+        """Raises ChargeRefused when the balance cannot cover it."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """How a person decided a review: `approved` (with the possibly edited data), `rejected`
+    or `timed_out` (with the data as it was)."""
+
+    outcome: str
+    data: Any
+    message: str = ""
+
+
+class ReviewDesk(Protocol):
+    """Human review (SPEC §15), inside a graph execution."""
+
+    def request(
+        self,
+        *,
+        data: Any,
+        message: str,
+        editable: bool,
+        data_schema: Mapping[str, Any] | None,
+        timeout_seconds: float,
+    ) -> ReviewDecision | None:
+        """The decision, once there is one. Before that, files the review (once) and returns
+        None: the block then ends without output and its execution waits in `review`; it runs
+        again, with the same input, when the review is decided."""
+        ...
+
+
 @dataclass(frozen=True)
 class BlockContext:
     user_id: str
@@ -122,6 +174,9 @@ class BlockContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     agents: AgentRunner | None = None
     files: FileStore | None = None
+    tools: ToolRunner | None = None  # an AI Agent's tools, inside a graph execution
+    meter: Meter | None = None  # further charges of this node, inside a graph execution
+    review: ReviewDesk | None = None  # human review, inside a graph execution
     # What the block reports about its run (token counts); the engine adds it to node stats.
     stats: dict[str, Any] = field(default_factory=dict)
 

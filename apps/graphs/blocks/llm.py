@@ -66,6 +66,18 @@ class LlmReply:
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text as the model wrote it
+
+
+@dataclass(frozen=True)
+class LlmToolReply(LlmReply):
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
 @dataclass
 class StreamUsage:
     prompt_tokens: int = 0
@@ -145,6 +157,26 @@ class Llm:
         arguments = self._arguments(messages, model, temperature, max_tokens)
         if json_mode:
             arguments["response_format"] = {"type": "json_object"}
+        reply = self._create(arguments)
+        return LlmReply(reply.text, reply.model, reply.prompt_tokens, reply.completion_tokens)
+
+    def complete_with_tools(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        model: str,
+        tools: Sequence[dict[str, Any]],
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> "LlmToolReply":
+        """One turn of a tool-calling conversation: the text and the function calls asked for
+        (their arguments as the model wrote them: JSON text, not checked here)."""
+        arguments = self._arguments(messages, model, temperature, max_tokens)
+        if tools:
+            arguments["tools"] = list(tools)
+        return self._create(arguments)
+
+    def _create(self, arguments: dict[str, Any]) -> "LlmToolReply":
         try:
             response = self.client.chat.completions.create(**arguments)
         except openai.OpenAIError as exc:
@@ -154,11 +186,18 @@ class Llm:
         if not response.choices:
             raise LlmError(f"The provider at {self.credentials.base_url} returned no choices.")
         usage = response.usage
-        return LlmReply(
-            text=response.choices[0].message.content or "",
-            model=response.model or model,
+        message = response.choices[0].message
+        calls = tuple(
+            ToolCall(id=call.id, name=call.function.name, arguments=call.function.arguments or "")
+            for call in message.tool_calls or ()
+            if getattr(call, "function", None) is not None
+        )
+        return LlmToolReply(
+            text=message.content or "",
+            model=response.model or arguments["model"],
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            tool_calls=calls,
         )
 
     def stream(

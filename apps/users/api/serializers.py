@@ -14,6 +14,7 @@ class NotificationPreferencesSerializer(serializers.Serializer):
     notify_on_daily_summary = serializers.BooleanField(required=False)
     notify_on_weekly_summary = serializers.BooleanField(required=False)
     notify_on_monthly_summary = serializers.BooleanField(required=False)
+    notify_on_review_requested = serializers.BooleanField(required=False)
 
 
 class UserProfileSerializer(serializers.ModelSerializer):
