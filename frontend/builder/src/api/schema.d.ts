@@ -936,6 +936,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reviews_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reviews/{review_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve (optionally with edited data) or reject; the run resumes */
+        post: operations["reviews_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/schedules": {
         parameters: {
             query?: never;
@@ -1653,9 +1686,10 @@ export interface components {
          *     * `failed` - Failed
          *     * `cancelled` - Cancelled
          *     * `timeout` - Timeout
+         *     * `review` - Review
          * @enum {string}
          */
-        ExecutionStatusEnum: "incomplete" | "queued" | "running" | "completed" | "failed" | "cancelled" | "timeout";
+        ExecutionStatusEnum: "incomplete" | "queued" | "running" | "completed" | "failed" | "cancelled" | "timeout" | "review";
         FileUploadRequest: {
             /** Format: binary */
             file: string;
@@ -1847,6 +1881,45 @@ export interface components {
              */
             success_rate: number | null;
         };
+        HumanReview: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly graph_id: string;
+            /** Format: uuid */
+            readonly graph_exec_id: string;
+            node_id: string;
+            /** Format: uuid */
+            node_exec_id: string;
+            status?: components["schemas"]["HumanReviewStatusEnum"];
+            message?: string;
+            data: unknown;
+            editable?: boolean;
+            data_schema: unknown;
+            /** Format: date-time */
+            expires_at: string;
+            decided_data: unknown;
+            decision_message?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        HumanReviewDecisionRequest: {
+            approved: boolean;
+            data?: unknown;
+            /** @default  */
+            message: string;
+        };
+        /**
+         * @description * `waiting` - Waiting
+         *     * `approved` - Approved
+         *     * `rejected` - Rejected
+         *     * `timed_out` - Timed Out
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        HumanReviewStatusEnum: "waiting" | "approved" | "rejected" | "timed_out" | "cancelled";
         LibraryAddRequest: {
             /** Format: uuid */
             store_listing_version_id: string;
@@ -2032,6 +2105,7 @@ export interface components {
             notify_on_daily_summary?: boolean;
             notify_on_weekly_summary?: boolean;
             notify_on_monthly_summary?: boolean;
+            notify_on_review_requested?: boolean;
         };
         NotificationPreferencesRequest: {
             max_emails_per_day?: number;
@@ -2043,6 +2117,7 @@ export interface components {
             notify_on_daily_summary?: boolean;
             notify_on_weekly_summary?: boolean;
             notify_on_monthly_summary?: boolean;
+            notify_on_review_requested?: boolean;
         };
         /**
          * @description * `agent_run` - Agent Run
@@ -2056,9 +2131,10 @@ export interface components {
          *     * `agent_approved` - Agent Approved
          *     * `agent_rejected` - Agent Rejected
          *     * `refund_processed` - Refund Processed
+         *     * `review_requested` - Review Requested
          * @enum {string}
          */
-        NotificationTypeEnum: "agent_run" | "zero_balance" | "low_balance" | "block_execution_failed" | "continuous_agent_error" | "daily_summary" | "weekly_summary" | "monthly_summary" | "agent_approved" | "agent_rejected" | "refund_processed";
+        NotificationTypeEnum: "agent_run" | "zero_balance" | "low_balance" | "block_execution_failed" | "continuous_agent_error" | "daily_summary" | "weekly_summary" | "monthly_summary" | "agent_approved" | "agent_rejected" | "refund_processed" | "review_requested";
         NotificationsRead: {
             marked_read: number;
         };
@@ -2134,6 +2210,13 @@ export interface components {
         };
         PaginatedGraphWithStatsList: {
             data: components["schemas"]["GraphWithStats"][];
+            total: number;
+            page: number;
+            page_size: number;
+            total_pages: number;
+        };
+        PaginatedHumanReviewList: {
+            data: components["schemas"]["HumanReview"][];
             total: number;
             page: number;
             page_size: number;
@@ -3207,7 +3290,7 @@ export interface operations {
                 /** @description items per page, 1 to 100 (default 20) */
                 page_size?: number;
                 /** @description filter */
-                status?: "cancelled" | "completed" | "failed" | "incomplete" | "queued" | "running" | "timeout";
+                status?: "cancelled" | "completed" | "failed" | "incomplete" | "queued" | "review" | "running" | "timeout";
             };
             header?: never;
             path?: never;
@@ -3606,7 +3689,7 @@ export interface operations {
                 /** @description items per page, 1 to 100 (default 20) */
                 page_size?: number;
                 /** @description filter */
-                status?: "cancelled" | "completed" | "failed" | "incomplete" | "queued" | "running" | "timeout";
+                status?: "cancelled" | "completed" | "failed" | "incomplete" | "queued" | "review" | "running" | "timeout";
             };
             header?: never;
             path: {
@@ -4411,6 +4494,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SharedExecution"];
+                };
+            };
+        };
+    };
+    reviews_retrieve: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page, 1 to 100 (default 20) */
+                page_size?: number;
+                /** @description filter (e.g. waiting) */
+                status?: "approved" | "cancelled" | "rejected" | "timed_out" | "waiting";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedHumanReviewList"];
+                };
+            };
+        };
+    };
+    reviews_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HumanReviewDecisionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HumanReview"];
                 };
             };
         };
