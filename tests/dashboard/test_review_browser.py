@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 from apps.executions.models import GraphExecution, Review
 from apps.executions.services import graph_execution_start
 from apps.users.models import User
-from tests.dashboard.test_browser import _shot, _sign_in
-from tests.dashboard.test_browser import browser as browser  # a fixture
+from tests.dashboard.browser import shot, sign_in
 from tests.dashboard.test_browser import page as page  # a fixture
 from tests.executions.test_reviews import review_graph
 from tests.processes import WorkerProcess, wait_for
@@ -35,14 +34,14 @@ def test_it_approves_a_review_with_edited_data_from_the_run_page(
     client = APIClient()
     client.force_authenticate(owner)
     graph_id = client.post("/api/graphs", review_graph(), format="json").json()["id"]
-    _sign_in(page, owner.email)
+    sign_in(page, owner.email)
     run = graph_execution_start(user=owner, graph_id=graph_id, inputs={"draft": {"text": "hi"}})
     page.goto(f"/runs/{run.id}")
     card = page.locator("#run-reviews .review")
     expect(card).to_be_visible(timeout=60_000)  # appears live once the run waits
     expect(page.locator("#run-head [data-status]")).to_have_text("review")
     expect(card).to_contain_text("Send this?")
-    _shot(page, "review-waiting")
+    shot(page, "review-waiting")
     textarea = card.locator("textarea[name=data]")
     assert json.loads(textarea.input_value()) == {"text": "hi"}
     textarea.fill(json.dumps({"text": "edited in browser"}))
@@ -52,7 +51,7 @@ def test_it_approves_a_review_with_edited_data_from_the_run_page(
     expect(page.locator("#run-head [data-status]")).to_have_text("completed", timeout=60_000)
     expect(page.locator("#run-reviews .review")).to_have_count(0)
     expect(page.locator("#run-outputs")).to_contain_text("edited in browser")
-    _shot(page, "review-approved")
+    shot(page, "review-approved")
     wait_for(
         lambda: GraphExecution.objects.get(pk=run.id).status == "completed",
         timeout=30,
