@@ -128,3 +128,23 @@ def preset_get(*, user: User, preset_id: uuid.UUID | str) -> Preset:
     if preset is None:
         raise NotFound("Preset not found.")
     return preset
+
+
+def graphs_using_credentials(*, user: User) -> dict[str, list[tuple[str, str]]]:
+    """By credential id: the user's agents (graph id, name) whose active version has a node
+    set to use it (SPEC §16: a credential shows which agents use it). One query."""
+    rows = (
+        Node.objects.filter(
+            graph_version__graph__user=user,
+            graph_version__is_active=True,
+            metadata__has_key="credentials_id",
+        )
+        .values_list("metadata", "graph_version__graph_id", "graph_version__name")
+        .order_by("graph_version__name")
+    )
+    using: dict[str, list[tuple[str, str]]] = {}
+    for metadata, graph_id, name in rows:
+        agents = using.setdefault(str(metadata.get("credentials_id")), [])
+        if (str(graph_id), name) not in agents:
+            agents.append((str(graph_id), name))
+    return using

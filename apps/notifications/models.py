@@ -20,6 +20,8 @@ class NotificationType(models.TextChoices):
     AGENT_APPROVED = "agent_approved"
     AGENT_REJECTED = "agent_rejected"
     REFUND_PROCESSED = "refund_processed"
+    CREDENTIAL_NEEDS_REAUTH = "credential_needs_reauth"
+    AGENT_MESSAGE = "agent_message"  # sent by an agent's Notify Owner block
 
 
 class Notification(models.Model):
