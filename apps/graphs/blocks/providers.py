@@ -9,7 +9,7 @@ kind of failure recorded for the retry policy (SPEC §17). Plain Python: no Djan
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from apps.common.safe_http import HttpRequestError, SafeResponse, UnsafeUrlError
 from apps.graphs.blocks.base import PROVIDER_RETRY, Block, FailureKind
@@ -42,6 +42,8 @@ class ProviderApi:
     title: str  # how messages name it
     default_base_url: str
     auth: Callable[[ProviderCredentials], dict[str, str]] = bearer
+    # The registry's default base URL, when this API lives on another host by default.
+    registry_base_url: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     # A provider that reports failures inside a 200 answer (Slack's {"ok": false}): the
     # failure's (message, kind), or None.
@@ -105,18 +107,30 @@ def provider_request(
     content: bytes | str | None = None,
     headers: Mapping[str, str] | None = None,
     parse_json: bool = True,
+    anonymous: bool = False,
 ) -> Any:
     """The parsed JSON answer (or the text, without `parse_json`) of one call; ProviderError
-    on any failure. `path` is joined to the base URL unless it is a full URL."""
-    credentials = provider_credentials(context, api)
-    base = (credentials.base_url or api.default_base_url).rstrip("/")
+    on any failure. `path` is joined to the base URL unless it is a full URL. `anonymous`: a
+    public site, called without credentials."""
+    credentials = (
+        ProviderCredentials(provider="", api_key="", base_url="")
+        if anonymous
+        else provider_credentials(context, api)
+    )
+    base = credentials.base_url or api.default_base_url
+    if api.registry_base_url and base == api.registry_base_url:
+        base = api.default_base_url  # one provider, several API hosts (Google)
+    base = base.rstrip("/")
     url = path if path.startswith(("http://", "https://")) else f"{base}/{path.lstrip('/')}"
     if params:
         query = {key: value for key, value in params.items() if value not in (None, "")}
         url += ("&" if "?" in url else "?") + urlencode(query, doseq=True)
     response: SafeResponse | None = None
     for attempt in range(2):
-        sent = {**api.headers, **credentials.headers, **api.auth(credentials), **(headers or {})}
+        # host_headers credentials carry their own headers (and no token of the usual kind).
+        plain = anonymous or credentials.credential_type == "host_headers"
+        auth = {} if plain else api.auth(credentials)
+        sent = {**api.headers, **credentials.headers, **auth, **(headers or {})}
         try:
             response = context.http.request(method, url, headers=sent, json=json, content=content)
         except (UnsafeUrlError, HttpRequestError) as exc:
@@ -162,6 +176,24 @@ def _answer(api: ProviderApi, response: SafeResponse, parse_json: bool) -> Any:
         if failure is not None:
             raise ProviderError(f"{api.title}: {failure[0]}.", failure[1])
     return body
+
+
+def public_site(url: str) -> ProviderApi:
+    """How errors name a public site a web block reads."""
+    host = urlsplit(url).hostname or url[:100]
+    return ProviderApi(name="", title=f"The site {host}", default_base_url="")
+
+
+def fetch_public(context: BlockContext, url: str, **kwargs: Any) -> SafeResponse:
+    """GET a public URL for a web block: the raw response (2xx only), ProviderError else."""
+    api = public_site(url)
+    try:
+        response = context.http.request("GET", url, headers=kwargs.get("headers"))
+    except (UnsafeUrlError, HttpRequestError) as exc:
+        raise _transport_failure(api, exc) from None
+    if not 200 <= response.status_code < 300:
+        _answer(api, response, parse_json=False)
+    return response
 
 
 class ProviderBlock(Block):
