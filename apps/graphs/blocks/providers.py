@@ -134,7 +134,11 @@ def provider_request(
         try:
             response = context.http.request(method, url, headers=sent, json=json, content=content)
         except (UnsafeUrlError, HttpRequestError) as exc:
-            raise _transport_failure(api, exc) from None
+            failure = _transport_failure(api, exc)
+            if credentials.api_key and len(credentials.api_key) >= 6:
+                # A token in the URL (Telegram's /bot<token>/) must not reach a node's error.
+                failure.args = (str(failure).replace(credentials.api_key, "***"),)
+            raise failure from None
         refreshable = credentials.credential_type == "oauth2" and context.refresher is not None
         if response.status_code != 401 or attempt or not refreshable:
             break
