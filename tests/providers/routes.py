@@ -192,7 +192,8 @@ class Routes:
             return
         missing = {"object": "error", "status": 404, "code": "object_not_found",
                    "message": "Could not find the object."}  # fmt: skip
-        if "missing" in parts:
+        parent = str((h.body or {}).get("parent"))
+        if "missing" in parts or (parts == ["pages"] and "missing" in parent):
             h.json(404, missing)
         elif parts == ["pages"] and h.command == "POST":
             h.json(200, {"object": "page", "id": "page-1", "url": "https://notion.example/page-1"})

@@ -165,7 +165,7 @@ def _answer(api: ProviderApi, response: SafeResponse, parse_json: bool) -> Any:
         cause = STATUS_CAUSES.get(status) or (
             "a server error" if status >= 500 else "an unexpected status"
         )
-        detail = _message(body)
+        detail = _message(body).rstrip(".")
         message = f"{api.title} answered {status} ({cause}){': ' + detail if detail else ''}."
         if status == 429:
             raise ProviderError(message, FailureKind.RATE_LIMITED, _retry_after(response))
