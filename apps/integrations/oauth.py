@@ -26,6 +26,7 @@ from apps.integrations import crypto, providers, selectors, signals
 from apps.integrations.models import Credential, OAuthState
 from apps.integrations.providers import PROVIDERS, CredentialType
 from apps.integrations.selectors import CredentialUnusable, ResolvedCredential
+from apps.integrations.services import check_base_url
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,11 @@ def oauth2_authorize_start(
     redirect_uri: str,
     title: str = "",
     credential_id: str | None = None,
+    base_url: str = "",
 ) -> str:
     """The provider's consent URL for `user`: a fresh PKCE verifier and a state good once for
-    OAUTH_STATE_MAX_AGE_SECONDS. With `credential_id`, the consent renews that credential."""
+    OAUTH_STATE_MAX_AGE_SECONDS. With `credential_id`, the consent renews that credential;
+    `base_url` is the API root of a self-hosted or enterprise server."""
     if provider not in PROVIDERS or not PROVIDERS[provider].accepts(CredentialType.OAUTH2):
         raise ValidationFailed(f"{provider!r} is not a provider that connects with OAuth2.")
     credential = None
@@ -77,12 +80,16 @@ def oauth2_authorize_start(
         credential = selectors.credential_get(user=user, credential_id=credential_id)
         if credential.provider != provider or credential.credential_type != CredentialType.OAUTH2:
             raise ValidationFailed("Only an OAuth2 credential of this provider can be renewed.")
+    base_url = base_url.strip().rstrip("/")
+    if base_url:
+        check_base_url(base_url)
     session, endpoints = _client(provider, redirect_uri)
     verifier = generate_token(64)
     row = OAuthState.objects.create(
         user=user,
         provider=provider,
         title=title.strip()[:100],
+        base_url=base_url,
         encrypted_verifier=crypto.encrypt(verifier),
         redirect_uri=redirect_uri,
         credential=credential,
@@ -173,7 +180,10 @@ def oauth2_callback(*, user: User, state: str, code: str, error: str = "") -> Cr
 
 
 def _cause(exc: Exception) -> str:
-    return str(getattr(exc, "error", "") or exc)[:200] or type(exc).__name__
+    """The provider's error code and description (RFC 6749 §5.2), never a token."""
+    code, description = getattr(exc, "error", ""), getattr(exc, "description", "")
+    text = f"{code}: {description}" if code and description else str(code or exc)
+    return text[:200] or type(exc).__name__
 
 
 def oauth2_refresh(*, credential_id: str) -> ResolvedCredential:

@@ -124,12 +124,11 @@ def credential_resolve(
         if reason:
             raise CredentialUnusable(reason)
     else:
-        rows = Credential.objects.filter(
-            user_id=user_id, provider=provider, status=Credential.Status.ACTIVE
-        )
+        rows = Credential.objects.filter(user_id=user_id, provider=provider)
         if accepted_types:
             rows = rows.filter(credential_type__in=list(accepted_types))
-        row = rows.order_by("-created_at").first()
+        # An active one first; else one waiting for re-authorization says so (below).
+        row = rows.order_by("status", "-created_at").first()  # "active" < "needs_reauth"
         if row is None:
             return platform_credential(provider)
     if row.status == Credential.Status.NEEDS_REAUTH:

@@ -57,7 +57,7 @@ def address_check_url(base_url: str) -> str:
     return base_url
 
 
-def _check_base_url(base_url: str) -> None:
+def check_base_url(base_url: str) -> None:
     """A user's base URL must be http(s) (or a mail server's) and reach a public address,
     unless its host is in BLOCK_HTTP_ALLOWED_HOSTS (the same rule as the HTTP blocks); checked
     again at every call."""
@@ -137,7 +137,7 @@ def credential_create(
     if needs_server and not base_url and not spec.default_base_url:
         raise _invalid("base_url", f"{spec.title} needs the server's base URL.")
     if base_url:
-        _check_base_url(base_url)
+        check_base_url(base_url)
     credential = Credential.objects.create(
         user=user,
         provider=provider,

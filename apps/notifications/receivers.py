@@ -95,12 +95,16 @@ def on_credential_needs_reauth(sender: Any, **credential: Any) -> None:
         key: str(credential.get(key, ""))
         for key in ("credential_id", "provider", "title", "reason")
     }
-    _notify(
-        credential["user_id"],
-        T.CREDENTIAL_NEEDS_REAUTH,
-        data,
-        dedupe_key=f"reauth:{data['credential_id']}:{timezone.now():%Y%m%d%H%M%S%f}",
-    )
+    # Written at once (rare, and the owner must hear of it even with no worker running).
+    try:
+        services.notification_send(
+            user_id=credential["user_id"],
+            type=T.CREDENTIAL_NEEDS_REAUTH,
+            data=data,
+            dedupe_key=f"reauth:{data['credential_id']}:{timezone.now():%Y%m%d%H%M%S%f}",
+        )
+    except Exception:
+        logger.exception("could not notify that credential %s needs re-auth", data["credential_id"])
 
 
 def on_owner_notification_requested(sender: Any, **request: Any) -> str | None:

@@ -79,6 +79,7 @@ def credential_connect(request: HttpRequest, provider: str) -> HttpResponse:
             redirect_uri=request.build_absolute_uri(reverse("dashboard:oauth2-callback")),
             title=request.POST.get("title", ""),
             credential_id=request.POST.get("credential_id") or None,
+            base_url=request.POST.get("base_url", ""),
         )
     except PlatformError as exc:
         messages.error(request, exc.message)

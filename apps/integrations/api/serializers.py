@@ -55,6 +55,13 @@ class OAuthStartSerializer(serializers.Serializer):
     credential_id = serializers.UUIDField(
         required=False, allow_null=True, default=None, help_text="Renew this credential."
     )
+    base_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The API root of a self-hosted or enterprise server.",
+    )
 
 
 class OAuthStartResponseSerializer(serializers.Serializer):

@@ -97,6 +97,7 @@ class OAuthStartApi(APIView):
             redirect_uri=request.build_absolute_uri(reverse("dashboard:oauth2-callback")),
             title=data.validated_data["title"],
             credential_id=str(credential_id) if credential_id else None,
+            base_url=data.validated_data["base_url"],
         )
         return Response(s.OAuthStartResponseSerializer({"authorize_url": url}).data)
 
