@@ -35,7 +35,7 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, dat
         USERNAME.encode(),
         PASSWORD.encode(),
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # unhandled: aiosmtpd answers 535 itself
 
 
 class SmtpServer:
