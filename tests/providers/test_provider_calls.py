@@ -119,6 +119,13 @@ def test_a_token_in_the_url_never_reaches_the_error(loopback, owner):
 
 def test_every_provider_block_declares_its_provider_types_and_retries(owner_client) -> None:
     assert owner_client.get("/api/blocks").json()["total"] >= 85
+    github = owner_client.get(f"/api/blocks/{GitHubListIssuesBlock.id}").json()
+    assert github["credentials_provider"] == "github"
+    assert github["credential_types"] == ["api_key", "oauth2"]
+    assert github["retry_policy"] == {
+        "max_attempts": 3,
+        "retriable": ["connection", "rate_limited", "server_error", "timeout"],
+    }
     for block in all_blocks():
         if block.credentials_provider and block.credentials_provider != "openai":
             assert block.retry_policy is PROVIDER_RETRY, block.name
