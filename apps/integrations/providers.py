@@ -106,8 +106,7 @@ _DECLARED = (
             (("owner", "user"),),
         ),
     ),
-    Provider("searxng", "SearXNG search", "https://searx.example.org", (HOST_HEADERS,)),
-    Provider("http", "Any HTTP API (base URL + headers)", "", (HOST_HEADERS, API_KEY)),
+    Provider("searxng", "SearXNG search", "", (HOST_HEADERS,)),
 )
 PROVIDERS = {provider.name: provider for provider in _DECLARED}
 

@@ -51,7 +51,7 @@ def test_it_creates_user_password_and_host_headers_credentials(page: Client, own
     assert "takes oauth2 credentials" in refused.content.decode()
     bad_headers = page.post(
         "/settings/credentials",
-        {"provider": "http", "credential_type": "host_headers", "title": "x", "headers": "oops",
+        {"provider": "searxng", "credential_type": "host_headers", "title": "x", "headers": "oops",
          "base_url": "http://127.0.0.1:8888"},
     )  # fmt: skip
     assert bad_headers.status_code == 400

@@ -90,7 +90,7 @@ def test_it_stores_host_headers_encrypted_and_never_shows_them(
         ({"provider": "smtp", "credential_type": "user_password", "password": "x"}, "username"),
         ({"provider": "searxng", "credential_type": "host_headers", "headers": {}}, "headers"),
         (
-            {"provider": "http", "credential_type": "host_headers", "headers": {"a b": "c"}},
+            {"provider": "searxng", "credential_type": "host_headers", "headers": {"a b": "c"}},
             "not a valid header",
         ),
         (
