@@ -131,11 +131,19 @@ def provider_server(provider_server_session):
 
 
 @pytest.fixture(scope="session")
-def mail_servers():
-    """SMTP (with AUTH) and IMAP servers on loopback (tests/providers/mail.py)."""
+def mail_servers_session():
     from tests.providers.mail import ImapServer, SmtpServer
 
     smtp, imap = SmtpServer().start(), ImapServer().start()
     yield smtp, imap
     smtp.stop()
     imap.stop()
+
+
+@pytest.fixture
+def mail_servers(mail_servers_session):
+    """SMTP (with AUTH) and IMAP servers on loopback (tests/providers/mail.py), emptied and
+    refilled per test."""
+    for server in mail_servers_session:
+        server.reset()
+    return mail_servers_session

@@ -13,10 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def mail(mail_servers, settings):
     settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
-    smtp, imap = mail_servers
-    smtp.reset()
-    imap.reset()
-    return smtp, imap
+    return mail_servers
 
 
 def _account(provider: str, url: str, password: str = PASSWORD) -> dict:
