@@ -244,6 +244,7 @@ HOUSEKEEPING_SCHEDULE = {
         "queue": "notifications",
     },
     "files-cleanup": {"task": "integrations.files_cleanup", "cron": "23 * * * *"},
+    "oauth-states-cleanup": {"task": "integrations.oauth_states_cleanup", "cron": "41 * * * *"},
 }
 
 # --- Credits (SPEC §9): 1 credit = US$0.01 ------------------------------------------------

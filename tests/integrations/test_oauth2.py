@@ -3,15 +3,19 @@
 encrypted, refresh before expiry and once on a 401, and a failed refresh → `needs_reauth`, the
 node's error and a notification to the owner."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.graphs.blocks.library.github import GitHubListIssuesBlock
 from apps.integrations.models import Credential, OAuthState
+from apps.integrations.tasks import oauth_states_cleanup
 from apps.notifications.models import Notification
 from apps.users.models import User
 
@@ -104,6 +108,16 @@ def test_it_connects_with_pkce_and_a_state_good_once(oauth, browser, owner, owne
     page = browser.get("/settings/credentials").content.decode()
     assert "My GitHub" in page
     assert "active" in page
+
+
+def test_an_expired_state_is_refused_and_forgotten(oauth, browser):
+    path, query = _connect(browser, oauth)
+    OAuthState.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        page = browser.get(f"{path}?{query}", follow=True).content.decode()
+    assert "expired" in page
+    assert oauth_states_cleanup() == 1
+    assert not Credential.objects.exists()
 
 
 def test_a_forged_or_denied_consent_stores_nothing(oauth, browser, owner):

@@ -119,6 +119,9 @@ def test_a_token_in_the_url_never_reaches_the_error(loopback, owner):
 
 def test_every_provider_block_declares_its_provider_types_and_retries(owner_client) -> None:
     assert owner_client.get("/api/blocks").json()["total"] >= 85
+    by_provider = owner_client.get("/api/blocks?provider=github&page_size=100").json()["data"]
+    assert len(by_provider) == 7
+    assert all(block["name"].startswith("GitHub: ") for block in by_provider)
     github = owner_client.get(f"/api/blocks/{GitHubListIssuesBlock.id}").json()
     assert github["credentials_provider"] == "github"
     assert github["credential_types"] == ["api_key", "oauth2"]

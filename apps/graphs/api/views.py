@@ -209,6 +209,9 @@ class BlockListApi(APIView):
             *PAGE_PARAMETERS,
             OpenApiParameter("category", str, description="e.g. TEXT, LOGIC, AI"),
             OpenApiParameter("search", str, description="words in the name or description"),
+            OpenApiParameter(
+                "provider", str, description="only blocks using this provider's credentials"
+            ),
         ],
         tags=["blocks"],
         operation_id="blocks_list",
@@ -218,6 +221,9 @@ class BlockListApi(APIView):
         category = request.query_params.get("category", "").upper()
         if category:
             blocks = [block for block in blocks if category in block.categories]
+        provider = request.query_params.get("provider", "").strip().lower()
+        if provider:
+            blocks = [block for block in blocks if block.credentials_provider == provider]
         search = request.query_params.get("search", "").strip().lower()
         if search:
             blocks = [
