@@ -138,6 +138,8 @@ class Routes:
                 h.json(200, {"ok": False, "error": "channel_not_found"})
             else:
                 h.json(200, {"ok": True, "channel": channel, "ts": "1767225600.000100"})
+        elif method == "conversations.history" and h.query.get("channel") == "C404":
+            h.json(200, {"ok": False, "error": "channel_not_found"})
         elif method == "conversations.history":
             h.json(200, {"ok": True, "messages": [
                 {"type": "message", "user": "U1", "text": "otters at noon", "ts": "1767225600.1"},
@@ -172,6 +174,9 @@ class Routes:
                 return
             h.json(200, {"ok": True, "result": {"message_id": 5, "text": body.get("text"),
                                                 "chat": {"id": body.get("chat_id")}}})  # fmt: skip
+        elif parts[1] == "getUpdates" and h.query.get("offset") == "999":
+            conflict = "Conflict: terminated by other getUpdates request"
+            h.json(409, {"ok": False, "error_code": 409, "description": conflict})
         elif parts[1] == "getUpdates":
             h.json(200, {"ok": True, "result": [
                 {"update_id": 11, "message": {"message_id": 3, "date": 1767225600,

@@ -125,10 +125,14 @@ class SemanticSimilarityBlock(_MediaBlock):
         ranked: list[dict[str, Any]] = SchemaField(description="{text, score}, best first.")
         best: str = SchemaField(description="The closest candidate.")
 
-    test_input = {"query": "sea otters swim", "candidates": ["stock prices fall", "otters swim"]}
+    test_input = [
+        {"query": "sea otters swim", "candidates": ["stock prices fall", "otters swim"]},
+        {"query": "x", "candidates": ["y"], "model": "error-500"},
+    ]
     test_output = [
         ("ranked", lambda rows: [r["text"] for r in rows] == ["otters swim", "stock prices fall"]),
         ("best", "otters swim"),
+        ("error", lambda message: "answered 500" in message),
     ]  # fmt: skip
 
     def call(self, input_data: Input, context: BlockContext, client: llm.Llm) -> Iterator:

@@ -86,10 +86,11 @@ class SlackReadMessagesBlock(ProviderBlock):
         messages: list[dict[str, str]] = SchemaField(description="{user, text, ts}.")
         message: dict[str, str] = SchemaField(description="Each message, one at a time.")
 
-    test_input = {"channel": "C123", "limit": 1}
+    test_input = [{"channel": "C123", "limit": 1}, {"channel": "C404"}]
     test_output = [
         ("messages", [{"user": "U1", "text": "otters at noon", "ts": "1767225600.1"}]),
         ("message", {"user": "U1", "text": "otters at noon", "ts": "1767225600.1"}),
+        ("error", "Slack: channel_not_found."),
     ]
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
@@ -166,10 +167,11 @@ class DiscordReadMessagesBlock(ProviderBlock):
     class Output(BlockOutput):
         messages: list[dict[str, str]] = SchemaField(description="{id, author, content, time}.")
 
-    test_input = {"channel_id": "555"}
+    test_input = [{"channel_id": "555"}, {"channel_id": "404"}]
     test_output = [
         ("messages", [{"id": "1002", "author": "ada", "content": "otters!",
                        "time": "2026-11-02T09:00:00+00:00"}]),
+        ("error", "Discord answered 404 (not found): Unknown Channel."),
     ]  # fmt: skip
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
@@ -255,11 +257,13 @@ class TelegramReadUpdatesBlock(ProviderBlock):
         messages: list[dict[str, Any]] = SchemaField(description="{chat_id, from, text, date}.")
         next_offset: int = SchemaField(description="The offset for the next read.")
 
-    test_input = {"limit": 5}
+    test_input = [{"limit": 5}, {"offset": 999}]
     test_output = [
         ("messages", [{"chat_id": 42, "from": "ada", "text": "hello bot", "date": 1767225600}]),
         ("next_offset", 12),
-    ]
+        ("error", "Telegram answered 409 (a conflict): Conflict: terminated by other getUpdates "
+                  "request."),
+    ]  # fmt: skip
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
         credentials = provider_credentials(context, self.api)

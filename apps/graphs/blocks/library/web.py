@@ -101,6 +101,7 @@ class ExtractLinksBlock(ProviderBlock):
     test_input = [
         {"url": "$PROVIDER_SERVER/web/page.html", "same_site_only": True},
         {"html": "<a href='/a#x'>A</a><a href='mailto:x@y.z'>m</a>", "url": "https://e.org/p/"},
+        {"url": "$PROVIDER_SERVER/web/gone.html"},
     ]
     test_output = [
         (
@@ -114,6 +115,7 @@ class ExtractLinksBlock(ProviderBlock):
         ("link", "$PROVIDER_SERVER/web/zoo.html"),
         ("links", [{"url": "https://e.org/a", "text": "A"}]),
         ("link", "https://e.org/a"),
+        ("error", lambda message: message.startswith("The site 127.0.0.1 answered 404")),
     ]
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
