@@ -246,6 +246,9 @@ class Routes:
         elif path == "gmail/v1/users/me/messages/send" and h.command == "POST":
             raw = (h.body or {}).get("raw", "")
             decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+            if "bounce@" in decoded:
+                h.json(400, {"error": {"code": 400, "message": "Invalid To header"}})
+                return
             self.sent_mail.append({"raw": decoded})
             h.json(200, {"id": "msg-1", "threadId": "thread-1", "labelIds": ["SENT"]})
         elif parts[:2] == ["calendar", "v3"] and parts[-1] == "events":

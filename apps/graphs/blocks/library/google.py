@@ -82,11 +82,13 @@ class SheetsAppendBlock(GoogleBlock):
     test_input = [
         {"spreadsheet_id": "sheet-1", "rows": [["Alan", 41]]},
         {"spreadsheet_id": "sheet-1", "rows": []},
+        {"spreadsheet_id": "missing", "rows": [["x"]]},
     ]
     test_output = [
         ("updated_rows", 1),
         ("updated_range", "Sheet1!A3"),
         ("error", "No rows to append."),
+        ("error", lambda message: message.startswith("Google Sheets answered 404 (not found)")),
     ]
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
@@ -125,11 +127,13 @@ class GmailSendBlock(GoogleBlock):
     test_input = [
         {"to": ["ada@example.org"], "subject": "Otters", "body": "Two at noon."},
         {"to": "nobody", "subject": "x", "body": "y"},
+        {"to": "bounce@example.org", "subject": "x", "body": "y"},
     ]
     test_output = [
         ("message_id", "msg-1"),
         ("thread_id", "thread-1"),
         ("error", "No valid recipient address in `to`."),
+        ("error", "Gmail answered 400 (the request was refused as invalid): Invalid To header."),
     ]
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
@@ -220,11 +224,14 @@ class CalendarCreateEventBlock(GoogleBlock):
     test_input = [
         {"summary": "Feed otters", "start": "2026-12-06T10:00:00", "end": "2026-12-06T10:30:00"},
         {"summary": "x", "start": "2026-12-06T10:00:00", "end": "2026-12-06T09:00:00"},
-    ]
+        {"calendar_id": "missing", "summary": "x", "start": "2026-12-06T10:00:00",
+         "end": "2026-12-06T11:00:00"},
+    ]  # fmt: skip
     test_output = [
         ("event_id", "evt-2"),
         ("url", "https://calendar.example/evt-2"),
         ("error", "The event ends before it starts."),
+        ("error", lambda message: message.startswith("Google Calendar answered 404")),
     ]
 
     def call(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
