@@ -264,6 +264,10 @@ def block_run_factory(
             agents=agent_runner(token),
             credentials=credentials.for_node(node),
         )
+        # SPEC §16: a run records which credential each node used (its id), never the secret.
+        for used in context.credentials.values():
+            if not used.error:
+                context.stats["credential_id"] = used.id or "platform"
         return BlockRun(context=context, cancel=token.cancel, stats=lambda: dict(context.stats))
 
     return block_run

@@ -101,6 +101,8 @@ def test_a_node_uses_its_saved_credential_checked_at_save_and_at_run(
     run = _run(owner_client, graph["id"], inputs={"title": "Feed the otters"})
     assert run["status"] == "completed", run
     assert run["outputs"]["url"] == ["https://github.example/otters/zoo/issues/42"]
+    used = NodeExecution.objects.get(graph_execution_id=run["id"], node__key="issue")
+    assert used.stats["credential_id"] == str(chosen.pk)
     sent = [r for r in provider_server.requests if r["path"].endswith("/issues")]
     assert sent[-1]["headers"]["Authorization"] == f"Bearer {VALID_TOKEN}"
     assert sent[-1]["body"] == {"title": "Feed the otters", "body": ""}
