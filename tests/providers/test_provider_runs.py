@@ -14,7 +14,7 @@ from apps.graphs.blocks.library.web import GraphQLRequestBlock
 from apps.integrations import services
 from apps.notifications.models import Notification
 from apps.users.models import User
-from tests.graphs.graphs import INPUT, OUTPUT, link, node
+from tests.graphs.graphs import INPUT, OUTPUT, WEB_REQUEST, link, node
 from tests.processes import WorkerProcess, wait_for
 from tests.providers.server import VALID_TOKEN
 
@@ -162,6 +162,24 @@ def test_a_secret_input_is_in_no_export_and_no_execution_record(
     records = NodeExecution.objects.filter(graph_execution_id=run["id"])
     assert "gql-secret" not in json.dumps(list(records.values_list("input_data", flat=True)))
     assert "gql-secret" not in json.dumps(owner_client.get(f"/api/executions/{run['id']}").json())
+
+
+def test_a_web_request_nodes_headers_are_not_exported(owner_client: APIClient):
+    graph = _create(
+        owner_client,
+        {
+            "name": "Call an API",
+            "nodes": [
+                node("call", WEB_REQUEST, url="https://api.example.org/items",
+                     headers={"Authorization": "Bearer web-secret-42"}),
+                node("out", OUTPUT, name="items"),
+            ],
+            "links": [link("call", "response", "out", "value")],
+        },
+    )  # fmt: skip
+    exported = owner_client.get(f"/api/graphs/{graph['id']}/export").content.decode()
+    assert "web-secret-42" not in exported
+    assert "https://api.example.org/items" in exported
 
 
 def test_notify_owner_reaches_the_owner_from_a_run(
