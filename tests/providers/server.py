@@ -11,12 +11,9 @@ import hashlib
 import json
 import secrets
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
-
-from tests.providers import pages
 
 VALID_TOKEN = "test-token"
 
@@ -203,14 +200,3 @@ class ProviderTestServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def wait_until(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
-__all__ = ["VALID_TOKEN", "ProviderTestServer", "pages"]
