@@ -264,7 +264,8 @@ def graph_delete(*, user: User, graph_id: uuid.UUID | str) -> None:
 
 
 def graph_export(*, version: GraphVersion) -> dict[str, Any]:
-    """The version as an importable document; secret pins (API keys…) are left out."""
+    """The version as an importable document; secret pins (API keys…) are left out, and so is
+    each node's chosen credential (an importer picks their own)."""
     nodes = []
     for node in version.nodes.all():
         block = get_block(node.block_id)
@@ -275,7 +276,9 @@ def graph_export(*, version: GraphVersion) -> dict[str, Any]:
                 "block_id": node.block_id,
                 "label": node.label,
                 "input_default": {k: v for k, v in node.input_default.items() if k not in secret},
-                "metadata": node.metadata,
+                "metadata": {
+                    k: v for k, v in node.metadata.items() if k != CREDENTIALS_METADATA_KEY
+                },
             }
         )
     links = [

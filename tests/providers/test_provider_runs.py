@@ -107,6 +107,9 @@ def test_a_node_uses_its_saved_credential_checked_at_save_and_at_run(
     assert sent[-1]["headers"]["Authorization"] == f"Bearer {VALID_TOKEN}"
     assert sent[-1]["body"] == {"title": "Feed the otters", "body": ""}
 
+    exported = owner_client.get(f"/api/graphs/{graph['id']}/export").json()
+    assert all("credentials_id" not in n["metadata"] for n in exported["nodes"])
+
     mismatch = owner_client.post(
         f"/api/graphs/{graph['id']}/execute",
         {"inputs": {"title": "x"}, "credentials_inputs": {"issue": str(wrong.pk)}},
