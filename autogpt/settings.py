@@ -246,6 +246,7 @@ HOUSEKEEPING_SCHEDULE = {
         "queue": "notifications",
     },
     "files-cleanup": {"task": "integrations.files_cleanup", "cron": "23 * * * *"},
+    "oauth-states-cleanup": {"task": "integrations.oauth_states_cleanup", "cron": "41 * * * *"},
 }
 
 # --- Credits (SPEC §9): 1 credit = US$0.01 ------------------------------------------------
@@ -495,3 +496,20 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
 # Demo account that `make run` creates on the embedded default (never with DEBUG off).
 DEMO_USER_EMAIL = env_str("DEMO_USER_EMAIL", "demo@example.com")
 DEMO_USER_PASSWORD = env_str("DEMO_USER_PASSWORD", "demo-password-123")
+
+# --- Provider OAuth2 clients (SPEC §16) ---------------------------------------------------
+# Per provider: OAUTH_<NAME>_CLIENT_ID and OAUTH_<NAME>_CLIENT_SECRET enable "Connect"; the
+# optional OAUTH_<NAME>_AUTHORIZE_URL / OAUTH_<NAME>_TOKEN_URL point at another server (an
+# enterprise install; the tests' local OAuth2 server).
+OAUTH_CLIENTS = {
+    name: {
+        "client_id": env_str(f"OAUTH_{name.upper()}_CLIENT_ID"),
+        "client_secret": env_str(f"OAUTH_{name.upper()}_CLIENT_SECRET"),
+        "authorize_url": env_str(f"OAUTH_{name.upper()}_AUTHORIZE_URL"),
+        "token_url": env_str(f"OAUTH_{name.upper()}_TOKEN_URL"),
+    }
+    for name in ("slack", "github", "google", "notion")
+}
+OAUTH_STATE_MAX_AGE_SECONDS = 600
+# An access token this close to its expiry is refreshed before a block uses it.
+OAUTH_REFRESH_MARGIN_SECONDS = env_int("OAUTH_REFRESH_MARGIN_SECONDS", 120, minimum=0)

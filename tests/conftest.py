@@ -112,3 +112,38 @@ def clamd_server(tmp_path_factory):
     server = ClamdServer(tmp_path_factory.mktemp("clamd"), binary).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def provider_server_session():
+    from tests.providers.server import ProviderTestServer
+
+    server = ProviderTestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def provider_server(provider_server_session):
+    """The providers' APIs and an OAuth2 server on loopback (tests/providers/), reset per test."""
+    provider_server_session.reset()
+    return provider_server_session
+
+
+@pytest.fixture(scope="session")
+def mail_servers_session():
+    from tests.providers.mail import ImapServer, SmtpServer
+
+    smtp, imap = SmtpServer().start(), ImapServer().start()
+    yield smtp, imap
+    smtp.stop()
+    imap.stop()
+
+
+@pytest.fixture
+def mail_servers(mail_servers_session):
+    """SMTP (with AUTH) and IMAP servers on loopback (tests/providers/mail.py), emptied and
+    refilled per test."""
+    for server in mail_servers_session:
+        server.reset()
+    return mail_servers_session

@@ -10,6 +10,7 @@ kept (`requests`) for assertions; `hold_stream` makes a streamed reply wait afte
 until `release_stream()` is called.
 """
 
+import hashlib
 import json
 import threading
 import time
@@ -17,6 +18,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.processes import free_port
+
+MEDIA_PATHS = ("/v1/embeddings", "/v1/images/generations", "/v1/audio/speech")
+TINY_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+    "AAAABJRU5ErkJggg=="
+)
+
+
+def _bag_of_words(text: str, size: int = 16) -> list[float]:
+    vector = [0.0] * size
+    for word in str(text).lower().split():
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % size] += 1.0
+    return vector
+
 
 STATUS_MODELS = {"error-401": 401, "error-429": 429, "error-500": 500}
 STATUS_MESSAGES = {
@@ -65,10 +80,18 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         headers = {name.lower(): value for name, value in self.headers.items()}
         self.server.requests.append({"path": self.path, "headers": headers, "body": body})
-        if self.path.rstrip("/") != "/v1/chat/completions":
+        model = body.get("model", "")
+        media = {
+            "/v1/embeddings": self._embeddings,
+            "/v1/images/generations": self._image,
+            "/v1/audio/speech": self._speech,
+        }.get(self.path.rstrip("/"))
+        if media is not None and model not in STATUS_MODELS:
+            media(body)
+            return
+        if self.path.rstrip("/") not in ("/v1/chat/completions", *MEDIA_PATHS):
             self._json(404, {"error": {"message": "no such route", "type": "invalid_request"}})
             return
-        model = body.get("model", "")
         if model in STATUS_MODELS:
             status = STATUS_MODELS[model]
             self._json(
@@ -140,6 +163,31 @@ class _Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
             },
         )
+
+    def _embeddings(self, body: dict) -> None:
+        """Bag-of-words vectors: texts sharing words are near, so similarity is meaningful."""
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else list(texts or [])
+        data = [
+            {"object": "embedding", "index": index, "embedding": _bag_of_words(text)}
+            for index, text in enumerate(texts)
+        ]
+        tokens = sum(_words(text) for text in texts)
+        self._json(200, {"object": "list", "data": data, "model": body.get("model"),
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})  # fmt: skip
+
+    def _image(self, body: dict) -> None:
+        # A 1x1 PNG, as the API sends it with response_format=b64_json.
+        image = {"b64_json": TINY_PNG, "revised_prompt": f"An image of {body.get('prompt')}"}
+        self._json(200, {"created": int(time.time()), "data": [image]})
+
+    def _speech(self, body: dict) -> None:
+        audio = b"ID3" + str(body.get("input", "")).encode()[:100]
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/mpeg")
+        self.send_header("Content-Length", str(len(audio)))
+        self.end_headers()
+        self.wfile.write(audio)
 
     def _stream(self, model: str, reply: str, usage: dict[str, int], body: dict) -> None:
         self.send_response(200)

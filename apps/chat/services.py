@@ -26,7 +26,7 @@ from apps.graphs.blocks import llm
 from apps.graphs.blocks.context import ProviderCredentials
 from apps.graphs.runtime import provider_credentials, safe_http_client
 from apps.integrations.crypto import SecretUnreadable
-from apps.integrations.selectors import credential_get, credential_resolve
+from apps.integrations.selectors import CredentialUnusable, credential_get, credential_resolve
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ def _credentials(session: ChatSession) -> ProviderCredentials:
         )
     except SecretUnreadable:
         resolved = None
+    except CredentialUnusable as exc:
+        raise ValidationFailed(str(exc)) from None
     if resolved is None:
         raise ValidationFailed(
             "No credentials for the OpenAI-compatible provider: add yours under Credentials."

@@ -236,22 +236,61 @@ class NotificationPreferencesForm(forms.Form):
 
 
 class CredentialForm(forms.Form):
+    """Every credential type but OAuth2 (that one is connected): the service checks that the
+    provider takes the type and which fields the type needs."""
+
     provider = forms.ChoiceField()
+    credential_type = forms.ChoiceField(
+        label="Type",
+        required=False,
+        choices=[
+            ("api_key", "API key or token"),
+            ("user_password", "Username and password"),
+            ("host_headers", "Server URL and headers"),
+        ],
+    )
     title = forms.CharField(max_length=100)
     api_key = forms.CharField(
-        label="API key", max_length=500, widget=forms.PasswordInput(render_value=False)
+        label="API key",
+        max_length=1000,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
     )
-    base_url = forms.URLField(
-        assume_scheme="https",
+    username = forms.CharField(max_length=255, required=False)
+    password = forms.CharField(
+        max_length=1000, required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    headers = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For server URL and headers: one `Name: value` a line.",
+    )
+    base_url = forms.CharField(
         label="Base URL",
         required=False,
         max_length=500,
-        help_text="Only for an OpenAI-compatible server of your own (vLLM, Ollama…).",
+        help_text="A server of your own: an OpenAI-compatible API, GitHub Enterprise, "
+        "smtps://mail.example.com:465, imaps://mail.example.com:993…",
     )
 
     def __init__(self, *args: Any, providers: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["provider"].choices = providers
+
+    def clean_credential_type(self) -> str:
+        return self.cleaned_data["credential_type"] or "api_key"
+
+    def clean_headers(self) -> dict[str, str] | None:
+        lines = [line for line in self.cleaned_data["headers"].splitlines() if line.strip()]
+        if not lines:
+            return None
+        headers = {}
+        for line in lines:
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip():
+                raise forms.ValidationError(f"“{line[:60]}” is not `Name: value`.")
+            headers[name.strip()] = value.strip()
+        return headers
 
 
 class ChatSessionForm(forms.Form):

@@ -126,6 +126,16 @@ urlpatterns = [
     ),
     path("settings/credentials", integrations.credentials, name="credentials"),
     path(
+        "settings/credentials/connect/<slug:provider>",
+        integrations.credential_connect,
+        name="credential-connect",
+    ),
+    path(
+        "settings/credentials/oauth2/callback",
+        integrations.oauth2_callback,
+        name="oauth2-callback",
+    ),
+    path(
         "settings/credentials/<uuid:credential_id>/delete",
         integrations.credential_delete,
         name="credential-delete",

@@ -253,14 +253,26 @@ class RunCredentials:
     with the user's own key) and the block's context agree. Used from the engine's coordinator
     thread only."""
 
-    def __init__(self, *, user_id: uuid.UUID | str, selection: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        user_id: uuid.UUID | str,
+        selection: Mapping[str, Any],
+        node_choices: Mapping[str, str] | None = None,
+    ) -> None:
         self.user_id, self.selection = user_id, dict(selection or {})
+        # The credential saved on a node (its metadata) applies unless the run picks another.
+        self.node_choices = dict(node_choices or {})
         self._by_node: dict[str, Credentials] = {}
 
     def for_node(self, node: EngineNode) -> Credentials:
         if node.id not in self._by_node:
+            selection = self.selection
+            saved = self.node_choices.get(node.id)
+            if saved and node.id not in selection:
+                selection = {**selection, node.id: saved}
             self._by_node[node.id] = block_credentials(
-                user_id=self.user_id, block=node.block, selection=self.selection, node_id=node.id
+                user_id=self.user_id, block=node.block, selection=selection, node_id=node.id
             )
         return self._by_node[node.id]
 
@@ -322,6 +334,10 @@ def block_run_factory(
             ),
             review=desk,
         )
+        # SPEC §16: a run records which credential each node used (its id), never the secret.
+        for used in context.credentials.values():
+            if not used.error:
+                context.stats["credential_id"] = used.id or "platform"
         return BlockRun(
             context=context,
             cancel=token.cancel,

@@ -48,9 +48,11 @@ from apps.graphs.runtime import (
     Credentials,
     block_execute,
     credentials_selection_check,
+    node_credentials_check,
+    selected_credential,
     uses_own_credentials,
 )
-from apps.graphs.services import check_run_inputs
+from apps.graphs.services import CREDENTIALS_METADATA_KEY, check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
 
@@ -171,6 +173,13 @@ def graph_run_check(
         )
     compiled = runtime.compiled_graph(graph_id, graph_version)
     node_errors = graph_errors_for_run(compiled.spec, inputs)
+    for node in compiled.graph.nodes:
+        provider = node.block.credentials_provider
+        chosen = selected_credential(credentials_inputs, node.id, provider or "")
+        if chosen and provider:
+            reason = node_credentials_check(user_id=user.pk, block=node.block, credential_id=chosen)
+            if reason:
+                node_errors.setdefault(node.id, {})[CREDENTIALS_METADATA_KEY] = reason
     if node_errors:
         raise GraphValidationFailed(node_errors)
     return graph_id, graph_version, compiled
@@ -557,7 +566,13 @@ def graph_execution_run(
     draining = drain.drain_poller()
     started_at = execution.started_at
     credentials = runtime.RunCredentials(
-        user_id=execution.user_id, selection=execution.credentials_inputs
+        user_id=execution.user_id,
+        selection=execution.credentials_inputs,
+        node_choices={
+            key: str(node.metadata[CREDENTIALS_METADATA_KEY])
+            for key, node in compiled.nodes.items()
+            if node.metadata.get(CREDENTIALS_METADATA_KEY)
+        },
     )
     ports = Ports(
         store=runtime.database_store(execution, compiled, relaxed=True),

@@ -80,6 +80,20 @@ def _prep(model: type, name: str) -> Callable[[Any], Any]:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+def _without_secrets(node: Node, input_data: dict[str, Any]) -> dict[str, Any]:
+    """A node's inputs as recorded (SPEC §12: secrets never in execution records): a `secret`
+    pin set in the node's defaults is left out; a resumed run takes it from the defaults again."""
+    block = get_block(node.block_id)
+    secret = block.secret_inputs() if block else ()
+    if not secret:
+        return input_data
+    return {
+        pin: value
+        for pin, value in input_data.items()
+        if not (pin in secret and pin in node.input_default)
+    }
+
+
 class DatabaseStore:
     """Records ↔ NodeExecution rows of one graph execution."""
 
@@ -188,7 +202,7 @@ class DatabaseStore:
 
     def _payload(self, record: NodeExecutionRecord) -> dict[str, Any]:
         node = self.nodes[record.node_id]
-        input_data = jsonable(record.input_data)
+        input_data = jsonable(_without_secrets(node, record.input_data))
         stats = jsonable(record.stats)
         outputs = [(pin, jsonable(value)) for pin, value in record.outputs]
         moments = {

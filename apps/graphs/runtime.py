@@ -11,6 +11,7 @@ from django.db import connection
 
 from apps.common.exceptions import NotFound, ValidationFailed
 from apps.common.safe_http import SafeHttpClient
+from apps.graphs import signals
 from apps.graphs.blocks.base import Block, BlockInputError, BlockType
 from apps.graphs.blocks.context import (
     AgentRunner,
@@ -18,6 +19,7 @@ from apps.graphs.blocks.context import (
     Cancelled,
     CancelToken,
     Meter,
+    CredentialsExpired,
     ProviderCredentials,
     ReviewDesk,
     ToolRunner,
@@ -26,7 +28,14 @@ from apps.graphs.blocks.registry import get_block
 from apps.graphs.files import UploadedFiles
 from apps.graphs.kv import DatabaseKeyValueStore
 from apps.integrations.crypto import SecretUnreadable
-from apps.integrations.selectors import ResolvedCredential, credential_get, credential_resolve
+from apps.integrations.oauth import oauth2_fresh, oauth2_refresh
+from apps.integrations.selectors import (
+    CredentialUnusable,
+    ResolvedCredential,
+    credential_get,
+    credential_mismatch,
+    credential_resolve,
+)
 from apps.users.models import User
 
 Credentials = Mapping[str, ProviderCredentials]
@@ -50,10 +59,50 @@ def provider_credentials(resolved: ResolvedCredential) -> ProviderCredentials:
         title=resolved.title,
         id=resolved.id,
         trusted=resolved.trusted,
+        credential_type=resolved.credential_type,
+        username=resolved.username,
+        headers=dict(resolved.headers),
     )
 
 
-def _selected(selection: Mapping[str, Any], node_id: str | None, provider: str) -> str | None:
+class OAuthRefresher:
+    """The context's CredentialRefresher: a provider refused an OAuth2 access token (401), so
+    it is refreshed once; a failed refresh has marked the credential `needs_reauth`."""
+
+    def refresh(self, credentials: ProviderCredentials) -> ProviderCredentials:
+        if credentials.credential_type != "oauth2" or credentials.id is None:
+            raise CredentialsExpired(f"The {credentials.provider} credential was refused.")
+        try:
+            return provider_credentials(oauth2_refresh(credential_id=credentials.id))
+        except CredentialUnusable as exc:
+            raise CredentialsExpired(str(exc)) from None
+
+
+class OwnerNotifier:
+    """The context's Notifier: the notifications app (a layer above) answers the signal."""
+
+    def __init__(self, *, user_id: str, graph_id: str | None, graph_exec_id: str | None) -> None:
+        self.user_id, self.graph_id, self.graph_exec_id = user_id, graph_id, graph_exec_id
+
+    def notify(self, *, title: str, message: str, level: str = "info") -> str:
+        answers = signals.owner_notification_requested.send(
+            None,
+            user_id=self.user_id,
+            title=title,
+            message=message,
+            level=level,
+            graph_id=self.graph_id,
+            graph_exec_id=self.graph_exec_id,
+        )
+        ids = [str(answer) for _, answer in answers if answer]
+        if not ids:
+            raise RuntimeError("no notification channel is installed")
+        return ids[0]
+
+
+def selected_credential(
+    selection: Mapping[str, Any], node_id: str | None, provider: str
+) -> str | None:
     """A run's `credentials_inputs` pick a credential per node id, or per provider for every
     node of the run: {"<node id>" | "<provider>": "<credential id>" | {"id": "<credential id>"}}."""
     for key in (node_id, provider):
@@ -77,13 +126,39 @@ def block_credentials(
     provider = block.credentials_provider
     if provider is None:
         return {}
-    chosen = _selected(selection or {}, node_id, provider)
+    chosen = selected_credential(selection or {}, node_id, provider)
     try:
-        resolved = credential_resolve(user_id=user_id, provider=provider, credential_id=chosen)
+        resolved = credential_resolve(
+            user_id=user_id,
+            provider=provider,
+            credential_id=chosen,
+            accepted_types=block.credential_types,
+        )
+        if resolved is not None:
+            resolved = oauth2_fresh(resolved)
     except SecretUnreadable:
         logger.error("credential %s of user %s cannot be decrypted", chosen or "-", user_id)
         return {}
+    except CredentialUnusable as exc:
+        # The node fails with this message, uncharged (an id marks it as the user's own).
+        unusable = ProviderCredentials(
+            provider=provider, api_key="", base_url="", id=chosen or "unusable", error=str(exc)
+        )
+        return {provider: unusable}
     return {} if resolved is None else {provider: provider_credentials(resolved)}
+
+
+def node_credentials_check(*, user_id: Any, block: Block, credential_id: str) -> str | None:
+    """Why a node of `block` may not use the credential `credential_id`, or None (save time)."""
+    if block.credentials_provider is None:
+        return "This block uses no credentials."
+    try:
+        row = credential_get(user_id=user_id, credential_id=credential_id)
+    except NotFound:
+        return f"No credential {credential_id} of yours."
+    return credential_mismatch(
+        row, provider=block.credentials_provider, accepted_types=block.credential_types
+    )
 
 
 def credentials_selection_check(*, user_id: Any, selection: Mapping[str, Any]) -> None:
@@ -138,6 +213,10 @@ def block_context_build(
         tools=tools,
         meter=meter,
         review=review,
+        refresher=OAuthRefresher(),
+        notifier=OwnerNotifier(
+            user_id=str(user.pk), graph_id=graph_id, graph_exec_id=graph_exec_id
+        ),
     )
 
 

@@ -132,12 +132,16 @@ def preset_get(*, user: User, preset_id: uuid.UUID | str) -> Preset:
     return preset
 
 
-def block_list(*, category: str = "", search: str = "") -> list[Block]:
-    """Every block of the installation, by name; `category` (e.g. AI) and `search` (words of the
-    name or description, case-insensitive, all must appear) narrow it."""
+def block_list(*, category: str = "", provider: str = "", search: str = "") -> list[Block]:
+    """Every block of the installation, by name; `category` (e.g. AI), `provider` (whose
+    credentials it uses, e.g. github) and `search` (words of the name or description,
+    case-insensitive, all must appear) narrow it."""
     blocks = sorted(all_blocks(), key=lambda block: block.name.lower())
     if category:
         blocks = [block for block in blocks if category.upper() in block.categories]
+    if provider:
+        provider = provider.strip().lower()
+        blocks = [block for block in blocks if block.credentials_provider == provider]
     words = search.lower().split()
     if words:
         blocks = [
@@ -146,3 +150,23 @@ def block_list(*, category: str = "", search: str = "") -> list[Block]:
             if all(word in f"{block.name} {block.description}".lower() for word in words)
         ]
     return blocks
+
+
+def graphs_using_credentials(*, user: User) -> dict[str, list[tuple[str, str]]]:
+    """By credential id: the user's agents (graph id, name) whose active version has a node
+    set to use it (SPEC §16: a credential shows which agents use it). One query."""
+    rows = (
+        Node.objects.filter(
+            graph_version__graph__user=user,
+            graph_version__is_active=True,
+            metadata__has_key="credentials_id",
+        )
+        .values_list("metadata", "graph_version__graph_id", "graph_version__name")
+        .order_by("graph_version__name")
+    )
+    using: dict[str, list[tuple[str, str]]] = {}
+    for metadata, graph_id, name in rows:
+        agents = using.setdefault(str(metadata.get("credentials_id")), [])
+        if (str(graph_id), name) not in agents:
+            agents.append((str(graph_id), name))
+    return using

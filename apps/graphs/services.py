@@ -18,6 +18,7 @@ from apps.common.json_limits import check_json_limits
 from apps.graphs import selectors
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
+from apps.graphs.runtime import node_credentials_check
 from apps.graphs.signals import graph_version_activated
 from apps.graphs.spec import GraphSpec, LinkSpec, NodeSpec
 from apps.graphs.validation import graph_errors_on_save
@@ -96,10 +97,36 @@ def graph_spec_with_fresh_ids(spec: GraphSpec) -> GraphSpec:
     )
 
 
-def _check_spec(spec: GraphSpec) -> None:
+# A node's chosen credential (SPEC §16 "credentials per node"): its id in the node's metadata.
+CREDENTIALS_METADATA_KEY = "credentials_id"
+
+
+def _check_spec(spec: GraphSpec, *, user: User) -> None:
     node_errors = graph_errors_on_save(spec)
+    for node in spec.nodes:
+        chosen = node.metadata.get(CREDENTIALS_METADATA_KEY)
+        block = get_block(node.block_id)
+        if not chosen or block is None:
+            continue
+        reason = node_credentials_check(user_id=user.pk, block=block, credential_id=str(chosen))
+        if reason:
+            node_errors.setdefault(node.key, {})[CREDENTIALS_METADATA_KEY] = reason
     if node_errors:
         raise GraphValidationFailed(node_errors)
+
+
+def _without_credentials(spec: GraphSpec) -> GraphSpec:
+    """A fork or import by someone else cannot use the author's credentials."""
+    return replace(
+        spec,
+        nodes=tuple(
+            replace(
+                node,
+                metadata={k: v for k, v in node.metadata.items() if k != CREDENTIALS_METADATA_KEY},
+            )
+            for node in spec.nodes
+        ),
+    )
 
 
 def _insert_version(
@@ -172,7 +199,9 @@ def graph_create(
     forked_from: GraphVersion | None = None,
     time_limit_seconds: int | None = None,
 ) -> GraphVersion:
-    _check_spec(spec)
+    if forked_from is not None and forked_from.graph.user_id != user.pk:
+        spec = _without_credentials(spec)
+    _check_spec(spec, user=user)
     graph = Graph.objects.create(
         user=user,
         is_template=is_template,
@@ -199,7 +228,7 @@ def graph_update(
     time_limit_seconds: int | None = None,
 ) -> GraphVersion:
     """Save a new version (max+1) of a graph the user owns and make it active."""
-    _check_spec(spec)
+    _check_spec(spec, user=user)
     graph = selectors.graph_get(user=user, graph_id=graph_id, for_update=True)
     return _insert_version(
         graph=graph,
@@ -235,7 +264,8 @@ def graph_delete(*, user: User, graph_id: uuid.UUID | str) -> None:
 
 
 def graph_export(*, version: GraphVersion) -> dict[str, Any]:
-    """The version as an importable document; secret pins (API keys…) are left out."""
+    """The version as an importable document; secret pins (API keys…) are left out, and so is
+    each node's chosen credential (an importer picks their own)."""
     nodes = []
     for node in version.nodes.all():
         block = get_block(node.block_id)
@@ -246,7 +276,9 @@ def graph_export(*, version: GraphVersion) -> dict[str, Any]:
                 "block_id": node.block_id,
                 "label": node.label,
                 "input_default": {k: v for k, v in node.input_default.items() if k not in secret},
-                "metadata": node.metadata,
+                "metadata": {
+                    k: v for k, v in node.metadata.items() if k != CREDENTIALS_METADATA_KEY
+                },
             }
         )
     links = [

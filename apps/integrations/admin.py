@@ -7,10 +7,22 @@ from apps.integrations.models import Credential, UploadedFile
 class CredentialAdmin(admin.ModelAdmin):
     """Staff see that a credential exists, never its key."""
 
-    list_display = ["title", "provider", "user", "base_url", "created_at"]
-    list_filter = ["provider"]
+    list_display = ["title", "provider", "credential_type", "status", "user", "created_at"]
+    list_filter = ["provider", "credential_type", "status"]
     search_fields = ["title", "user__email"]
-    fields = ["user", "provider", "title", "base_url", "created_at", "updated_at"]
+    fields = [
+        "user",
+        "provider",
+        "credential_type",
+        "status",
+        "title",
+        "username",
+        "base_url",
+        "scopes",
+        "expires_at",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:

@@ -3,24 +3,41 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from apps.integrations.providers import PROVIDERS
+from apps.integrations.providers import CredentialType
 
 
 class Credential(models.Model):
-    """A user's key for a provider. The key is stored only as a Fernet token (crypto.py) and
-    never leaves the platform except in the request to the provider."""
+    """A user's secret for a provider (SPEC §16). Secrets are stored only as Fernet tokens
+    (crypto.py) and never leave the platform except in the request to the provider.
 
-    Provider = models.TextChoices("Provider", [(name, name) for name in PROVIDERS])
+    `encrypted_api_key` holds the main secret of every type: the API key, the password of
+    `user_password`, the access token of `oauth2`; `encrypted_extra` holds the rest as
+    encrypted JSON (the headers of `host_headers`, the refresh token of `oauth2`)."""
+
+    Type = models.TextChoices("Type", [(t.value, t.value) for t in CredentialType])
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        NEEDS_REAUTH = "needs_reauth"  # an OAuth2 refresh failed: the user must connect again
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integration_credentials"
     )
-    provider = models.CharField(max_length=32, choices=Provider.choices)
+    # Checked against providers.PROVIDERS by the services (no choices: adding a provider to the
+    # registry needs no migration).
+    provider = models.CharField(max_length=32)
+    credential_type = models.CharField(max_length=20, choices=Type.choices, default="api_key")
     title = models.CharField(max_length=100)
-    encrypted_api_key = models.TextField()
-    # For OpenAI-compatible servers (a self-hosted vLLM or Ollama); empty: the provider's own.
-    base_url = models.URLField(max_length=500, blank=True)
+    username = models.CharField(max_length=255, blank=True)
+    encrypted_api_key = models.TextField(blank=True)
+    encrypted_extra = models.TextField(blank=True)
+    # A self-hosted or enterprise server (an Ollama, a GitHub Enterprise, an SMTP host as
+    # smtps://host:465); empty: the provider's own.
+    base_url = models.CharField(max_length=500, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # of an OAuth2 access token
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,3 +78,25 @@ class UploadedFile(models.Model):
     def reference(self) -> str:
         """How a graph refers to the file (a block input)."""
         return f"file:{self.id}"
+
+
+class OAuthState(models.Model):
+    """One started OAuth2 consent (SPEC §16): the `state` sent to the provider is this row's id,
+    signed with a timestamp; the callback deletes the row, so a state is good once, for
+    OAUTH_STATE_MAX_AGE_SECONDS. The PKCE verifier is kept encrypted until then."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=32)
+    title = models.CharField(max_length=100, blank=True)
+    base_url = models.CharField(max_length=500, blank=True)
+    encrypted_verifier = models.TextField()
+    redirect_uri = models.CharField(max_length=500)
+    # Set when the consent renews an existing credential (needs_reauth), else a new one is made.
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"OAuth2 consent for {self.provider} ({self.created_at:%Y-%m-%d %H:%M})"

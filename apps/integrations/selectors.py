@@ -1,7 +1,10 @@
 """Reads: credentials and files, always scoped to their user (another user's is NotFound)."""
 
+import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.files.storage import storages
@@ -11,10 +14,16 @@ from django.utils import timezone
 from apps.common.exceptions import NotFound
 from apps.integrations import crypto, providers
 from apps.integrations.models import Credential, UploadedFile
+from apps.integrations.providers import CredentialType
 from apps.users.models import User
 
 FILE_REFERENCE_PREFIX = "file:"
 STORAGE_ALIAS = "uploads"  # settings.STORAGES: local disk, or S3 when configured
+
+
+class CredentialUnusable(Exception):
+    """The credential chosen for a call cannot serve it (another provider, another type, or it
+    must be connected again); the message names it by title, never by secret."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,10 @@ class ResolvedCredential:
     title: str
     id: str | None
     trusted: bool  # the base URL was set by the operator, not by a user
+    credential_type: str = CredentialType.API_KEY
+    username: str = ""
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    expires_at: datetime | None = None
 
 
 def credential_list(*, user: User) -> QuerySet[Credential]:
@@ -57,31 +70,73 @@ def platform_credential(provider: str) -> ResolvedCredential | None:
     )
 
 
-def credential_resolve(
-    *, user_id: uuid.UUID | str, provider: str, credential_id: str | None = None
-) -> ResolvedCredential | None:
-    """The credential a call to `provider` uses: the one selected (it must be the user's and
-    for that provider; else None), else the user's newest, else the platform's, else None."""
-    rows = Credential.objects.filter(user_id=user_id, provider=provider)
-    if credential_id:
-        try:
-            row = rows.filter(pk=uuid.UUID(str(credential_id))).first()
-        except ValueError:
-            row = None
-        if row is None:
-            return None
-    else:
-        row = rows.order_by("-created_at").first()
-        if row is None:
-            return platform_credential(provider)
+def credential_mismatch(
+    row: Credential, *, provider: str, accepted_types: Iterable[str] | None
+) -> str | None:
+    """Why `row` cannot serve a block of `provider` taking `accepted_types`, or None."""
+    if row.provider != provider:
+        return f"The credential “{row.title}” is for {row.provider}, not {provider}."
+    accepted = tuple(accepted_types or ())
+    if accepted and row.credential_type not in accepted:
+        return (
+            f"The credential “{row.title}” is of type {row.credential_type}; this block takes "
+            f"{', '.join(accepted)}."
+        )
+    return None
+
+
+def resolved_from_row(row: Credential) -> ResolvedCredential:
+    extra = json.loads(crypto.decrypt(row.encrypted_extra)) if row.encrypted_extra else {}
     return ResolvedCredential(
-        provider=provider,
-        api_key=crypto.decrypt(row.encrypted_api_key),
-        base_url=row.base_url or providers.PROVIDERS[provider].default_base_url,
+        provider=row.provider,
+        api_key=crypto.decrypt(row.encrypted_api_key) if row.encrypted_api_key else "",
+        base_url=row.base_url or providers.PROVIDERS[row.provider].default_base_url,
         title=row.title,
         id=str(row.pk),
         trusted=False,
+        credential_type=row.credential_type,
+        username=row.username,
+        headers=dict(extra.get("headers") or {}),
+        expires_at=row.expires_at,
     )
+
+
+def credential_resolve(
+    *,
+    user_id: uuid.UUID | str,
+    provider: str,
+    credential_id: str | None = None,
+    accepted_types: Iterable[str] | None = None,
+) -> ResolvedCredential | None:
+    """The credential a call to `provider` uses: the one selected (it must be the user's, for
+    that provider and of an accepted type, and not waiting for re-authorization; else
+    CredentialUnusable), else the user's newest usable one, else the platform's, else None."""
+    if credential_id:
+        try:
+            row = Credential.objects.filter(
+                user_id=user_id, pk=uuid.UUID(str(credential_id))
+            ).first()
+        except ValueError:
+            row = None
+        if row is None:
+            raise CredentialUnusable(f"No credential {credential_id} of yours.")
+        reason = credential_mismatch(row, provider=provider, accepted_types=accepted_types)
+        if reason:
+            raise CredentialUnusable(reason)
+    else:
+        rows = Credential.objects.filter(user_id=user_id, provider=provider)
+        if accepted_types:
+            rows = rows.filter(credential_type__in=list(accepted_types))
+        # An active one first; else one waiting for re-authorization says so (below).
+        row = rows.order_by("status", "-created_at").first()  # "active" < "needs_reauth"
+        if row is None:
+            return platform_credential(provider)
+    if row.status == Credential.Status.NEEDS_REAUTH:
+        raise CredentialUnusable(
+            f"The credential “{row.title}” ({row.provider}) needs to be connected again: its "
+            "access could not be renewed."
+        )
+    return resolved_from_row(row)
 
 
 def file_list(*, user: User) -> QuerySet[UploadedFile]:

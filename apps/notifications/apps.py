@@ -10,6 +10,8 @@ class NotificationsConfig(AppConfig):
         from apps.credits import signals as credits
         from apps.credits.models import CreditTransaction
         from apps.executions import signals as executions
+        from apps.graphs import signals as graphs
+        from apps.integrations import signals as integrations
         from apps.notifications import receivers
         from apps.schedules import signals as schedules
         from apps.store import signals as store
@@ -21,6 +23,8 @@ class NotificationsConfig(AppConfig):
             (credits.balance_zero, receivers.on_balance_zero),
             (store.submission_reviewed, receivers.on_submission_reviewed),
             (schedules.schedule_attempt_failed, receivers.on_schedule_attempt_failed),
+            (integrations.credential_needs_reauth, receivers.on_credential_needs_reauth),
+            (graphs.owner_notification_requested, receivers.on_owner_notification_requested),
         ):
             signal.connect(receiver, dispatch_uid=f"notifications.{receiver.__name__}")
         post_save.connect(

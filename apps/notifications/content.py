@@ -88,6 +88,15 @@ RENDERERS = {
         f"{d.get('graph_name') or 'Your agent'} waits for your review",
         f"{d.get('message') or 'A run needs your decision.'} Review it: {d.get('url')}",
     ),
+    T.CREDENTIAL_NEEDS_REAUTH: lambda d: (
+        f"Reconnect “{d.get('title')}” ({d.get('provider')})",
+        "Its access could not be renewed, so blocks using it fail until you connect it again "
+        f"on the Credentials page. The provider said: {d.get('reason') or 'nothing'}.",
+    ),
+    T.AGENT_MESSAGE: lambda d: (
+        str(d.get("title") or "A message from your agent"),
+        str(d.get("message") or ""),
+    ),
     T.REFUND_PROCESSED: lambda d: (
         "Your refund was processed",
         f"{d.get('amount')} credits were returned to your balance.",

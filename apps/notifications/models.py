@@ -21,6 +21,8 @@ class NotificationType(models.TextChoices):
     AGENT_REJECTED = "agent_rejected"
     REFUND_PROCESSED = "refund_processed"
     REVIEW_REQUESTED = "review_requested"  # a run waits for its owner's human review
+    CREDENTIAL_NEEDS_REAUTH = "credential_needs_reauth"
+    AGENT_MESSAGE = "agent_message"  # sent by an agent's Notify Owner block
 
 
 class Notification(models.Model):

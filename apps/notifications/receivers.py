@@ -4,11 +4,13 @@ run's end, which comes from a worker, is written at once (a task per run would c
 the notification)."""
 
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.credits.models import CreditTransaction
 from apps.notifications import services, tasks
@@ -100,3 +102,38 @@ def on_credit_entry(sender: Any, instance: CreditTransaction, created: bool, **k
     data = {"amount": instance.amount, "transaction_id": str(instance.pk)}
     key = f"refund:{instance.pk}"
     transaction.on_commit(lambda: _notify(instance.user_id, T.REFUND_PROCESSED, data, key))
+
+
+def on_credential_needs_reauth(sender: Any, **credential: Any) -> None:
+    """Sent after commit by the refresh that failed: once per credential and status change."""
+    data = {
+        key: str(credential.get(key, ""))
+        for key in ("credential_id", "provider", "title", "reason")
+    }
+    # Written at once (rare, and the owner must hear of it even with no worker running).
+    try:
+        services.notification_send(
+            user_id=credential["user_id"],
+            type=T.CREDENTIAL_NEEDS_REAUTH,
+            data=data,
+            dedupe_key=f"reauth:{data['credential_id']}:{timezone.now():%Y%m%d%H%M%S%f}",
+        )
+    except Exception:
+        logger.exception("could not notify that credential %s needs re-auth", data["credential_id"])
+
+
+def on_owner_notification_requested(sender: Any, **request: Any) -> str | None:
+    """A Notify Owner block: written at once (the block outputs the notification's id)."""
+    notification = services.notification_send(
+        user_id=request["user_id"],
+        type=T.AGENT_MESSAGE,
+        data={
+            "title": str(request.get("title") or "")[:200],
+            "message": str(request.get("message") or ""),
+            "level": str(request.get("level") or "info"),
+            "graph_id": request.get("graph_id"),
+            "graph_exec_id": request.get("graph_exec_id"),
+        },
+        dedupe_key=f"agent:{uuid.uuid4()}",
+    )
+    return str(notification.pk) if notification is not None else None

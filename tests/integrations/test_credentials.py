@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.integrations import checks, crypto, services
 from apps.integrations.models import Credential
-from apps.integrations.selectors import credential_resolve
+from apps.integrations.selectors import CredentialUnusable, credential_resolve
 from apps.users.models import User
 from apps.users.services import api_key_create
 from tests.processes import ROOT, platform_env
@@ -35,8 +35,13 @@ def test_it_stores_the_key_encrypted_and_never_shows_it(
     assert set(response.json()) == {
         "id",
         "provider",
+        "credential_type",
         "title",
+        "username",
         "base_url",
+        "scopes",
+        "expires_at",
+        "status",
         "created_at",
         "updated_at",
     }
@@ -58,7 +63,7 @@ def test_it_stores_the_key_encrypted_and_never_shows_it(
 @pytest.mark.parametrize(
     ("key", "problem"),
     [
-        ("", "may not be blank"),
+        ("", "1 to 1000 visible ASCII"),
         ("k" * 1001, "no more than 1000 characters"),
         ("sk-ünïcode-key", "visible ASCII"),
         ("sk key with spaces", "visible ASCII"),
@@ -145,7 +150,8 @@ def test_resolution_prefers_the_selected_then_the_newest_then_the_platform(
         False,
     )
     missing = "00000000-0000-0000-0000-000000000000"
-    assert credential_resolve(user_id=owner.pk, provider="openai", credential_id=missing) is None
+    with pytest.raises(CredentialUnusable, match="No credential"):
+        credential_resolve(user_id=owner.pk, provider="openai", credential_id=missing)
     settings.OPENAI_API_KEY = ""
     Credential.objects.all().delete()
     assert credential_resolve(user_id=owner.pk, provider="openai") is None

@@ -144,7 +144,10 @@ def credential_choices(user: User, providers: list[str]) -> dict[str, list[tuple
     if providers:
         rows = integration_selectors.credential_list(user=user).filter(provider__in=providers)
         for credential in rows.order_by("-created_at"):
-            choices[credential.provider].append((str(credential.pk), credential.title))
+            title = credential.title
+            if credential.status == credential.Status.NEEDS_REAUTH:
+                title += " (needs re-authorization)"  # picking it fails the node: say so first
+            choices[credential.provider].append((str(credential.pk), title))
     return choices
 
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.chat import selectors as chat_selectors
@@ -14,8 +15,9 @@ from apps.chat import services as chat_services
 from apps.common.exceptions import NotFound, PlatformError
 from apps.dashboard.forms import ChatSessionForm, CredentialForm
 from apps.dashboard.views.common import not_found_as_404
+from apps.graphs import selectors as graph_selectors
 from apps.graphs.blocks import llm
-from apps.integrations import providers
+from apps.integrations import oauth, providers
 from apps.integrations import selectors as integration_selectors
 from apps.integrations import services as integration_services
 
@@ -24,6 +26,13 @@ MESSAGES_SHOWN = 200
 
 def _provider_choices() -> list[tuple[str, str]]:
     return [(p.name, p.title) for p in providers.PROVIDERS.values()]
+
+
+def _form_field(exc: PlatformError, form: CredentialForm) -> str | None:
+    fields = exc.details.get("fields")
+    if isinstance(fields, dict):
+        return next((name for name in fields if name in form.fields), None)
+    return None
 
 
 @login_required
@@ -35,25 +44,64 @@ def credentials(request: HttpRequest) -> HttpResponse:
                 user=request.user, **form.cleaned_data
             )
         except PlatformError as exc:
-            fields = exc.details.get("fields")
-            field = "base_url" if isinstance(fields, dict) and "base_url" in fields else None
-            form.add_error(field, exc.message)
+            form.add_error(_form_field(exc, form), exc.message)
         else:
             messages.success(request, f"Saved “{credential.title}”.")
             return redirect("dashboard:credentials")
     rows = integration_selectors.credential_list(user=request.user).order_by("-created_at")
+    using = graph_selectors.graphs_using_credentials(user=request.user)
+    connectable = [
+        p for p in providers.PROVIDERS.values() if p.oauth2 and providers.oauth_client(p.name)
+    ]
     return render(
         request,
         "dashboard/credentials.html",
         {
-            "credentials": rows,
+            "credentials": [(row, using.get(str(row.pk), [])) for row in rows],
             "form": form,
+            "connectable": connectable,
             "provider_titles": dict(_provider_choices()),
             "platform_key": bool(providers.platform_api_key(llm.PROVIDER)),
             "nav_section": "credentials",
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def credential_connect(request: HttpRequest, provider: str) -> HttpResponse:
+    """ "Connect": to the provider's consent page (SPEC §16); it returns to oauth2_callback.
+    `credential_id` renews a credential that needs re-authorization."""
+    try:
+        url = oauth.oauth2_authorize_start(
+            user=request.user,
+            provider=provider,
+            redirect_uri=request.build_absolute_uri(reverse("dashboard:oauth2-callback")),
+            title=request.POST.get("title", ""),
+            credential_id=request.POST.get("credential_id") or None,
+            base_url=request.POST.get("base_url", ""),
+        )
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:credentials")
+    return redirect(url)
+
+
+@login_required
+def oauth2_callback(request: HttpRequest) -> HttpResponse:
+    try:
+        credential = oauth.oauth2_callback(
+            user=request.user,
+            state=request.GET.get("state", ""),
+            code=request.GET.get("code", ""),
+            error=request.GET.get("error", ""),
+        )
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:credentials")
+    messages.success(request, f"Connected “{credential.title}”.")
+    return redirect("dashboard:credentials")
 
 
 @login_required

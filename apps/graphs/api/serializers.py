@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.graphs.analysis import graph_input_schema, graph_output_names
@@ -188,6 +189,11 @@ class BlockCostSerializer(serializers.Serializer):
     filter = serializers.DictField()
 
 
+class RetryPolicySerializer(serializers.Serializer):
+    max_attempts = serializers.IntegerField()
+    retriable = serializers.ListField(child=serializers.CharField())
+
+
 class BlockSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
@@ -200,8 +206,22 @@ class BlockSerializer(serializers.Serializer):
     static_output = serializers.BooleanField()
     timeout_seconds = serializers.FloatField()
     credentials_provider = serializers.CharField(
-        allow_null=True, help_text="The provider whose credentials the block uses, if any."
+        allow_null=True, help_text="The provider whose credentials a node of this block uses."
     )
+    credential_types = serializers.SerializerMethodField()
+    retry_policy = serializers.SerializerMethodField(
+        help_text="Failure kinds another attempt may cure (SPEC §17); null: none."
+    )
+
+    def get_credential_types(self, block: Block) -> list[str]:
+        return list(block.credential_types) if block.credentials_provider else []
+
+    @extend_schema_field(RetryPolicySerializer(allow_null=True))
+    def get_retry_policy(self, block: Block) -> dict[str, Any] | None:
+        policy = block.retry_policy
+        if policy is None:
+            return None
+        return {"max_attempts": policy.max_attempts, "retriable": sorted(policy.retriable)}
 
     def get_categories(self, block: Block) -> list[str]:
         return sorted(category.value for category in block.categories)

@@ -225,6 +225,9 @@ class BlockListApi(APIView):
             *PAGE_PARAMETERS,
             OpenApiParameter("category", str, description="e.g. TEXT, LOGIC, AI"),
             OpenApiParameter("search", str, description="words in the name or description"),
+            OpenApiParameter(
+                "provider", str, description="only blocks using this provider's credentials"
+            ),
         ],
         tags=["blocks"],
         operation_id="blocks_list",
@@ -232,6 +235,7 @@ class BlockListApi(APIView):
     def get(self, request: Request) -> Response:
         blocks = selectors.block_list(
             category=request.query_params.get("category", ""),
+            provider=request.query_params.get("provider", ""),
             search=request.query_params.get("search", ""),
         )
         return paginated_response(request, blocks, s.BlockSerializer)

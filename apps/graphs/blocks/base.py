@@ -63,6 +63,40 @@ class BlockCost:
         return all(input_data.get(key) == value for key, value in self.filter.items())
 
 
+class FailureKind(StrEnum):
+    """Why a provider call failed, as blocks report it (context.report_failure)."""
+
+    RATE_LIMITED = "rate_limited"  # HTTP 429 or a provider's own rate-limit answer
+    SERVER_ERROR = "server_error"  # HTTP 5xx
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"  # refused, reset, DNS failure
+    CLIENT_ERROR = "client_error"  # 4xx other than 429: the same request fails again
+    AUTH = "auth"  # 401/403 after any refresh
+    INVALID_RESPONSE = "invalid_response"  # malformed JSON, a body over the size limit
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which failures another attempt may cure (SPEC §17): a node of such a block retries them
+    up to `max_attempts` times with exponential backoff, honouring `retry_after_seconds`."""
+
+    max_attempts: int = 3
+    retriable: frozenset[FailureKind] = frozenset(
+        {
+            FailureKind.RATE_LIMITED,
+            FailureKind.SERVER_ERROR,
+            FailureKind.TIMEOUT,
+            FailureKind.CONNECTION,
+        }
+    )
+
+    def is_retriable(self, kind: str | None) -> bool:
+        return kind in self.retriable
+
+
+PROVIDER_RETRY = RetryPolicy()
+
+
 def SchemaField(
     default: Any = ...,
     *,
@@ -135,6 +169,11 @@ class Block:
     calls_tools: ClassVar[bool] = False
     # Waits for a person (Human Review): never a tool, whose caller waits for it.
     pauses: ClassVar[bool] = False
+    # The credential types (apps.integrations.providers.CredentialType values) the block can
+    # use; a node given another type is refused at save and at run.
+    credential_types: ClassVar[tuple[str, ...]] = ("api_key",)
+    # None: no failure of this block is worth retrying (SPEC §17).
+    retry_policy: ClassVar[RetryPolicy | None] = None
     # Default per-node time limit in seconds; a node may override it.
     timeout_seconds: ClassVar[float] = 300.0
     # Examples: one input dict (or several) and the (pin, value) pairs the run yields in order.

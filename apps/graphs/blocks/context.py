@@ -82,7 +82,12 @@ class FileStore(Protocol):
 class ProviderCredentials:
     """What a block needs to call a provider. `id` is the user's stored credential, or None for
     the platform's own (then the block's cost applies). A base URL the operator configured is
-    `trusted`; a user's is reached only under the same public-address rule as HTTP blocks."""
+    `trusted`; a user's is reached only under the same public-address rule as HTTP blocks.
+
+    `api_key` is the type's secret: the API key, the password (`user_password`, with
+    `username`), the OAuth2 access token; `host_headers` credentials carry `headers`. `error`
+    set: the credential chosen for the node cannot serve it (wrong provider or type, or it
+    needs re-authorization); the block fails with that message without calling anything."""
 
     provider: str
     api_key: str = field(repr=False)
@@ -90,10 +95,34 @@ class ProviderCredentials:
     title: str = ""
     id: str | None = None
     trusted: bool = False
+    credential_type: str = "api_key"
+    username: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    error: str = ""
 
     @property
     def is_platform(self) -> bool:
         return self.id is None
+
+
+class CredentialsExpired(Exception):
+    """An OAuth2 credential could not be refreshed: the owner must connect it again (the
+    platform has marked it `needs_reauth` and told them)."""
+
+
+class CredentialRefresher(Protocol):
+    def refresh(self, credentials: ProviderCredentials) -> ProviderCredentials:
+        """New credentials after the provider refused these (one 401); raises
+        CredentialsExpired when the refresh itself fails."""
+        ...
+
+
+class Notifier(Protocol):
+    """Tells the run's owner something (in-app and their chosen channels)."""
+
+    def notify(self, *, title: str, message: str, level: str = "info") -> str:
+        """Sends it; returns the notification's id."""
+        ...
 
 
 class AgentRunner(Protocol):
@@ -179,6 +208,15 @@ class BlockContext:
     review: ReviewDesk | None = None  # human review, inside a graph execution
     # What the block reports about its run (token counts); the engine adds it to node stats.
     stats: dict[str, Any] = field(default_factory=dict)
+    refresher: CredentialRefresher | None = None
+    notifier: Notifier | None = None
+
+    def report_failure(self, kind: str, *, retry_after: float | None = None) -> None:
+        """Record why the last call failed (a `FailureKind` of base.py) in the node's stats,
+        where the retry policy of SPEC §17 reads it with the block's `retry_policy`."""
+        self.stats["failure_kind"] = kind
+        if retry_after is not None:
+            self.stats["retry_after_seconds"] = retry_after
 
     def add_stats(self, **values: Any) -> None:
         """Numbers add up over calls (tokens of several LLM calls); anything else is replaced."""

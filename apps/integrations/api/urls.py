@@ -14,6 +14,11 @@ urlpatterns = [
         views.CredentialDetailApi.as_view(),
         name="integration-credential-detail",
     ),
+    path(
+        "integrations/oauth2/<slug:provider>/authorize",
+        views.OAuthStartApi.as_view(),
+        name="integration-oauth2-authorize",
+    ),
     path("files/upload", views.FileUploadApi.as_view(), name="file-upload"),
     path("files", views.FileListApi.as_view(), name="file-list"),
     path("files/<uuid:file_id>", views.FileDetailApi.as_view(), name="file-detail"),

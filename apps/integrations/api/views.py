@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -6,9 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
-from apps.integrations import selectors, services
+from apps.integrations import oauth, selectors, services
 from apps.integrations.api import serializers as s
-from apps.integrations.providers import PROVIDERS
+from apps.integrations.providers import PROVIDERS, oauth_client
 from apps.users.models import APIKey
 
 MANAGE = APIKey.Permission.MANAGE_INTEGRATIONS
@@ -25,6 +26,10 @@ class ProviderListApi(APIView):
                 "name": provider.name,
                 "title": provider.title,
                 "default_base_url": provider.default_base_url,
+                "credential_types": [str(t) for t in provider.credential_types],
+                "oauth2_scopes": list(provider.oauth2.scopes if provider.oauth2 else ()),
+                "oauth2_available": provider.oauth2 is not None
+                and oauth_client(provider.name) is not None,
                 "platform_credentials": selectors.platform_credential(provider.name) is not None,
             }
             for provider in PROVIDERS.values()
@@ -69,6 +74,32 @@ class CredentialDetailApi(APIView):
     def delete(self, request: Request, credential_id: str) -> Response:
         services.credential_delete(user=request.user, credential_id=credential_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OAuthStartApi(APIView):
+    """Starts an OAuth2 consent; the provider sends the browser back to the dashboard's
+    callback, which stores the credential for the signed-in user."""
+
+    api_key_permission = MANAGE
+
+    @extend_schema(
+        request=s.OAuthStartSerializer,
+        responses={200: s.OAuthStartResponseSerializer},
+        tags=["integrations"],
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        data = s.OAuthStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        credential_id = data.validated_data["credential_id"]
+        url = oauth.oauth2_authorize_start(
+            user=request.user,
+            provider=provider,
+            redirect_uri=request.build_absolute_uri(reverse("dashboard:oauth2-callback")),
+            title=data.validated_data["title"],
+            credential_id=str(credential_id) if credential_id else None,
+            base_url=data.validated_data["base_url"],
+        )
+        return Response(s.OAuthStartResponseSerializer({"authorize_url": url}).data)
 
 
 class FileUploadApi(APIView):

@@ -26,8 +26,12 @@ class SendWebRequestBlock(Block):
         method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = SchemaField(
             "GET", description="The HTTP method."
         )
+        # Secret: headers usually carry a token, so they stay out of exports and run records.
         headers: dict[str, str] = SchemaField(
-            {}, description="Request headers, e.g. {'Authorization': 'Bearer …'}.", advanced=True
+            {},
+            description="Request headers, e.g. {'Authorization': 'Bearer …'}.",
+            advanced=True,
+            secret=True,
         )
         json_format: bool = SchemaField(
             True,
