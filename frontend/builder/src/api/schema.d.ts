@@ -740,6 +740,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/oauth2/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts an OAuth2 consent; the provider sends the browser back to the dashboard's
+         *     callback, which stores the credential for the signed-in user.
+         */
+        post: operations["integrations_oauth2_authorize_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/providers": {
         parameters: {
             query?: never;
@@ -1487,8 +1507,11 @@ export interface components {
             static_output: boolean;
             /** Format: double */
             timeout_seconds: number;
-            /** @description The provider whose credentials the block uses, if any. */
+            /** @description The provider whose credentials a node of this block uses. */
             credentials_provider: string | null;
+            readonly credential_types: string[];
+            /** @description Failure kinds another attempt may cure (SPEC §17); null: none. */
+            readonly retry_policy: components["schemas"]["RetryPolicy"] | null;
         };
         BlockCost: {
             amount: number;
@@ -1596,31 +1619,63 @@ export interface components {
         Credential: {
             /** Format: uuid */
             readonly id: string;
-            provider: components["schemas"]["CredentialProviderEnum"];
+            provider: string;
+            credential_type?: components["schemas"]["CredentialCredentialTypeEnum"];
             title: string;
+            username?: string;
             base_url?: string;
+            scopes?: unknown;
+            /** Format: date-time */
+            expires_at?: string | null;
+            status?: components["schemas"]["CredentialStatusEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
         };
         /**
-         * @description * `openai` - openai
+         * @description * `api_key` - api_key
+         *     * `user_password` - user_password
+         *     * `host_headers` - host_headers
          * @enum {string}
          */
-        CredentialCreateProviderEnum: "openai";
+        CredentialCreateCredentialTypeEnum: "api_key" | "user_password" | "host_headers";
+        /**
+         * @description One of the provider's types; `oauth2` credentials come from the consent flow instead.
+         *     Secrets (`api_key`, `password`, `headers`) are write-only.
+         */
         CredentialCreateRequest: {
-            provider: components["schemas"]["CredentialCreateProviderEnum"];
+            provider: components["schemas"]["ProviderEnum"];
+            /** @default api_key */
+            credential_type: components["schemas"]["CredentialCreateCredentialTypeEnum"];
             /** @default  */
             title: string;
+            /** @default  */
             api_key: string;
-            base_url?: string;
+            /** @default  */
+            username: string;
+            /** @default  */
+            password: string;
+            headers?: {
+                [key: string]: string;
+            };
+            /** @default  */
+            base_url: string;
         };
         /**
-         * @description * `openai` - Openai
+         * @description * `api_key` - Api Key
+         *     * `oauth2` - Oauth2
+         *     * `user_password` - User Password
+         *     * `host_headers` - Host Headers
          * @enum {string}
          */
-        CredentialProviderEnum: "openai";
+        CredentialCredentialTypeEnum: "api_key" | "oauth2" | "user_password" | "host_headers";
+        /**
+         * @description * `active` - Active
+         *     * `needs_reauth` - Needs Reauth
+         * @enum {string}
+         */
+        CredentialStatusEnum: "active" | "needs_reauth";
         /** @description One line of history: an entry, or every USAGE entry of one run added up. */
         CreditHistoryRow: {
             type: string;
@@ -2132,11 +2187,31 @@ export interface components {
          *     * `agent_rejected` - Agent Rejected
          *     * `refund_processed` - Refund Processed
          *     * `review_requested` - Review Requested
+         *     * `credential_needs_reauth` - Credential Needs Reauth
+         *     * `agent_message` - Agent Message
          * @enum {string}
          */
-        NotificationTypeEnum: "agent_run" | "zero_balance" | "low_balance" | "block_execution_failed" | "continuous_agent_error" | "daily_summary" | "weekly_summary" | "monthly_summary" | "agent_approved" | "agent_rejected" | "refund_processed" | "review_requested";
+        NotificationTypeEnum: "agent_run" | "zero_balance" | "low_balance" | "block_execution_failed" | "continuous_agent_error" | "daily_summary" | "weekly_summary" | "monthly_summary" | "agent_approved" | "agent_rejected" | "refund_processed" | "review_requested" | "credential_needs_reauth" | "agent_message";
         NotificationsRead: {
             marked_read: number;
+        };
+        OAuthStartRequest: {
+            /** @default  */
+            title: string;
+            /**
+             * Format: uuid
+             * @description Renew this credential.
+             */
+            credential_id?: string | null;
+            /**
+             * @description The API root of a self-hosted or enterprise server.
+             * @default
+             */
+            base_url: string;
+        };
+        OAuthStartResponse: {
+            /** @description Send the user's browser here; the provider returns it to the dashboard. */
+            authorize_url: string;
         };
         PaginatedAdminSubmissionList: {
             data: components["schemas"]["AdminSubmission"][];
@@ -2376,9 +2451,27 @@ export interface components {
             name: string;
             title: string;
             default_base_url: string;
+            credential_types: string[];
+            oauth2_scopes: string[];
+            /** @description The operator configured an OAuth2 client: credentials can be connected. */
+            oauth2_available: boolean;
             /** @description The platform has its own key for this provider (used, and charged, when you store none). */
             platform_credentials: boolean;
         };
+        /**
+         * @description * `discord` - discord
+         *     * `github` - github
+         *     * `google` - google
+         *     * `imap` - imap
+         *     * `notion` - notion
+         *     * `openai` - openai
+         *     * `searxng` - searxng
+         *     * `slack` - slack
+         *     * `smtp` - smtp
+         *     * `telegram` - telegram
+         * @enum {string}
+         */
+        ProviderEnum: "discord" | "github" | "google" | "imap" | "notion" | "openai" | "searxng" | "slack" | "smtp" | "telegram";
         RegisterRequest: {
             /** Format: email */
             email: string;
@@ -2392,6 +2485,10 @@ export interface components {
             user: components["schemas"]["UserProfile"];
             access: string;
             refresh: string;
+        };
+        RetryPolicy: {
+            max_attempts: number;
+            retriable: string[];
         };
         ReviewDecisionRequest: {
             is_approved: boolean;
@@ -2942,6 +3039,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
                 page_size?: number;
+                /** @description only blocks using this provider's credentials */
+                provider?: string;
                 /** @description words in the name or description */
                 search?: string;
             };
@@ -4078,6 +4177,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    integrations_oauth2_authorize_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OAuthStartRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthStartResponse"];
+                };
             };
         };
     };
