@@ -14,6 +14,8 @@ function block(id: string, name: string, input: object, output: object, extra: P
     static_output: false,
     timeout_seconds: 300,
     credentials_provider: null,
+    credential_types: [],
+    retry_policy: null,
     ...extra,
   };
 }
