@@ -8,14 +8,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from apps.integrations.models import Credential
-from tests.dashboard.test_browser import _shot, _sign_in, browser, page  # noqa: F401 (fixtures)
+from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.test_browser import page as page  # a fixture
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_credentials_of_each_kind_and_an_oauth2_connection(
-    page: Page,  # noqa: F811 (the fixture imported above)
+    page: Page,
     provider_server,
     settings,
 ) -> None:
@@ -29,7 +30,7 @@ def test_credentials_of_each_kind_and_an_oauth2_connection(
         }
     }
     user = UserFactory(email="cred@example.com")
-    _sign_in(page, "cred@example.com")
+    sign_in(page, "cred@example.com")
     page.goto("/settings/credentials")
 
     form = page.locator("#credential-form")
@@ -54,7 +55,7 @@ def test_credentials_of_each_kind_and_an_oauth2_connection(
     Credential.objects.filter(pk=connected.pk).update(status=Credential.Status.NEEDS_REAUTH)
     page.reload()
     expect(row).to_contain_text("needs re-authorization")
-    _shot(page, "credentials-needs-reauth")
+    shot(page, "credentials-needs-reauth")
     row.locator("text=Reconnect").click()
     expect(page.locator("body")).to_contain_text("Connected “GitHub”")
     expect(row).to_contain_text("active")

@@ -246,6 +246,42 @@ def test_it_refuses_a_link_between_incompatible_pins_with_the_reason(page: Page)
     shot(page, "link-refused")
 
 
+def test_an_ai_agents_tools_pin_makes_a_node_its_tool(page: Page) -> None:
+    owner = sign_up(page, "tim@example.com")
+    page.goto("/agents/new")
+    builder_ready(page)
+    drag_block(page, "AI Agent", 40, 60)
+    drag_block(page, "Calculator", 420, 60)
+    agent, calculator = node(page, "AI Agent"), node(page, "Calculator")
+    # Only the tool end takes the tools pin, and the tool end takes nothing else.
+    connect(page, agent, "tools", calculator, "a")
+    expect(page.locator("#builder-banner")).to_contain_text(
+        "only an AI Agent's tools pin links to a node's tool end"
+    )
+    start = agent.locator('.pin-row.out[data-pin="tools"] .react-flow__handle')
+    end = calculator.locator(".react-flow__handle.tool-handle")
+    a, b = start.bounding_box(), end.bounding_box()
+    assert a
+    assert b
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=12)
+    page.mouse.up()
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    agent.locator('[data-field="prompt"] textarea, [data-field="prompt"] input').first.fill(
+        "What is 6 times 7?"
+    )
+    page.fill("#agent-name", "Calculating agent")
+    save(page)
+    expect(page.locator("#builder-banner")).to_contain_text("Saved")
+    graph = Graph.objects.get(user=owner)
+    version = graph.versions.get(is_active=True)
+    assert [(link.source_name, link.sink_name) for link in version.links.all()] == [
+        ("tools", "tool")
+    ]
+    shot(page, "builder-tool-link")
+
+
 def test_the_credential_picker_lists_only_the_users_credentials_of_the_provider(
     page: Page, other_user: User
 ) -> None:
@@ -255,7 +291,7 @@ def test_the_credential_picker_lists_only_the_users_credentials_of_the_provider(
     page.goto("/agents/new")
     builder_ready(page)
     drag_block(page, "AI Text Generator", 60, 40)
-    picker = node(page, "AI Text Generator").get_by_label("openai credentials")
+    picker = node(page, "AI Text Generator").get_by_label("Credential for OpenAI-compatible API")
     expect(picker.locator("option")).to_have_text(["— choose —", "My OpenAI key"])
     expect(node(page, "AI Text Generator").get_by_role("link", name="Add new")).to_have_attribute(
         "href", "/settings/credentials"

@@ -38,7 +38,10 @@ def test_it_bootstraps_a_new_agent_with_only_the_users_credentials(
     boot = _bootstrap(response.content.decode())
     assert boot["graphId"] is None
     assert boot["fromGraphId"] is None
-    assert boot["credentials"] == {"openai": [{"id": str(mine.pk), "title": "Mine"}]}
+    assert boot["credentials"] == {
+        "openai": [{"id": str(mine.pk), "title": "Mine", "type": "api_key"}]
+    }
+    assert boot["providers"]["openai"] == "OpenAI-compatible API"
     assert boot["urls"]["blocks"] == "/api/blocks"
     assert boot["csrfToken"]
 

@@ -16,6 +16,7 @@ from apps.dashboard.views.agents import requested_version
 from apps.dashboard.views.common import not_found_as_404
 from apps.graphs import selectors as graph_selectors
 from apps.integrations import selectors as integration_selectors
+from apps.integrations.providers import PROVIDERS
 from apps.users.models import User
 
 BUNDLE = "builder/builder.js"
@@ -29,12 +30,16 @@ def _bundle_version() -> str | None:
 
 
 def _credentials_by_provider(user: User) -> dict[str, list[dict[str, str]]]:
-    """The user's credentials as {provider: [{id, title}]}, newest first: the node's picker
-    lists only those of its block's provider."""
+    """The user's credentials as {provider: [{id, title, type}]}, newest first: the node's
+    picker lists only those of its block's provider and credential types."""
     found: dict[str, list[dict[str, str]]] = {}
     for credential in integration_selectors.credential_list(user=user).order_by("-created_at"):
         found.setdefault(credential.provider, []).append(
-            {"id": str(credential.pk), "title": credential.title}
+            {
+                "id": str(credential.pk),
+                "title": credential.title,
+                "type": credential.credential_type,
+            }
         )
     return found
 
@@ -52,6 +57,7 @@ def _builder_page(
         "version": version,
         "fromGraphId": from_graph_id,
         "credentials": _credentials_by_provider(request.user),
+        "providers": {provider.name: provider.title for provider in PROVIDERS.values()},
         "csrfToken": get_token(request),
         "urls": {
             "blocks": reverse("block-list"),

@@ -37,12 +37,21 @@ export interface PinSchema {
   maximum?: number;
 }
 
+/** One of the user's credentials, as the picker lists it (never its secret). */
+export interface SavedCredential {
+  id: string;
+  title: string;
+  type: string;
+}
+
 /** The page's bootstrap (a json_script written by the Django view). */
 export interface Bootstrap {
   graphId: string | null;
   version: number | null;
   fromGraphId: string | null;
-  credentials: Record<string, { id: string; title: string }[]>;
+  credentials: Record<string, SavedCredential[]>;
+  /** provider name → the title people know it by ("OpenAI-compatible API"). */
+  providers: Record<string, string>;
   csrfToken: string;
   urls: {
     blocks: string;

@@ -6,7 +6,9 @@ import { memo, useState } from "react";
 import type { Block, PinSchema } from "../api/types";
 import { fieldFor, resolveRef } from "../lib/form";
 import type { FlowNode } from "../lib/graph";
-import { dynamicKind, dynamicPinName, inputPins, outputPins, requiredInputs, splitDynamicPin, typeLabel } from "../lib/pins";
+import {
+  canBeTool, dynamicKind, dynamicPinName, inputPins, outputPins, requiredInputs, splitDynamicPin, TOOL_END, typeLabel,
+} from "../lib/pins";
 import { useBuilder } from "./context";
 import { Field } from "./Field";
 
@@ -83,15 +85,18 @@ function DynamicPins({ node, block, base, schema }: { node: FlowNode; block: Blo
 }
 
 function CredentialPicker({ node, block }: { node: FlowNode; block: Block }) {
-  const { credentials, credentialsUrl, readOnly, actions } = useBuilder();
+  const { credentials, providers, credentialsUrl, readOnly, actions } = useBuilder();
   const provider = block.credentials_provider!;
-  const mine = credentials[provider] ?? [];
+  const title = providers[provider] ?? provider;
+  // Only credentials of a type the block takes: another type is refused at save.
+  const types = block.credential_types ?? [];
+  const mine = (credentials[provider] ?? []).filter((c) => types.length === 0 || types.includes(c.type));
   const chosen = (node.data.metadata.credentials_id as string | undefined) ?? "";
   return (
     <div className="credentials nodrag" data-provider={provider}>
       <label>
-        {provider} credentials
-        <select value={chosen} disabled={readOnly} aria-label={`${provider} credentials`}
+        Credential for {title}
+        <select value={chosen} disabled={readOnly} aria-label={`Credential for ${title}`}
           onChange={(event) => actions.setMetadata(node.id, "credentials_id", event.target.value || undefined)}>
           <option value="">{mine.length ? "— choose —" : "(none saved)"}</option>
           {mine.map((credential) => <option key={credential.id} value={credential.id}>{credential.title}</option>)}
@@ -168,6 +173,10 @@ export const BlockNode = memo(function BlockNode({ data, id, selected }: NodePro
   );
   return (
     <div className={statusClass(node)} data-node-id={id} data-block={block.name} aria-selected={selected}>
+      {canBeTool(block) && (
+        <Handle type="target" position={Position.Top} id={TOOL_END} className="pin-handle tool-handle"
+          aria-label="tool end: link an AI Agent's tools pin here" title="Link an AI Agent's tools pin here to make this node one of its tools" />
+      )}
       <NodeHeader node={node} block={block} />
       <NodeErrors node={node} shown={shown} />
       {block.credentials_provider && <CredentialPicker node={node} block={block} />}

@@ -155,6 +155,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
       blocks && {
         blocks,
         credentials: boot.credentials,
+        providers: boot.providers,
         credentialsUrl: boot.urls.credentials,
         linked,
         outgoing,

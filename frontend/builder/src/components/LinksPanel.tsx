@@ -3,7 +3,7 @@
 import { useState } from "react";
 import type { Block } from "../api/types";
 import { dynamicPinsOf, type FlowEdge, type FlowNode } from "../lib/graph";
-import { inputPins, linkProblem, outputPins } from "../lib/pins";
+import { canBeTool, inputPins, linkProblem, outputPins, TOOL_END, TOOLS_PIN } from "../lib/pins";
 
 interface Props {
   node: FlowNode;
@@ -67,6 +67,12 @@ export function LinksPanel(props: Props) {
   const block = props.blocks.get(props.node.data.blockId);
   if (!block) return <p className="muted">The links of an unknown block cannot be checked here.</p>;
   const pins = [...Object.keys(inputPins(block)), ...dynamicPinsOf(props.node, props.edges)];
+  // The tool end, when the agent has an AI Agent whose tools this node could be.
+  const agents = props.nodes.some((other) => {
+    const source = props.blocks.get(other.data.blockId);
+    return other.id !== props.node.id && source !== undefined && TOOLS_PIN in outputPins(source);
+  });
+  if (agents && canBeTool(block)) pins.push(TOOL_END);
   return (
     <section className="panel-section links-panel" aria-label={`Links of ${labelOf(props.node, props.blocks)}`} id="links-panel">
       <h2>Links of {labelOf(props.node, props.blocks)}</h2>

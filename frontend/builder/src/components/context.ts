@@ -1,7 +1,7 @@
 // What every node on the canvas needs from the builder, without threading props through
 // React Flow: the block catalogue, the user's credentials, the links' sources and the actions.
 import { createContext, useContext } from "react";
-import type { Block, NodeExecution } from "../api/types";
+import type { Block, NodeExecution, SavedCredential } from "../api/types";
 
 export interface NodeActions {
   setInput(nodeId: string, pin: string, value: unknown): void;
@@ -16,7 +16,8 @@ export interface NodeActions {
 
 export interface BuilderContextValue {
   blocks: Map<string, Block>;
-  credentials: Record<string, { id: string; title: string }[]>;
+  credentials: Record<string, SavedCredential[]>;
+  providers: Record<string, string>;
   credentialsUrl: string;
   /** nodeId → pin → "Source label.pin" for every linked input pin. */
   linked: Map<string, Map<string, string>>;

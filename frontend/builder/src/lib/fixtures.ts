@@ -56,3 +56,11 @@ export const INPUT = block(
   { properties: { ...ERROR, result: {} } },
   { block_type: "input" },
 );
+
+export const AGENT = block(
+  "agent",
+  "AI Agent",
+  { properties: { prompt: { type: "string" } }, required: ["prompt"] },
+  { properties: { ...ERROR, finished: { type: "string" }, tools: {} } },
+  { categories: ["AI"] },
+);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { INPUT, NUMBERS, TEMPLATE } from "./fixtures";
+import { AGENT, INPUT, NUMBERS, TEMPLATE } from "./fixtures";
 import { compatible, dynamicKind, dynamicPinName, linkProblem, pinTypes, splitDynamicPin, typeLabel } from "./pins";
 
 describe("pin types", () => {
@@ -38,6 +38,16 @@ describe("links", () => {
     expect(linkProblem(NUMBERS, "result", NUMBERS, "items_$_0")).toBe(
       "type mismatch: Add.result gives number, items_$_0 takes integer",
     );
+  });
+
+  it("links an AI Agent's tools pin to a node's tool end, and nothing else there", () => {
+    expect(linkProblem(AGENT, "tools", NUMBERS, "tool")).toBeNull();
+    expect(linkProblem(AGENT, "tools", NUMBERS, "a")).toBe("only an AI Agent's tools pin links to a node's tool end");
+    expect(linkProblem(TEMPLATE, "output", NUMBERS, "tool")).toBe(
+      "only an AI Agent's tools pin links to a node's tool end",
+    );
+    expect(linkProblem(AGENT, "tools", INPUT, "tool")).toBe("Agent Input cannot be a tool");
+    expect(linkProblem(AGENT, "tools", AGENT, "tool")).toBe("AI Agent cannot be a tool");
   });
 
   it("names a pin that does not exist", () => {

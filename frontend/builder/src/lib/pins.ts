@@ -115,6 +115,16 @@ export function sourcePinSchema(
   return { schema: separator === null ? schema : {} };
 }
 
+// An AI Agent's `tools` output linked to a node's `tool` end makes that node one of its tools
+// (SPEC §15); `tool` is a link end, not an input pin, and takes nothing else.
+export const TOOLS_PIN = "tools";
+export const TOOL_END = "tool";
+
+/** Whether a node of this block may be offered as a tool (the server decides the rest). */
+export function canBeTool(block: Block): boolean {
+  return (block.block_type === "standard" || block.block_type === "agent") && !(TOOLS_PIN in outputPins(block));
+}
+
 /** Why a link from source.pin to sink.pin is refused, or null when it is allowed. */
 export function linkProblem(
   source: Block,
@@ -122,6 +132,12 @@ export function linkProblem(
   sink: Block,
   sinkPin: string,
 ): string | null {
+  if (sinkPin === TOOL_END || (sourcePin === TOOLS_PIN && !(TOOLS_PIN in inputPins(sink)))) {
+    if (sourcePin !== TOOLS_PIN || sinkPin !== TOOL_END) {
+      return `only an AI Agent's ${TOOLS_PIN} pin links to a node's ${TOOL_END} end`;
+    }
+    return canBeTool(sink) ? null : `${sink.name} cannot be a tool`;
+  }
   const from = sourcePinSchema(source, sourcePin);
   if (from.problem) return from.problem;
   const to = sinkPinSchema(sink, sinkPin);
