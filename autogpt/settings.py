@@ -389,6 +389,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.common.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ExecutionStatusEnum": "apps.executions.models.ExecutionStatus",
         "ApiKeyStatusEnum": "apps.users.models.APIKey.Status",

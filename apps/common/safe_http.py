@@ -21,6 +21,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from apps.common.numbers import parse_int
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALLOWED_SCHEMES = {"http": 80, "https": 443}
@@ -378,10 +380,10 @@ class SafeHttpClient:
             response_headers = _flatten(response.headers)
             if response.status_code in REDIRECT_STATUSES and "location" in response_headers:
                 return response.status_code, response_headers, b""
-            declared = response_headers.get("content-length", "")
+            declared = parse_int(response_headers.get("content-length"))
             if (
-                declared.isdigit()
-                and int(declared) > self.max_response_bytes
+                declared is not None
+                and declared > self.max_response_bytes
                 and "content-encoding" not in response_headers
             ):
                 raise self._too_large(target)
