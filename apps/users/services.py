@@ -164,9 +164,16 @@ def api_key_set_permissions(*, api_key: APIKey, permissions: list[str]) -> APIKe
 
 def user_authenticate_token(*, token: str) -> User | None:
     """The active user a bearer token stands for: an API key or a JWT access token."""
+    found = token_authenticate(token=token)
+    return found[0] if found else None
+
+
+def token_authenticate(*, token: str) -> tuple[User, APIKey | None] | None:
+    """The active user a bearer token stands for, with the API key when it is one (whose
+    permissions then limit what the token may do)."""
     if token.startswith(API_KEY_PREFIX):
         api_key = api_key_authenticate(plain_key=token)
-        return api_key.user if api_key else None
+        return (api_key.user, api_key) if api_key else None
     from rest_framework_simplejwt.exceptions import TokenError
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -174,4 +181,5 @@ def user_authenticate_token(*, token: str) -> User | None:
         user_id = AccessToken(token)["user_id"]
     except (TokenError, KeyError):
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    return (user, None) if user else None
