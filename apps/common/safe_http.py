@@ -130,6 +130,47 @@ def _normalise_host(host: str) -> str:
     return str(address) if address is not None else host
 
 
+@dataclass(frozen=True)
+class AllowedHost:
+    """One allow-list entry: a host and the ports of it that may be reached."""
+
+    host: str
+    low: int
+    high: int
+
+    def admits(self, host: str, port: int) -> bool:
+        return host == self.host and self.low <= port <= self.high
+
+
+def parse_allowed_host(entry: str) -> tuple[AllowedHost, ...]:
+    """`host:port`, `host:low-high`, `[v6]:port`; a bare host (or IP) opens only 80 and 443.
+
+    Raises ValueError for an entry that cannot be read, so a typo fails at start-up rather
+    than opening (or closing) something unseen."""
+    text = entry.strip()
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"{entry!r}: expected [address]:port")
+        ports = rest[1:] if rest else None
+    elif _ip_literal(text) is not None:  # a bare IPv6 address holds colons of its own
+        host, ports = text, None
+    else:
+        host, colon, ports_text = text.rpartition(":")
+        host, ports = (host, ports_text) if colon else (text, None)
+    host = _normalise_host(host)
+    if not host:
+        raise ValueError(f"{entry!r}: no host")
+    if ports is None:
+        return tuple(AllowedHost(host, port, port) for port in ALLOWED_SCHEMES.values())
+    low_text, dash, high_text = ports.partition("-")
+    low = parse_int(low_text)
+    high = parse_int(high_text) if dash else low
+    if low is None or high is None or not 1 <= low <= high <= 65535:
+        raise ValueError(f"{entry!r}: a port is 1-65535, a range low-high")
+    return (AllowedHost(host, low, high),)
+
+
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
     if address.ipv4_mapped is not None:
         return "an IPv4-mapped form", address.ipv4_mapped
@@ -166,8 +207,9 @@ def non_public_reason(address: IPAddress) -> str | None:
 class SafeHttpClient:
     """HTTP for user-supplied URLs: public destinations only, bounded in time and size.
 
-    `allowed_hosts` names hosts (as written in URLs) or IP literals that may resolve to
-    non-public addresses, e.g. a trusted internal service. Everything else is checked.
+    `allowed_hosts` names hosts (as written in URLs) or IP literals, each with the port or
+    port range that may be reached on a non-public address, e.g. a trusted internal service
+    (`parse_allowed_host`). Everything else is checked, at every redirect hop.
     """
 
     def __init__(
@@ -178,7 +220,9 @@ class SafeHttpClient:
         max_response_bytes: int = 10 * 1024 * 1024,
         max_redirects: int = 5,
     ) -> None:
-        self.allowed_hosts = frozenset(_normalise_host(host) for host in allowed_hosts)
+        self.allowed_hosts = tuple(
+            allowed for entry in allowed_hosts for allowed in parse_allowed_host(entry)
+        )
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.max_redirects = max_redirects
@@ -261,7 +305,8 @@ class SafeHttpClient:
         default_port = ALLOWED_SCHEMES[scheme]
         port = default_port if port is None else port
         addresses = self._resolve(host, port, deadline)
-        if _normalise_host(host) not in self.allowed_hosts:
+        named = _normalise_host(host)
+        if not any(allowed.admits(named, port) for allowed in self.allowed_hosts):
             literal = _ip_literal(host.split("%")[0])
             for address in addresses:
                 reason = non_public_reason(address)

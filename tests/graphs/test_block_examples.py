@@ -8,6 +8,7 @@ from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.context import ProviderCredentials
 from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.runtime import block_context_build
+from tests.processes import LOOPBACK_TEST_PORTS
 
 TEST_SERVER_TOKEN = "$TEST_SERVER"
 
@@ -35,7 +36,7 @@ def _matches(value: Any, expected: Any) -> bool:
 def test_block_runs_its_examples(
     block: Block, owner, http_test_server, openai_server, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     credentials = {}
     if block.credentials_provider:  # the AI blocks talk to the OpenAI-compatible test server
         credentials[block.credentials_provider] = ProviderCredentials(
