@@ -284,6 +284,10 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
     "USER_ID_FIELD": "id",
 }
+# The HMAC key of stored API-key hashes (SPEC §3): a stolen table alone cannot be checked
+# against guesses. Defaults to SECRET_KEY; set it on its own so SECRET_KEY can be rotated
+# (changing the pepper voids every API key).
+API_KEY_PEPPER = env_str("API_KEY_PEPPER") or SECRET_KEY
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
