@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.common.logging.UserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -293,8 +294,8 @@ API_KEY_PEPPER = env_str("API_KEY_PEPPER") or SECRET_KEY
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.users.authentication.ApiKeyAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apps.users.authentication.LoggedJWTAuthentication",
+        "apps.users.authentication.LoggedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -319,6 +320,8 @@ API_RATE_LIMITS = {
     "principal": env_str("RATE_LIMIT_USER", "600/minute"),
     "anonymous": env_str("RATE_LIMIT_ANON", "120/minute"),
     "auth": env_str("RATE_LIMIT_AUTH", "20/minute"),
+    # Sign-in attempts on one account from anywhere (password guessing spread over many IPs).
+    "signin_account": env_str("RATE_LIMIT_SIGNIN_ACCOUNT", "30/hour"),
 }
 # Request limits (SPEC §12): body bytes and the shape of JSON documents.
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -27,6 +27,7 @@ from apps.common.exceptions import (
     ValidationFailed,
 )
 from apps.common.json_limits import storable
+from apps.common.logging import user_context_set
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
 from apps.executions import drain, events, metrics, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
@@ -533,6 +534,7 @@ def graph_execution_run(
         return None
     if execution is None:
         return None
+    user_context_set(execution.user_id)
     if execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
         _give_up(execution, "The run was interrupted too many times (its worker was lost).")
         return None

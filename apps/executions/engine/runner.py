@@ -11,6 +11,7 @@ resumed after a crash never sees half of a node's effects: finished nodes are no
 nodes that were running are run again from their persisted inputs.
 """
 
+import contextvars
 import queue
 import threading
 import time
@@ -282,8 +283,12 @@ class _Run:
             if node.inline:
                 self._execute(active, data)  # its result waits in the queue like any other
                 continue
+            # In a copy of the run's context: what the block logs carries the run's ids.
             threading.Thread(
-                target=self._execute, args=(active, data), name=f"node-{node_id}", daemon=True
+                target=contextvars.copy_context().run,
+                args=(self._execute, active, data),
+                name=f"node-{node_id}",
+                daemon=True,
             ).start()
 
     def _finished(self, message: tuple[Any, ...]) -> None:

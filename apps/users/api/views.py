@@ -8,7 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
-from apps.common.throttling import AuthEndpointRateThrottle
+from apps.common.throttling import AuthEndpointRateThrottle, SignInAccountRateThrottle
 from apps.users import selectors, services
 from apps.users.api import serializers as s
 from apps.users.models import APIKey
@@ -43,7 +43,7 @@ class RegisterApi(APIView):
 @extend_schema(tags=["auth"], responses={200: s.TokenPairSerializer})
 class TokenObtainApi(TokenObtainPairView):
     serializer_class = s.EmailTokenObtainSerializer
-    throttle_classes = [AuthEndpointRateThrottle]
+    throttle_classes = [AuthEndpointRateThrottle, SignInAccountRateThrottle]
 
 
 @extend_schema(tags=["auth"], responses={200: s.TokenPairSerializer})
