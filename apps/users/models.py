@@ -56,6 +56,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=dj_timezone.now)
+    # When the owner of the address followed the link mailed to it (apps.users.recovery).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     max_emails_per_day = models.PositiveSmallIntegerField(default=3)
     notify_on_agent_run = models.BooleanField(default=True)

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.throttling import AuthEndpointRateThrottle, SignInAccountRateThrottle
-from apps.users import selectors, services
+from apps.users import recovery, selectors, services
 from apps.users.api import serializers as s
 from apps.users.models import APIKey
 
@@ -31,6 +31,7 @@ class RegisterApi(APIView):
             name=data.validated_data["name"],
             timezone_name=data.validated_data["timezone"],
         )
+        recovery.user_send_verification_email(user=user)
         refresh = RefreshToken.for_user(user)
         body = {
             "user": s.UserProfileSerializer(user).data,
