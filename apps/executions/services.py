@@ -552,6 +552,11 @@ def graph_execution_run(
             execution=execution, graph_name=compiled.name, credentials=credentials
         ),
         settle=runtime.settle_factory(execution=execution, graph_name=compiled.name),
+        # Node execution ids fixed by (run, node, occurrence): the USAGE keys `node:<id>` then
+        # hold across a resume even for an execution whose row was never committed.
+        record_id=lambda node_id, occurrence: str(
+            uuid.uuid5(execution.id, f"{node_id}:{occurrence}")
+        ),
         block_run=runtime.block_run_factory(
             user=execution.user,
             execution=execution,

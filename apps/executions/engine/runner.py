@@ -161,8 +161,10 @@ class _Run:
     # --- input assembly ------------------------------------------------------------------
 
     def _new_record(self, node_id: str, input_data: dict[str, Any]) -> NodeExecutionRecord:
+        occurrence = len(self.by_node[node_id])  # the same after a resume: records load first
+        record_id = self.ports.record_id
         record = NodeExecutionRecord(
-            id=self.ports.new_id(),
+            id=record_id(node_id, occurrence) if record_id else self.ports.new_id(),
             node_id=node_id,
             sequence=self.sequence,
             status=Status.INCOMPLETE,
