@@ -31,6 +31,18 @@ _ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
+# One server-sent event as clients (and schemathesis) read it: its name and its data line.
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string", "description": "JSON text"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
 _ALWAYS = {
     "400": (
         "Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere "
@@ -40,6 +52,7 @@ _ALWAYS = {
     "403": "The user, or the API key's permissions, may not do this.",
     "404": "No such object, or one the user may not see.",
     "429": "Rate limited; `Retry-After` says when to try again.",
+    "503": "A service the platform depends on is unavailable for now; try again later.",
 }
 _AUTHENTICATED = {"401": "Missing or invalid credentials (session, JWT or API key)."}
 _WRITES = {
@@ -47,6 +60,14 @@ _WRITES = {
     "409": "The request conflicts with the object's current state.",
     "413": "The request body is larger than the limit.",
 }
+
+
+def _streams(operation: dict[str, Any]) -> bool:
+    return any(
+        "text/event-stream" in (answer.get("content") or {})
+        for answer in operation["responses"].values()
+        if isinstance(answer, dict)
+    )
 
 
 def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
@@ -62,9 +83,11 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 answers |= _AUTHENTICATED
             if method in ("post", "put", "patch", "delete"):
                 answers |= _WRITES
+            content: dict[str, Any] = {"application/json": {"schema": _REF}}
+            if _streams(operation):  # its errors arrive as an `event: error` in the stream
+                content["text/event-stream"] = {"schema": SSE_EVENT}
             for status, description in answers.items():
                 operation["responses"].setdefault(
-                    status,
-                    {"description": description, "content": {"application/json": {"schema": _REF}}},
+                    status, {"description": description, "content": content}
                 )
     return result

@@ -99,7 +99,9 @@ class ApiKeyDetailApi(APIView):
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(api_key).data)
 
-    @extend_schema(responses=s.ApiKeySerializer, tags=["api-keys"], summary="Revoke an API key")
+    @extend_schema(
+        responses={200: s.ApiKeySerializer}, tags=["api-keys"], summary="Revoke an API key"
+    )
     def delete(self, request: Request, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(services.api_key_revoke(api_key=api_key)).data)
