@@ -8,7 +8,7 @@ from ipaddress import ip_address
 from django.conf import settings
 from django.core.checks import Error, register
 
-from apps.common.safe_http import parse_allowed_host
+from apps.common.http_allowlist import parse_allowed_host
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 

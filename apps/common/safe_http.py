@@ -21,6 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from apps.common.http_allowlist import ip_literal, normalise_host, parse_allowed_host
 from apps.common.numbers import parse_int
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -112,63 +113,9 @@ class _Target:
     @property
     def extensions(self) -> dict[str, Any]:
         # The certificate must be checked against the name the user asked for, not the address.
-        if self.scheme == "https" and _ip_literal(self.host) is None:
+        if self.scheme == "https" and ip_literal(self.host) is None:
             return {"sni_hostname": self.host}
         return {}
-
-
-def _ip_literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _normalise_host(host: str) -> str:
-    host = host.strip().strip("[]").rstrip(".").lower()
-    address = _ip_literal(host)
-    return str(address) if address is not None else host
-
-
-@dataclass(frozen=True)
-class AllowedHost:
-    """One allow-list entry: a host and the ports of it that may be reached."""
-
-    host: str
-    low: int
-    high: int
-
-    def admits(self, host: str, port: int) -> bool:
-        return host == self.host and self.low <= port <= self.high
-
-
-def parse_allowed_host(entry: str) -> tuple[AllowedHost, ...]:
-    """`host:port`, `host:low-high`, `[v6]:port`; a bare host (or IP) opens only 80 and 443.
-
-    Raises ValueError for an entry that cannot be read, so a typo fails at start-up rather
-    than opening (or closing) something unseen."""
-    text = entry.strip()
-    if text.startswith("["):
-        host, bracket, rest = text[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise ValueError(f"{entry!r}: expected [address]:port")
-        ports = rest[1:] if rest else None
-    elif _ip_literal(text) is not None:  # a bare IPv6 address holds colons of its own
-        host, ports = text, None
-    else:
-        host, colon, ports_text = text.rpartition(":")
-        host, ports = (host, ports_text) if colon else (text, None)
-    host = _normalise_host(host)
-    if not host:
-        raise ValueError(f"{entry!r}: no host")
-    if ports is None:
-        return tuple(AllowedHost(host, port, port) for port in ALLOWED_SCHEMES.values())
-    low_text, dash, high_text = ports.partition("-")
-    low = parse_int(low_text)
-    high = parse_int(high_text) if dash else low
-    if low is None or high is None or not 1 <= low <= high <= 65535:
-        raise ValueError(f"{entry!r}: a port is 1-65535, a range low-high")
-    return (AllowedHost(host, low, high),)
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
@@ -305,9 +252,9 @@ class SafeHttpClient:
         default_port = ALLOWED_SCHEMES[scheme]
         port = default_port if port is None else port
         addresses = self._resolve(host, port, deadline)
-        named = _normalise_host(host)
+        named = normalise_host(host)
         if not any(allowed.admits(named, port) for allowed in self.allowed_hosts):
-            literal = _ip_literal(host.split("%")[0])
+            literal = ip_literal(host.split("%")[0])
             for address in addresses:
                 reason = non_public_reason(address)
                 if reason is None:

@@ -19,7 +19,6 @@ from apps.common.safe_http import (
     SafeHttpClient,
     UnsafeUrlError,
     non_public_reason,
-    parse_allowed_host,
 )
 from tests import httpserver
 
@@ -475,29 +474,7 @@ def test_it_gives_up_on_a_name_lookup_at_the_deadline(monkeypatch: pytest.Monkey
         stalled.set()
 
 
-# --- the allow-list names ports -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("entry", "expected"),
-    [
-        ("localhost", [("localhost", 80, 80), ("localhost", 443, 443)]),
-        ("LocalHost.:8080", [("localhost", 8080, 8080)]),
-        ("127.0.0.1:9000-9100", [("127.0.0.1", 9000, 9100)]),
-        ("[::1]:8443", [("::1", 8443, 8443)]),
-        ("::1", [("::1", 80, 80), ("::1", 443, 443)]),
-    ],
-)
-def test_it_reads_allow_list_entries_as_host_and_ports(entry: str, expected: list) -> None:
-    assert [(a.host, a.low, a.high) for a in parse_allowed_host(entry)] == expected
-
-
-@pytest.mark.parametrize(
-    "entry", ["", "host:", "host:0", "host:65536", "host:9100-9000", "host:³", "[::1", ":80"]
-)
-def test_it_refuses_an_allow_list_entry_it_cannot_read(entry: str) -> None:
-    with pytest.raises(ValueError, match=r"no host|a port is 1-65535|expected \[address\]:port"):
-        parse_allowed_host(entry)
+# --- the allow-list names ports (apps.common.http_allowlist) ------------------------------
 
 
 def test_it_opens_only_the_named_port_of_an_allow_listed_host(
