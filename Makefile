@@ -29,7 +29,7 @@ test-engine: install
 		--confcutdir=tests/executions/engine tests/executions/engine
 
 # The chaos suite (tests/chaos): web, workers, beat and a Redis of its own under CHAOS_RUNS runs
-# per fault; kills a worker, the Redis, the test database's PostgreSQL backends (with
+# per fault; kills a worker, the Redis, the test database's PostgreSQL backends (it needs
 # DATABASE_URL on PostgreSQL) and prints the counts. CHAOS_BROKER_URL=amqp://… puts the broker
 # on RabbitMQ instead of that Redis.
 CHAOS_RUNS ?= 100
