@@ -44,6 +44,17 @@ def execution_context(graph_exec_id: str) -> Iterator[None]:
         execution_id.reset(token)
 
 
+@contextmanager
+def user_context(user: object) -> Iterator[None]:
+    """A task acting for one user (a User or its id): its log lines carry the user_id."""
+    token = user_id.set("")
+    try:
+        user_context_set(user)
+        yield
+    finally:
+        user_id.reset(token)
+
+
 def user_context_set(user: object) -> None:
     """The user the current request or run acts for (a User, or its id); logged from now on."""
     ident = getattr(user, "pk", user)

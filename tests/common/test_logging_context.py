@@ -16,6 +16,7 @@ from apps.common.logging import (
     ContextFilter,
     JsonFormatter,
     execution_context,
+    user_context,
     user_context_set,
 )
 from apps.users.models import User
@@ -91,3 +92,18 @@ def test_it_carries_the_runs_user_into_block_threads() -> None:
     after = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
     ContextFilter().filter(after)
     assert (after.execution_id, after.user_id) == ("", "")
+
+
+def test_it_logs_the_user_a_task_acts_for_and_only_while_it_runs() -> None:
+    def logged_user() -> str:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        ContextFilter().filter(record)
+        return record.user_id
+
+    with user_context("user-9"):  # as notifications.notify and credits.auto_top_up do
+        assert logged_user() == "user-9"
+    assert logged_user() == ""
+    with user_context(None):  # as schedules.fire does before its service names the user
+        user_context_set("user-7")
+        assert logged_user() == "user-7"
+    assert logged_user() == ""  # the next task of the process starts clean
