@@ -80,7 +80,8 @@ def _schemathesis(asgi_server, header: str, report: Path) -> subprocess.Complete
         str(report),
         "--no-color",
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    # In the test's own directory: schemathesis keeps its example database in the working one.
+    return subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=report.parent)
 
 
 @pytest.mark.parametrize("auth", ["api_key", "jwt"])
