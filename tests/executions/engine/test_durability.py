@@ -1,11 +1,18 @@
 """Resuming runs and what reaches the store (SPEC §6 durability), through `run_graph`."""
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from apps.executions.engine import NodeExecutionRecord, Status
+from apps.executions.engine import (
+    EngineSettings,
+    NodeExecutionRecord,
+    Status,
+    initial_node_executions,
+    run_graph,
+)
 from apps.graphs.blocks.library.basic import (
     AgentInputBlock,
     PrintBlock,
@@ -20,6 +27,7 @@ from tests.executions.engine.blocks import (
 from tests.executions.engine.conftest import (
     SERIAL,
     GraphBuilder,
+    Harness,
     MakeHarness,
     MemoryStore,
     assert_history_follows_spec,
@@ -272,11 +280,6 @@ def test_it_charges_an_execution_lost_before_its_commit_once_on_resume() -> None
     # The chaos suite found it: an execution charged (its ledger entry committed at once) whose
     # own row was lost with the connection came back on resume under a new id, so its charge
     # key `node:<id>` was new and the node was paid twice.
-    from dataclasses import replace
-
-    from apps.executions.engine import EngineSettings, initial_node_executions, run_graph
-    from tests.executions.engine.conftest import Harness
-
     g = GraphBuilder()
     g.node("n", AgentInputBlock, name="n")
     g.node("paid", PrintBlock)
