@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install islands run test test-engine test-js lint schema benchmark builder-types \
+.PHONY: install islands run test test-engine test-js lint schema benchmark chaos builder-types \
 	builder-types-check
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -69,6 +69,14 @@ test: install
 test-engine: install
 	$(PY) -m pytest -p no:django -o addopts="" -W ignore::pytest.PytestConfigWarning \
 		--confcutdir=tests/executions/engine tests/executions/engine
+
+# The chaos suite (tests/chaos): web, workers, beat and a Redis of its own under CHAOS_RUNS runs
+# per fault; kills a worker, the Redis, the test database's PostgreSQL backends (it needs
+# DATABASE_URL on PostgreSQL) and prints the counts. CHAOS_BROKER_URL=amqp://… puts the broker
+# on RabbitMQ instead of that Redis.
+CHAOS_RUNS ?= 100
+chaos: install
+	CHAOS_RUNS=$(CHAOS_RUNS) $(PY) -m pytest tests/chaos -s -p no:logging $(PYTEST_ARGS)
 
 # Measure a running platform (start it with `make run` first).
 benchmark: install

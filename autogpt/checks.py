@@ -8,6 +8,8 @@ from ipaddress import ip_address
 from django.conf import settings
 from django.core.checks import Error, register
 
+from apps.common.http_allowlist import parse_allowed_host
+
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 
 
@@ -47,4 +49,14 @@ def production_safety(app_configs, **kwargs) -> list[Error]:
                 id="autogpt.E003",
             )
         )
+    for entry in settings.BLOCK_HTTP_ALLOWED_HOSTS:
+        try:
+            parse_allowed_host(entry)
+        except ValueError as exc:
+            errors.append(
+                Error(
+                    f"BLOCK_HTTP_ALLOWED_HOSTS: {exc} (e.g. localhost:8080, 10.0.0.5:9000-9100).",
+                    id="autogpt.E004",
+                )
+            )
     return errors

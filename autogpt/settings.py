@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.common.logging.UserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -287,13 +288,17 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
     "USER_ID_FIELD": "id",
 }
+# The HMAC key of stored API-key hashes (SPEC §3): a stolen table alone cannot be checked
+# against guesses. Defaults to SECRET_KEY; set it on its own so SECRET_KEY can be rotated
+# (changing the pepper voids every API key).
+API_KEY_PEPPER = env_str("API_KEY_PEPPER") or SECRET_KEY
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.users.authentication.ApiKeyAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apps.users.authentication.LoggedJWTAuthentication",
+        "apps.users.authentication.LoggedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -318,6 +323,8 @@ API_RATE_LIMITS = {
     "principal": env_str("RATE_LIMIT_USER", "600/minute"),
     "anonymous": env_str("RATE_LIMIT_ANON", "120/minute"),
     "auth": env_str("RATE_LIMIT_AUTH", "20/minute"),
+    # Sign-in attempts on one account from anywhere (password guessing spread over many IPs).
+    "signin_account": env_str("RATE_LIMIT_SIGNIN_ACCOUNT", "30/hour"),
 }
 # Request limits (SPEC §12): body bytes and the shape of JSON documents.
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
@@ -392,6 +399,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.common.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ExecutionStatusEnum": "apps.executions.models.ExecutionStatus",
         "ApiKeyStatusEnum": "apps.users.models.APIKey.Status",

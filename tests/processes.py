@@ -17,6 +17,19 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _ephemeral_ports() -> str:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except OSError:  # not Linux: IANA's dynamic range
+        low, high = "49152", "65535"
+    return f"{low}-{high}"
+
+
+# What blocks may reach on loopback in tests: the ports the test servers bind (port 0 picks one
+# of these), never PostgreSQL's 5432 or Redis's 6379.
+LOOPBACK_TEST_PORTS = f"127.0.0.1:{_ephemeral_ports()}"
+
+
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:
     """Poll `condition` until it returns something truthy; fail the test after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -44,7 +57,7 @@ def platform_env() -> dict[str, str]:
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["CACHE_KEY_PREFIX"] = settings.CACHES["default"]["KEY_PREFIX"]
     env["WORKER_HEARTBEAT_SECONDS"] = "1"
-    env["BLOCK_HTTP_ALLOWED_HOSTS"] = "127.0.0.1"
+    env["BLOCK_HTTP_ALLOWED_HOSTS"] = LOOPBACK_TEST_PORTS
     return env
 
 

@@ -79,6 +79,15 @@ class NotFound(PlatformError):
     default_message = "Not found."
 
 
+class NotConfigured(NotFound):
+    """A feature this installation has not set up (payments without Stripe keys): a lasting
+    state of the installation, not a passing outage, so a 404 with its own code, not a 503."""
+
+    error_code = "NOT_CONFIGURED"
+    category = ErrorCategory.SYSTEM
+    default_message = "This feature is not configured on this installation."
+
+
 class InsufficientCredits(PlatformError):
     status_code = 402
     error_code = "INSUFFICIENT_CREDITS"

@@ -1,10 +1,11 @@
-"""Limits for JSON documents (SPEC §12): nesting depth, total container items, and text the
-database can store."""
+"""Limits for JSON documents (SPEC §12): nesting depth, total container items, integers of at
+most 64 bits, and text the database can store."""
 
 import re
 from typing import Any
 
 from apps.common.exceptions import ValidationFailed
+from apps.common.numbers import INT64_MAX, INT64_MIN, in_int64
 
 # NUL, which PostgreSQL text and jsonb cannot hold, and halves of surrogate pairs, which UTF-8
 # cannot encode (json.loads joins a "\ud83d\ude00" pair into one character; a lone half stays).
@@ -32,8 +33,8 @@ def _check_text(text: str, what: str) -> None:
 
 
 def check_json_limits(value: Any, *, max_depth: int, max_items: int, what: str = "JSON") -> None:
-    """Raise ValidationFailed when `value` nests deeper than max_depth, holds more items, or
-    has a string (a key or a value) the database cannot store.
+    """Raise ValidationFailed when `value` nests deeper than max_depth, holds more items, an
+    integer beyond 64 bits, or a string (a key or a value) the database cannot store.
 
     Iterative, so a hostile document cannot exhaust the Python stack.
     """
@@ -51,6 +52,12 @@ def check_json_limits(value: Any, *, max_depth: int, max_items: int, what: str =
         elif isinstance(node, str):
             _check_text(node, what)
             continue
+        elif isinstance(node, int) and not in_int64(node):
+            # Events travel as msgpack and counts as bigint: neither carries more than 64 bits.
+            raise ValidationFailed(
+                f"{what} holds an integer outside the 64-bit range ({INT64_MIN} to {INT64_MAX}).",
+                details={"min_integer": INT64_MIN, "max_integer": INT64_MAX},
+            )
         else:
             continue
         if depth > max_depth:

@@ -1,5 +1,6 @@
-"""Structured logs: one JSON object per line, with the request id and execution id of whatever
-the process is doing (contextvars, so each request thread and each run has its own).
+"""Structured logs: one JSON object per line, with the request id, execution id and user id of
+whatever the process is doing (contextvars, so each request thread and each run has its own;
+the engine starts its block threads in a copy of the run's context).
 
 `LOG_JSON` (default: on when DEBUG is off) picks JsonFormatter in settings.LOGGING; the plain
 format carries the same ids.
@@ -18,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 execution_id: contextvars.ContextVar[str] = contextvars.ContextVar("execution_id", default="")
+user_id: contextvars.ContextVar[str] = contextvars.ContextVar("user_id", default="")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's or proxy's request id is kept only when it is short and plain.
@@ -32,11 +34,31 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 
 @contextmanager
 def execution_context(graph_exec_id: str) -> Iterator[None]:
+    """The run a worker is on; whoever learns its user calls `user_context_set` inside."""
     token = execution_id.set(str(graph_exec_id))
+    user_token = user_id.set("")
     try:
         yield
     finally:
+        user_id.reset(user_token)
         execution_id.reset(token)
+
+
+@contextmanager
+def user_context(user: object) -> Iterator[None]:
+    """A task acting for one user (a User or its id): its log lines carry the user_id."""
+    token = user_id.set("")
+    try:
+        user_context_set(user)
+        yield
+    finally:
+        user_id.reset(token)
+
+
+def user_context_set(user: object) -> None:
+    """The user the current request or run acts for (a User, or its id); logged from now on."""
+    ident = getattr(user, "pk", user)
+    user_id.set("" if ident is None else str(ident))
 
 
 class ContextFilter(logging.Filter):
@@ -45,7 +67,9 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
         record.execution_id = execution_id.get() or str(getattr(record, "graph_exec_id", "") or "")
+        record.user_id = user_id.get() or str(getattr(record, "user_id", "") or "")
         ids = [("request", record.request_id), ("run", record.execution_id)]
+        ids.append(("user", record.user_id))
         shown = " ".join(f"{name}={value}" for name, value in ids if value)
         record.context = f" [{shown}]" if shown else ""
         return True
@@ -77,6 +101,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "") or None,
             "execution_id": getattr(record, "execution_id", "") or None,
+            "user_id": getattr(record, "user_id", "") or None,
             "process": record.process,
         }
         for key, value in vars(record).items():
@@ -95,8 +120,9 @@ def request_id_begin(sender: object, environ: dict | None = None, **kwargs: obje
 
 
 def request_id_end(sender: object, **kwargs: object) -> None:
-    """`request_finished`: the thread goes back to its pool without the id."""
+    """`request_finished`: the thread goes back to its pool without the ids."""
     request_id.set("")
+    user_id.set("")
 
 
 class RequestIdMiddleware:
@@ -108,6 +134,23 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request_id.get():
             request_id_begin(None, environ=request.META)
+        user_id.set("")
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id.get()
         return response
+
+
+class UserContextMiddleware:
+    """Logs the signed-in user of pages (session). API calls authenticated by a key or a JWT
+    are set by the authentication classes (apps.users.authentication), which DRF runs later."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            user_context_set(user)

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.common.envelope import error_response
 from apps.common.exceptions import PayloadTooLarge, ValidationFailed
+from apps.common.numbers import parse_int
 
 
 class RequestLimitsMiddleware:
@@ -15,10 +16,7 @@ class RequestLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
+        length = parse_int(request.META.get("CONTENT_LENGTH")) or 0
         if length > settings.MAX_REQUEST_BYTES:
             return error_response(
                 PayloadTooLarge(

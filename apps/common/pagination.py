@@ -9,30 +9,30 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.common.exceptions import ValidationFailed
+from apps.common.numbers import INT64_MAX, parse_int
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# Any page past the last is an empty list; one beyond 64 bits is refused (400), not echoed back
+# (the one bound on integers, apps.common.numbers).
+MAX_PAGE = INT64_MAX
 
 
-def _positive_int(request: Request, name: str, default: int, maximum: int | None = None) -> int:
+def _positive_int(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1 or (maximum is not None and value > maximum):
-        limit = f" and at most {maximum}" if maximum else ""
+    value = parse_int(raw) or 0
+    if value < 1 or value > maximum:
         raise ValidationFailed(
-            f"{name} must be an integer of at least 1{limit}.", details={"fields": {name: raw}}
+            f"{name} must be an integer from 1 to {maximum}.", details={"fields": {name: raw}}
         )
     return value
 
 
 class PagePagination(BasePagination):
     def paginate_queryset(self, queryset, request: Request, view=None) -> list[Any]:
-        self.page = _positive_int(request, "page", 1)
+        self.page = _positive_int(request, "page", 1, MAX_PAGE)
         self.page_size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         self.total = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         start = (self.page - 1) * self.page_size
@@ -66,11 +66,16 @@ class PagePagination(BasePagination):
 
     def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
         return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            },
             {
                 "name": "page_size",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer", "maximum": MAX_PAGE_SIZE},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             },
         ]

@@ -10,11 +10,16 @@ from apps.common.exceptions import ValidationFailed
 from apps.common.json_limits import check_json_limits
 
 
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259) and PostgreSQL's jsonb refuses them.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_json(text: str | bytes, *, what: str = "The body") -> Any:
     """JSON text from outside, parsed and held to the request-wide limits (JSON_MAX_DEPTH,
     JSON_MAX_ITEMS, storable text); every problem is a ValidationFailed naming `what`."""
     try:
-        data = json.loads(text or "null")
+        data = json.loads(text or "null", parse_constant=_refuse_constant)
     except RecursionError:  # deeper than the parser itself can go
         raise ValidationFailed(
             f"{what} is nested too deeply (more than {settings.JSON_MAX_DEPTH} levels).",

@@ -21,6 +21,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from apps.common.http_allowlist import ip_literal, normalise_host, parse_allowed_host
+from apps.common.numbers import parse_int
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALLOWED_SCHEMES = {"http": 80, "https": 443}
@@ -110,22 +113,9 @@ class _Target:
     @property
     def extensions(self) -> dict[str, Any]:
         # The certificate must be checked against the name the user asked for, not the address.
-        if self.scheme == "https" and _ip_literal(self.host) is None:
+        if self.scheme == "https" and ip_literal(self.host) is None:
             return {"sni_hostname": self.host}
         return {}
-
-
-def _ip_literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _normalise_host(host: str) -> str:
-    host = host.strip().strip("[]").rstrip(".").lower()
-    address = _ip_literal(host)
-    return str(address) if address is not None else host
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
@@ -164,8 +154,9 @@ def non_public_reason(address: IPAddress) -> str | None:
 class SafeHttpClient:
     """HTTP for user-supplied URLs: public destinations only, bounded in time and size.
 
-    `allowed_hosts` names hosts (as written in URLs) or IP literals that may resolve to
-    non-public addresses, e.g. a trusted internal service. Everything else is checked.
+    `allowed_hosts` names hosts (as written in URLs) or IP literals, each with the port or
+    port range that may be reached on a non-public address, e.g. a trusted internal service
+    (`parse_allowed_host`). Everything else is checked, at every redirect hop.
     """
 
     def __init__(
@@ -176,7 +167,9 @@ class SafeHttpClient:
         max_response_bytes: int = 10 * 1024 * 1024,
         max_redirects: int = 5,
     ) -> None:
-        self.allowed_hosts = frozenset(_normalise_host(host) for host in allowed_hosts)
+        self.allowed_hosts = tuple(
+            allowed for entry in allowed_hosts for allowed in parse_allowed_host(entry)
+        )
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.max_redirects = max_redirects
@@ -259,8 +252,9 @@ class SafeHttpClient:
         default_port = ALLOWED_SCHEMES[scheme]
         port = default_port if port is None else port
         addresses = self._resolve(host, port, deadline)
-        if _normalise_host(host) not in self.allowed_hosts:
-            literal = _ip_literal(host.split("%")[0])
+        named = normalise_host(host)
+        if not any(allowed.admits(named, port) for allowed in self.allowed_hosts):
+            literal = ip_literal(host.split("%")[0])
             for address in addresses:
                 reason = non_public_reason(address)
                 if reason is None:
@@ -378,10 +372,10 @@ class SafeHttpClient:
             response_headers = _flatten(response.headers)
             if response.status_code in REDIRECT_STATUSES and "location" in response_headers:
                 return response.status_code, response_headers, b""
-            declared = response_headers.get("content-length", "")
+            declared = parse_int(response_headers.get("content-length"))
             if (
-                declared.isdigit()
-                and int(declared) > self.max_response_bytes
+                declared is not None
+                and declared > self.max_response_bytes
                 and "content-encoding" not in response_headers
             ):
                 raise self._too_large(target)

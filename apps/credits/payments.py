@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from redis.exceptions import LockError
 
-from apps.common.exceptions import ServiceUnavailable, ValidationFailed
+from apps.common.exceptions import NotConfigured, ServiceUnavailable, ValidationFailed
 from apps.common.redis import get_redis
 from apps.credits.models import AutoTopUpConfig, CreditTransaction
 from apps.credits.selectors import credit_balance_get
@@ -48,7 +48,7 @@ def payments_configured() -> bool:
 
 def _require_configured() -> None:
     if not payments_configured():
-        raise ServiceUnavailable("Payments are not configured on this installation.")
+        raise NotConfigured("Payments are not configured on this installation.")
 
 
 @functools.lru_cache(maxsize=4)
@@ -127,7 +127,7 @@ def webhook_handle(*, payload: bytes, signature: str) -> None:
     failure to reach Stripe raises ServiceUnavailable so that Stripe delivers the event again."""
     client = _client()
     if not settings.STRIPE_WEBHOOK_SECRET:
-        raise ServiceUnavailable("Payments are not configured on this installation.")
+        raise NotConfigured("Payments are not configured on this installation.")
     try:
         event = client.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except stripe.SignatureVerificationError as exc:
@@ -209,7 +209,7 @@ def auto_top_up_config_get(*, user: Any) -> AutoTopUpSettings:
 def auto_top_up_config_set(
     *, user: Any, enabled: bool, threshold: int, amount: int
 ) -> AutoTopUpSettings:
-    """Set auto top-up. Enabling needs payments configured (ServiceUnavailable) and a card saved
+    """Set auto top-up. Enabling needs payments configured (NotConfigured) and a card saved
     by an earlier top-up (ValidationFailed); disabling is always allowed."""
     _check_amount(amount)
     if threshold < 0 or threshold >= amount:

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from apps.common.logging import user_context
 from apps.credits import payments, services
 
 
@@ -13,4 +14,5 @@ def monthly_refill() -> int:
 def auto_top_up(user_id: str, graph_exec_id: str) -> None:
     """After a paid run: buy the configured credits if the balance fell below the threshold
     (once per run; a declined card is logged, never raised)."""
-    payments.auto_top_up_maybe(user_id=user_id, graph_exec_id=graph_exec_id)
+    with user_context(user_id):
+        payments.auto_top_up_maybe(user_id=user_id, graph_exec_id=graph_exec_id)

@@ -11,10 +11,21 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from apps.common.exceptions import NotFound
 from apps.executions import events, selectors
 from apps.graphs import selectors as graph_selectors
-from apps.users.services import user_authenticate_token
+from apps.users.models import APIKey
+from apps.users.permissions import api_key_denial
+from apps.users.services import token_authenticate
 
 CLOSE_MISSING_AUTH = 4001
 CLOSE_INVALID_AUTH = 4003
+
+# What an API key needs for each method, as REST asks for the same data: the runs' events are
+# what GET /api/executions/{id} answers (READ_GRAPH); the user's own channel carries
+# notifications, which GET /api/notifications answers (IDENTITY).
+API_KEY_PERMISSIONS = {
+    "subscribe_graph_execution": APIKey.Permission.READ_GRAPH,
+    "subscribe_graph_executions": APIKey.Permission.READ_GRAPH,
+}
+USER_CHANNEL_PERMISSION = APIKey.Permission.IDENTITY
 
 
 def _execution_group(user: Any, graph_exec_id: str) -> str:
@@ -33,11 +44,13 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode())
         token = (query.get("token") or [""])[0]
+        self.api_key: APIKey | None = None
         if token:
-            user = await database_sync_to_async(user_authenticate_token)(token=token)
-            if user is None:
+            found = await database_sync_to_async(token_authenticate)(token=token)
+            if found is None:
                 await self.close(code=CLOSE_INVALID_AUTH)
                 return
+            user, self.api_key = found
         else:
             user = self.scope.get("user")
             if user is None or not user.is_authenticated:
@@ -45,8 +58,9 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
                 return
         self.user = user
         self.groups_joined: set[str] = set()
-        await self.channel_layer.group_add(events.user_group(str(user.pk)), self.channel_name)
-        self.groups_joined.add(events.user_group(str(user.pk)))
+        if api_key_denial(self.api_key, USER_CHANNEL_PERMISSION) is None:
+            await self.channel_layer.group_add(events.user_group(str(user.pk)), self.channel_name)
+            self.groups_joined.add(events.user_group(str(user.pk)))
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch hops to a thread to close old database connections before
@@ -80,6 +94,11 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_error(method, f"Unknown method {method!r}.")
             return
+        if method in API_KEY_PERMISSIONS:
+            denial = api_key_denial(self.api_key, API_KEY_PERMISSIONS[method])
+            if denial is not None:
+                await self.send_error(method, denial)
+                return
         await handler(self, data if isinstance(data, dict) else {})
 
     async def send_error(self, method: str | None, message: str) -> None:

@@ -27,6 +27,7 @@ from apps.common.exceptions import (
     ValidationFailed,
 )
 from apps.common.json_limits import storable
+from apps.common.logging import user_context_set
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
 from apps.executions import drain, events, metrics, reviews, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
@@ -557,6 +558,7 @@ def graph_execution_run(
         return None
     if execution is None:
         return None
+    user_context_set(execution.user_id)
     if execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
         _give_up(execution, "The run was interrupted too many times (its worker was lost).")
         return None
@@ -580,6 +582,11 @@ def graph_execution_run(
             execution=execution, graph_name=compiled.name, credentials=credentials
         ),
         settle=runtime.settle_factory(execution=execution, graph_name=compiled.name),
+        # Node execution ids fixed by (run, node, occurrence): the USAGE keys `node:<id>` then
+        # hold across a resume even for an execution whose row was never committed.
+        record_id=lambda node_id, occurrence: str(
+            uuid.uuid5(execution.id, f"{node_id}:{occurrence}")
+        ),
         block_run=runtime.block_run_factory(
             user=execution.user,
             execution=execution,

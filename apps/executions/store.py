@@ -8,6 +8,7 @@ NodeExecutionSerializer's (a test holds them equal).
 """
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from django.db import connection, transaction
 from rest_framework.fields import DateTimeField
 
 from apps.common.json_limits import storable
+from apps.common.numbers import in_int64
 from apps.executions import events, metrics
 from apps.executions.api.serializers import grouped_outputs
 from apps.executions.engine import NodeExecutionRecord
@@ -29,17 +31,32 @@ from apps.graphs.models import Node
 
 _FINISHED = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
 _as_text = DateTimeField().to_representation
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 
 def to_datetime(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
+def _bounded(value: Any) -> Any:
+    """Integers beyond 64 bits (which msgpack cannot publish) as their decimal text."""
+    if isinstance(value, int) and not isinstance(value, bool) and not in_int64(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_bounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _bounded(item) for key, item in value.items()}
+    return value
+
+
 def jsonable(value: Any) -> Any:
-    """What a JSON column and a channel message can carry: anything else becomes its text, and
-    text the database cannot hold (NUL, surrogate halves) has U+FFFD in their place."""
+    """What a JSON column and a channel message can carry: anything else becomes its text (an
+    integer beyond 64 bits too), and text the database cannot hold (NUL, surrogate halves) has
+    U+FFFD in their place."""
     text = json.dumps(value, cls=DjangoJSONEncoder, default=str)
     data = json.loads(text)
+    if _LONG_NUMBER.search(text):  # 19 digits may already be past 2**63; rare, so walk only then
+        data = _bounded(data)
     # json.dumps writes NUL as \u0000 and surrogates (of characters past U+FFFF too) as \udxxx.
     return storable(data) if "\\u0000" in text or "\\ud" in text else data
 

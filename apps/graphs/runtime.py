@@ -1,5 +1,6 @@
 """Builds what a block runs with, from settings and the user: the Django side of the context."""
 
+import contextvars
 import logging
 import threading
 from collections import defaultdict
@@ -264,7 +265,10 @@ def block_execute(
         finally:
             connection.close()  # the thread's own database connection
 
-    worker = threading.Thread(target=run, name=f"block-{block.id}", daemon=True)
+    # In a copy of the request's context, so the block's log lines carry its request and user.
+    worker = threading.Thread(
+        target=contextvars.copy_context().run, args=(run,), name=f"block-{block.id}", daemon=True
+    )
     worker.start()
     worker.join(limit)
     if worker.is_alive():

@@ -8,6 +8,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from typing import Any
 
+from apps.common.numbers import parse_int
 from apps.graphs.blocks.base import RUN_INPUT_BLOCK_TYPES, Block, BlockInputError, BlockType
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.spec import (
@@ -71,7 +72,7 @@ def _compatible(source: set[str], sink: set[str]) -> bool:
 def _sink_pin_schema(block: Block, pin: str) -> tuple[dict[str, Any] | None, str | None]:
     """The schema a value on `pin` must satisfy, or (None, why-not)."""
     pins = block.input_pins()
-    base, separator, _ = split_dynamic_pin(pin)
+    base, separator, suffix = split_dynamic_pin(pin)
     if base not in pins:
         return None, f"{block.name} has no input pin named {base!r}"
     schema = pins[base]
@@ -81,6 +82,8 @@ def _sink_pin_schema(block: Block, pin: str) -> tuple[dict[str, Any] | None, str
     if separator == LIST_SEPARATOR:
         if not kinds & {"array", "any"}:
             return None, f"pin {base!r} of {block.name} is not a list"
+        if parse_int(suffix) is None:
+            return None, f"{pin!r}: a list position is a number of ASCII digits (0, 1, …)"
         return schema.get("items", {}), None
     if separator == DICT_SEPARATOR:
         if not kinds & {"object", "any"}:
@@ -94,9 +97,11 @@ def _sink_pin_schema(block: Block, pin: str) -> tuple[dict[str, Any] | None, str
 
 def _source_pin_schema(block: Block, pin: str) -> tuple[dict[str, Any] | None, str | None]:
     pins = block.output_pins()
-    base, separator, _ = split_dynamic_pin(pin)
+    base, separator, suffix = split_dynamic_pin(pin)
     if base not in pins:
         return None, f"{block.name} has no output pin named {base!r}"
+    if separator == LIST_SEPARATOR and parse_int(suffix, signed=True) is None:
+        return None, f"{pin!r}: a list index is a number of ASCII digits (0, 1, -1, …)"
     # A part picked out of an output (`response_#_id`) can be of any type.
     return (pins[base] if separator is None else {}), None
 
@@ -206,6 +211,15 @@ def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
         for name in node.input_default:
             if split_dynamic_pin(name)[0] not in pins:
                 errors.add(node.key, name, f"{block.name} has no input pin named {name!r}")
+        # A value fixed on a pin that no link overrides must fit the pin now, not fail the run.
+        linked = _linked_pins(spec.links, node.key)
+        fixed = {
+            name: value
+            for name, value in node.input_default.items()
+            if name in pins and name not in linked and value is not None
+        }
+        for pin, message in block.default_errors(fixed).items():
+            errors.add(node.key, pin, message)
     _check_links(spec, blocks, errors)
     for key in sorted(_cycle_members(spec)):
         errors.add(key, "links", "this node is part of a cycle")

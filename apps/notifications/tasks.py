@@ -5,6 +5,7 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.common.logging import user_context
 from apps.notifications import services
 
 QUEUE = "notifications"
@@ -14,9 +15,13 @@ QUEUE = "notifications"
 def notify(self, user_id: str, type: str, data: dict[str, Any], dedupe_key: str = "") -> None:
     """Store, push and maybe email one notification. Without a key of the producer's, the
     message id is the key."""
-    services.notification_send(
-        user_id=user_id, type=type, data=data, dedupe_key=dedupe_key or f"task:{self.request.id}"
-    )
+    with user_context(user_id):
+        services.notification_send(
+            user_id=user_id,
+            type=type,
+            data=data,
+            dedupe_key=dedupe_key or f"task:{self.request.id}",
+        )
 
 
 @shared_task(name="notifications.send_digests", ignore_result=True, time_limit=600)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from apps.common.exceptions import PlatformError, ValidationFailed
+from apps.common.logging import user_context_set
 from apps.executions.services import graph_execution_start, graph_run_check
 from apps.schedules import cron as cron_rules
 from apps.schedules import selectors, signals
@@ -128,6 +129,7 @@ def schedule_fire(*, schedule_id: uuid.UUID | str, task_id: str) -> ScheduleAtte
     if schedule is None:
         PeriodicTask.objects.filter(name=_task_name(uuid.UUID(str(schedule_id)))).delete()
         return None
+    user_context_set(schedule.user_id)  # logged from here (the task resets it after)
     with transaction.atomic():
         attempt, created = ScheduleAttempt.objects.get_or_create(
             task_id=task_id,

@@ -1,7 +1,15 @@
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from typing import Any
+
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from apps.common.logging import user_context_set
 from apps.users.models import APIKey, User
 from apps.users.services import API_KEY_PREFIX, api_key_authenticate
 
@@ -18,9 +26,17 @@ def api_key_from_headers(*, authorization: bytes, x_api_key: str | None) -> str 
     return None
 
 
-class ApiKeyAuthentication(BaseAuthentication):
-    """Authenticates API keys; a Bearer token without the key prefix is left to JWT."""
+class _LogsUser:
+    """Puts the authenticated user in the log context (SPEC §13: user_id in every line)."""
 
+    def authenticate(self, request: Request) -> tuple[User, Any] | None:
+        found = super().authenticate(request)  # type: ignore[misc]
+        if found is not None:
+            user_context_set(found[0])
+        return found
+
+
+class _ApiKeys(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
         plain_key = api_key_from_headers(
             authorization=get_authorization_header(request),
@@ -35,3 +51,15 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class ApiKeyAuthentication(_LogsUser, _ApiKeys):
+    """Authenticates API keys; a Bearer token without the key prefix is left to JWT."""
+
+
+class LoggedJWTAuthentication(_LogsUser, JWTAuthentication):
+    """simplejwt's access tokens, with the user logged."""
+
+
+class LoggedSessionAuthentication(_LogsUser, SessionAuthentication):
+    """The browser session (CSRF-checked), with the user logged."""

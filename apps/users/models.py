@@ -57,6 +57,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=dj_timezone.now)
+    # When the owner of the address followed the link mailed to it (apps.users.recovery).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     max_emails_per_day = models.PositiveSmallIntegerField(default=3)
     notify_on_agent_run = models.BooleanField(default=True)
@@ -87,7 +89,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class APIKey(models.Model):
-    """A programmatic credential. Only a SHA-256 of the key is stored; lookup is by that hash."""
+    """A programmatic credential. Only a keyed hash of the key is stored (HMAC-SHA256 with
+    API_KEY_PEPPER); lookup is by that hash. Keys made before the pepper carry a plain SHA-256
+    until their first use rehashes them (`hash_algorithm`)."""
+
+    class HashAlgorithm(models.TextChoices):
+        HMAC_SHA256 = "hmac-sha256"
+        SHA256 = "sha256"  # before the pepper; rehashed on first successful use
 
     class Permission(models.TextChoices):
         IDENTITY = "IDENTITY"
@@ -112,6 +120,9 @@ class APIKey(models.Model):
     head = models.CharField(max_length=16)
     tail = models.CharField(max_length=8)
     key_hash = models.CharField(max_length=64, unique=True)
+    hash_algorithm = models.CharField(
+        max_length=16, choices=HashAlgorithm.choices, default=HashAlgorithm.HMAC_SHA256
+    )
     # A JSON list rather than a PostgreSQL array: the same schema runs on the SQLite default.
     permissions = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -74,6 +75,13 @@ def user_update(*, user: User, **fields: Any) -> User:
 
 
 def _hash_key(plain_key: str) -> str:
+    """The stored form of a key: HMAC-SHA256 keyed with the pepper from settings."""
+    pepper = settings.API_KEY_PEPPER.encode()
+    return hmac.new(pepper, plain_key.encode(), hashlib.sha256).hexdigest()
+
+
+def _legacy_hash(plain_key: str) -> str:
+    """How keys were stored before the pepper (unkeyed SHA-256)."""
     return hashlib.sha256(plain_key.encode()).hexdigest()
 
 
@@ -94,7 +102,11 @@ def api_key_create(*, user: User, name: str, permissions: list[str]) -> tuple[AP
 
 # Plain SQL: this runs on every API-key request, and building the ORM's query (a join with
 # select_related) cost twice what running these two does. Values are parameters.
-_ACTIVE_KEY = f"SELECT * FROM {APIKey._meta.db_table} WHERE key_hash = %s AND status = %s"
+_ACTIVE_KEY = (
+    f"SELECT * FROM {APIKey._meta.db_table} "
+    "WHERE ((key_hash = %s AND hash_algorithm = %s) OR (key_hash = %s AND hash_algorithm = %s))"
+    " AND status = %s"
+)
 _ACTIVE_USER = f"SELECT * FROM {User._meta.db_table} WHERE id = %s AND is_active"
 
 
@@ -102,10 +114,23 @@ def api_key_authenticate(*, plain_key: str) -> APIKey | None:
     """The active key for this plain text, or None. O(1) lookup by hash, constant-time compare."""
     if not plain_key.startswith(API_KEY_PREFIX):
         return None
-    digest = _hash_key(plain_key)
-    api_key = next(iter(APIKey.objects.raw(_ACTIVE_KEY, [digest, APIKey.Status.ACTIVE])), None)
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
+    digest, legacy = _hash_key(plain_key), _legacy_hash(plain_key)
+    algorithms = APIKey.HashAlgorithm
+    found = APIKey.objects.raw(
+        _ACTIVE_KEY,
+        [digest, algorithms.HMAC_SHA256, legacy, algorithms.SHA256, APIKey.Status.ACTIVE],
+    )
+    api_key = next(iter(found), None)
+    if api_key is None:
         return None
+    expected = digest if api_key.hash_algorithm == algorithms.HMAC_SHA256 else legacy
+    if not hmac.compare_digest(api_key.key_hash, expected):
+        return None
+    if api_key.hash_algorithm == algorithms.SHA256:
+        # The key proved itself: store its keyed hash from now on (guarded: once, if raced).
+        APIKey.objects.filter(pk=api_key.pk, hash_algorithm=algorithms.SHA256).update(
+            key_hash=digest, hash_algorithm=algorithms.HMAC_SHA256
+        )
     user_pk = User._meta.pk.get_db_prep_value(api_key.user_id, connection)
     api_key.user = next(iter(User.objects.raw(_ACTIVE_USER, [user_pk])), None)
     if api_key.user is None:
@@ -164,9 +189,16 @@ def api_key_set_permissions(*, api_key: APIKey, permissions: list[str]) -> APIKe
 
 def user_authenticate_token(*, token: str) -> User | None:
     """The active user a bearer token stands for: an API key or a JWT access token."""
+    found = token_authenticate(token=token)
+    return found[0] if found else None
+
+
+def token_authenticate(*, token: str) -> tuple[User, APIKey | None] | None:
+    """The active user a bearer token stands for, with the API key when it is one (whose
+    permissions then limit what the token may do)."""
     if token.startswith(API_KEY_PREFIX):
         api_key = api_key_authenticate(plain_key=token)
-        return api_key.user if api_key else None
+        return (api_key.user, api_key) if api_key else None
     from rest_framework_simplejwt.exceptions import TokenError
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -174,4 +206,5 @@ def user_authenticate_token(*, token: str) -> User | None:
         user_id = AccessToken(token)["user_id"]
     except (TokenError, KeyError):
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    return (user, None) if user else None

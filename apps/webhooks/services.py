@@ -30,6 +30,7 @@ from apps.common.exceptions import (
     PlatformError,
     ValidationFailed,
 )
+from apps.common.numbers import parse_int
 from apps.common.parsers import load_json
 from apps.common.redis import get_redis
 from apps.executions.engine.types import KIND_WEBHOOK
@@ -171,13 +172,14 @@ def webhook_check_size(length: int) -> None:
 def _check_signature(webhook: Webhook, call: IncomingCall) -> str:
     timestamp = call.headers.get(TIMESTAMP_HEADER, "")
     signature = call.headers.get(SIGNATURE_HEADER, "")
-    if not timestamp.isdigit() or not signature:
+    sent_at = parse_int(timestamp)
+    if sent_at is None or not signature:
         raise AuthenticationFailed(
             f"Sign the call: {TIMESTAMP_HEADER} (unix seconds) and {SIGNATURE_HEADER} "
             "(sha256=HMAC-SHA256 of '<timestamp>.' + body, with the webhook's secret)."
         )
     tolerance = settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS
-    if abs(time.time() - int(timestamp)) > tolerance:
+    if abs(time.time() - sent_at) > tolerance:
         raise AuthenticationFailed(
             f"{TIMESTAMP_HEADER} is more than {tolerance} seconds away from the server's clock."
         )

@@ -22,7 +22,7 @@ from apps.integrations import crypto
 from apps.integrations import services as integrations
 from apps.integrations.models import Credential
 from apps.users.models import User
-from tests.processes import wait_for
+from tests.processes import LOOPBACK_TEST_PORTS, wait_for
 
 PLATFORM_KEY = "sk-platform-chat-0123456789"
 
@@ -31,7 +31,7 @@ PLATFORM_KEY = "sk-platform-chat-0123456789"
 def platform_llm(settings, openai_server):
     settings.OPENAI_API_KEY = PLATFORM_KEY
     settings.OPENAI_BASE_URL = openai_server.url
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     return openai_server
 
 

@@ -73,3 +73,10 @@ def test_a_malformed_variable_stops_start_up_with_its_name(name: str, value: str
     result = _manage("check", env={name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_it_refuses_an_unreadable_block_http_allow_list_entry(settings) -> None:
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["localhost:5432", "10.0.0.5:9000-9100", "[::1]:8080"]
+    assert "autogpt.E004" not in _error_ids()
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["localhost:99999"]
+    assert "autogpt.E004" in _error_ids()

@@ -48,8 +48,13 @@ def client() -> SafeHttpClient:
 
 
 @pytest.fixture
-def trusting_client() -> SafeHttpClient:
-    return SafeHttpClient(allowed_hosts=["127.0.0.1"], timeout=5)
+def trusting_client(http_test_server: httpserver.TestHttpServer) -> SafeHttpClient:
+    """Allowed to reach the test server's port on loopback, and no other."""
+    return SafeHttpClient(allowed_hosts=[_loopback(http_test_server)], timeout=5)
+
+
+def _loopback(server: httpserver.TestHttpServer, host: str = "127.0.0.1") -> str:
+    return f"{host}:{server.server.server_address[1]}"
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> list[str]:
@@ -268,7 +273,7 @@ def test_it_connects_to_the_address_it_checked_without_asking_dns_again(
 ) -> None:
     asked = fake_dns(monkeypatch, {"pinned.test": ["127.0.0.1"]})
     port = http_test_server.server.server_address[1]
-    client = SafeHttpClient(allowed_hosts=["pinned.test"], timeout=5)
+    client = SafeHttpClient(allowed_hosts=[f"pinned.test:{port}"], timeout=5)
     echo = client.request("GET", f"http://pinned.test:{port}/echo").json()
     assert asked.count("pinned.test") == 1
     assert echo["headers"]["Host"] == f"pinned.test:{port}"
@@ -286,7 +291,10 @@ def test_it_strips_credentials_on_a_cross_origin_redirect(
     http_test_server: httpserver.TestHttpServer,
 ) -> None:
     port = http_test_server.server.server_address[1]
-    client = SafeHttpClient(allowed_hosts=["127.0.0.1", "localhost"], timeout=5)
+    client = SafeHttpClient(
+        allowed_hosts=[_loopback(http_test_server), _loopback(http_test_server, "localhost")],
+        timeout=5,
+    )
     response = client.request(
         "GET",
         redirect_url(http_test_server, f"http://localhost:{port}/echo"),
@@ -345,10 +353,10 @@ def test_it_gives_up_after_too_many_redirects(http_test_server: httpserver.TestH
     url = "/json"
     for _ in range(3):
         url = redirect_url(http_test_server, url)
-    client = SafeHttpClient(allowed_hosts=["127.0.0.1"], max_redirects=2, timeout=5)
+    client = SafeHttpClient(allowed_hosts=[_loopback(http_test_server)], max_redirects=2, timeout=5)
     with pytest.raises(HttpRequestError, match="redirected more than 2 times"):
         client.request("GET", url)
-    enough = SafeHttpClient(allowed_hosts=["127.0.0.1"], max_redirects=3, timeout=5)
+    enough = SafeHttpClient(allowed_hosts=[_loopback(http_test_server)], max_redirects=3, timeout=5)
     assert enough.request("GET", url).json() == {"hello": "world"}
 
 
@@ -358,7 +366,9 @@ def test_it_gives_up_after_too_many_redirects(http_test_server: httpserver.TestH
 def test_it_refuses_a_response_over_the_size_limit(
     http_test_server: httpserver.TestHttpServer,
 ) -> None:
-    client = SafeHttpClient(allowed_hosts=["127.0.0.1"], max_response_bytes=1000, timeout=5)
+    client = SafeHttpClient(
+        allowed_hosts=[_loopback(http_test_server)], max_response_bytes=1000, timeout=5
+    )
     assert len(client.request("GET", f"{http_test_server.url}/bytes?n=1000").content) == 1000
     with pytest.raises(HttpRequestError, match="larger than the 1000 byte limit"):
         client.request("GET", f"{http_test_server.url}/bytes?n=1001")
@@ -396,10 +406,11 @@ def chunked_server() -> Iterator[str]:
 
 
 def test_it_stops_reading_a_stream_once_it_passes_the_size_limit(chunked_server: str) -> None:
-    client = SafeHttpClient(allowed_hosts=["127.0.0.1"], max_response_bytes=100_000, timeout=5)
+    loopback = chunked_server.removeprefix("http://")
+    client = SafeHttpClient(allowed_hosts=[loopback], max_response_bytes=100_000, timeout=5)
     with pytest.raises(HttpRequestError, match="larger than the 100000 byte limit"):
         client.request("GET", chunked_server)
-    roomy = SafeHttpClient(allowed_hosts=["127.0.0.1"], max_response_bytes=64 * 65536, timeout=5)
+    roomy = SafeHttpClient(allowed_hosts=[loopback], max_response_bytes=64 * 65536, timeout=5)
     assert len(roomy.request("GET", chunked_server).content) == 64 * 65536
 
 
@@ -420,13 +431,12 @@ def test_it_reports_a_name_that_does_not_resolve(
         client.request("GET", "http://nowhere.test/")
 
 
-def test_it_reports_a_refused_connection(
-    listener: socket.socket, trusting_client: SafeHttpClient
-) -> None:
+def test_it_reports_a_refused_connection(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     listener.close()
+    trusting = SafeHttpClient(allowed_hosts=[f"127.0.0.1:{port}"], timeout=5)
     with pytest.raises(HttpRequestError, match=f"Could not connect to http://127.0.0.1:{port}/"):
-        trusting_client.request("GET", f"http://127.0.0.1:{port}/")
+        trusting.request("GET", f"http://127.0.0.1:{port}/")
 
 
 def test_it_gives_other_clients_the_checked_address_to_connect_to(
@@ -462,3 +472,30 @@ def test_it_gives_up_on_a_name_lookup_at_the_deadline(monkeypatch: pytest.Monkey
         assert time.monotonic() - started < 2
     finally:
         stalled.set()
+
+
+# --- the allow-list names ports (apps.common.http_allowlist) ------------------------------
+
+
+def test_it_opens_only_the_named_port_of_an_allow_listed_host(
+    http_test_server: httpserver.TestHttpServer, listener: socket.socket
+) -> None:
+    other_port = listener.getsockname()[1]
+    client = SafeHttpClient(allowed_hosts=[_loopback(http_test_server)], timeout=2)
+    assert client.request("GET", f"{http_test_server.url}/json").json() == {"hello": "world"}
+    with pytest.raises(UnsafeUrlError, match=r"127\.0\.0\.1 is a loopback address"):
+        client.request("GET", f"http://127.0.0.1:{other_port}/")
+    bare = SafeHttpClient(allowed_hosts=["127.0.0.1"], timeout=2)  # 80 and 443 only
+    with pytest.raises(UnsafeUrlError, match=r"127\.0\.0\.1 is a loopback address"):
+        bare.request("GET", f"{http_test_server.url}/json")
+
+
+def test_it_checks_the_port_of_every_redirect_hop(
+    http_test_server: httpserver.TestHttpServer, listener: socket.socket
+) -> None:
+    # An allow-listed localhost once redirected to localhost:5432 (PostgreSQL) and reached it.
+    other_port = listener.getsockname()[1]
+    client = SafeHttpClient(allowed_hosts=[_loopback(http_test_server)], timeout=2)
+    with pytest.raises(UnsafeUrlError, match="in a redirect from"):
+        client.request("GET", redirect_url(http_test_server, f"http://127.0.0.1:{other_port}/"))
+    assert_nothing_arrived(listener)

@@ -14,6 +14,7 @@ def tight_limits(settings):
         "principal": "3/minute",
         "anonymous": "3/minute",
         "auth": "2/minute",
+        "signin_account": "5/minute",
     }
 
 
@@ -65,7 +66,45 @@ def test_a_forged_forwarded_for_header_gets_no_fresh_budget(
     assert statuses == [401, 401, 429]
 
 
-def test_staff_are_not_rate_limited(staff: User, tight_limits) -> None:
+def test_it_limits_staff_like_every_user(staff: User, tight_limits) -> None:
     client = APIClient()
     client.force_authenticate(staff)
-    assert [client.get("/api/user").status_code for _ in range(5)] == [200] * 5
+    assert [client.get("/api/user").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_it_limits_sign_in_per_account_across_ips(owner: User, settings) -> None:
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "signin_account": "2/minute"}
+    wrong = {"email": "Alice@Example.com", "password": "wrong"}
+    statuses = [
+        APIClient(REMOTE_ADDR=f"203.0.113.{n}").post("/api/auth/token", wrong, format="json")
+        for n in range(3)
+    ]
+    assert [r.status_code for r in statuses] == [401, 401, 429]
+    assert statuses[-1].json()["error"]["error_code"] == "RATE_LIMITED"
+    right = {"email": "alice@example.com", "password": PASSWORD}
+    blocked = APIClient(REMOTE_ADDR="198.51.100.7").post("/api/auth/token", right, format="json")
+    assert blocked.status_code == 429  # the account's budget, whatever the address
+    other = APIClient().post(
+        "/api/auth/token", {"email": "bob@example.com", "password": "x"}, format="json"
+    )
+    assert other.status_code == 401
+
+
+def test_it_limits_the_sign_in_page_per_ip_and_per_account(owner: User, tight_limits) -> None:
+    from django.test import Client
+
+    page = Client(REMOTE_ADDR="203.0.113.9")
+    tries = [
+        page.post("/login", {"username": "alice@example.com", "password": "wrong"})
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in tries] == [200, 200, 429]
+    assert "Too many sign-in attempts" in tries[-1].content.decode()
+    assert int(tries[-1]["Retry-After"]) >= 1
+    # The right password from the same address waits too: the attempt is not even tried.
+    right = page.post("/login", {"username": "alice@example.com", "password": PASSWORD})
+    assert right.status_code == 429
+    assert "_auth_user_id" not in page.session
+    fresh_ip = Client(REMOTE_ADDR="198.51.100.8")
+    right = {"username": "alice@example.com", "password": PASSWORD}
+    assert fresh_ip.post("/login", right).status_code == 302

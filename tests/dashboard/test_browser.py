@@ -22,7 +22,7 @@ from tests.dashboard.browser import shot, sign_in
 from tests.dashboard.helpers import listing_url, publish
 from tests.factories import PASSWORD, UserFactory
 from tests.graphs.graphs import delay_graph, echo_graph
-from tests.processes import WorkerProcess
+from tests.processes import LOOPBACK_TEST_PORTS, WorkerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -356,7 +356,7 @@ def test_library_run_schedule_with_the_cron_helper_and_a_streamed_chat_reply(
     listed = publish(creator, staff, "Otter echo", sub_heading="Echoes otters")
     settings.OPENAI_API_KEY = "sk-platform-browser-0123456789"
     settings.OPENAI_BASE_URL = openai_server.url
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
 
     sign_in(page, "lee@example.com")
     page.goto(listing_url(listed))

@@ -206,3 +206,34 @@ def test_another_users_execution_cannot_be_subscribed_to(worker, asgi_server, al
         # Nothing of bob's run arrives on alice's socket.
         with pytest.raises(TimeoutError):
             socket.recv(timeout=2)
+
+
+def test_it_holds_an_api_key_socket_to_the_keys_permissions(worker, asgi_server, alice) -> None:
+    # A READ_CREDITS key gets 403 from GET /api/executions/{id}; on /ws it once subscribed to
+    # the same run and received its node events and final event.
+    owner = APIClient()
+    owner.force_authenticate(alice)
+    graph = owner.post("/api/graphs", echo_graph(), format="json").json()
+    _, credits_only = api_key_create(user=alice, name="credits", permissions=["READ_CREDITS"])
+    _, reader = api_key_create(user=alice, name="reader", permissions=["READ_GRAPH"])
+    run = owner.post(
+        f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "private"}}, format="json"
+    ).json()
+    rest = APIClient().get(f"/api/executions/{run['id']}", HTTP_X_API_KEY=credits_only)
+    assert rest.status_code == 403
+    with connect(f"{asgi_server.ws_url}/ws?token={credits_only}") as socket:
+        for method, data in [
+            ("subscribe_graph_execution", {"graph_exec_id": run["id"]}),
+            ("subscribe_graph_executions", {"graph_id": graph["id"]}),
+        ]:
+            refused = _subscribe(socket, method, **data)
+            assert (refused["method"], refused["success"]) == ("error", False)
+            assert refused["error"] == "This API key lacks the READ_GRAPH permission."
+        assert _heartbeat(socket)["data"] == "pong"  # still open, and nothing else came
+    with connect(f"{asgi_server.ws_url}/ws?token={reader}") as socket:
+        ack = _subscribe(socket, "subscribe_graph_executions", graph_id=graph["id"])
+        assert ack["success"] is True
+        second = owner.post(
+            f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "shared"}}, format="json"
+        ).json()
+        assert _until_final(socket, second["id"])[-1]["data"]["status"] == "completed"

@@ -16,6 +16,7 @@ from apps.graphs.blocks.library.ai import (
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.costs import block_cost_amount
 from apps.graphs.runtime import block_context_build
+from tests.processes import LOOPBACK_TEST_PORTS
 
 pytestmark = pytest.mark.django_db
 USER_KEY = "sk-user-0123456789"
@@ -28,7 +29,7 @@ SCHEMA = {
 
 @pytest.fixture
 def context(owner, openai_server, settings):
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     credentials = ProviderCredentials(
         provider="openai", api_key=USER_KEY, base_url=openai_server.url, id="c1"
     )
@@ -172,7 +173,7 @@ def test_a_slow_provider_times_out_on_the_error_pin(context, openai_server) -> N
 
 
 def test_an_unreachable_provider_is_a_clear_error(owner, settings) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     credentials = ProviderCredentials(
         provider="openai", api_key="k", base_url="http://127.0.0.1:9/v1", id="c1"
     )
@@ -237,8 +238,8 @@ def test_a_users_provider_is_reached_at_the_address_that_was_checked(
         return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["models.test"]
     port = openai_server.server.server_address[1]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [f"models.test:{port}"]
     credentials = ProviderCredentials(
         provider="openai", api_key=USER_KEY, base_url=f"http://models.test:{port}/v1", id="c1"
     )

@@ -7,6 +7,7 @@ import pytest
 from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.runtime import block_context_build
+from tests.processes import LOOPBACK_TEST_PORTS
 from tests.providers.credentials import example_credentials
 
 TEST_SERVER_TOKEN = "$TEST_SERVER"
@@ -38,7 +39,7 @@ def _matches(value: Any, expected: Any) -> bool:
 def test_block_runs_its_examples(
     block: Block, owner, http_test_server, openai_server, provider_server, mail_servers, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     credentials = {}
     if block.credentials_provider:  # each provider's local fake (tests/providers/)
         credentials[block.credentials_provider] = example_credentials(

@@ -62,6 +62,7 @@ def test_an_older_version_can_be_pinned_active(owner_client: APIClient) -> None:
         f"/api/graphs/{graph['id']}/versions/active", {"active_graph_version": 1}, format="json"
     )
     assert response.status_code == 200
+    assert (response.json()["version"], response.json()["node_count"]) == (1, 3)
     assert owner_client.get(f"/api/graphs/{graph['id']}").json()["version"] == 1
     latest = owner_client.get(f"/api/graphs/{graph['id']}?version=latest").json()
     assert (latest["version"], latest["is_active"]) == (2, False)

@@ -12,13 +12,14 @@ from apps.graphs.blocks.registry import get_block
 from apps.graphs.runtime import block_context_build
 from apps.users.models import User
 from tests import httpserver
+from tests.processes import LOOPBACK_TEST_PORTS
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def context(owner: User, settings) -> BlockContext:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     settings.BLOCK_HTTP_TIMEOUT_SECONDS = 1
     return block_context_build(user=owner)
 

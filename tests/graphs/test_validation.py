@@ -3,6 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from apps.graphs.blocks.library.text import CombineTextsBlock, SplitTextBlock
+from apps.graphs.blocks.library.timing import DelayBlock
 from apps.graphs.models import Graph
 from apps.graphs.services import graph_spec_from_payload
 from apps.graphs.validation import GRAPH_KEY, graph_errors_for_run, graph_errors_on_save
@@ -121,7 +123,7 @@ def test_input_nodes_need_their_run_input_or_a_default() -> None:
     assert _run_errors(with_default, graph["links"], {}) == {}
 
 
-@pytest.mark.parametrize("name", [None, "", 5], ids=["missing", "empty", "not-text"])
+@pytest.mark.parametrize("name", [None, ""], ids=["missing", "empty"])
 def test_an_input_node_without_a_usable_name_is_reported_and_left_out_of_the_schema(
     owner_client: APIClient, name: object
 ) -> None:
@@ -202,3 +204,54 @@ def test_malformed_payloads_are_a_400(owner_client: APIClient, payload: dict) ->
     response = owner_client.post("/api/graphs", payload, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["error_code"] == "VALIDATION_ERROR"
+
+
+def test_it_refuses_a_non_text_input_name_at_save() -> None:
+    errors = _save_errors([node("in", INPUT, name=5)], [])
+    assert errors == {"in": {"name": "Input should be a valid string"}}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        (99999, "Input should be less than or equal to 3600"),
+        (-5, "Input should be greater than or equal to 0"),
+        (2**64, "integers must lie between -9223372036854775808 and 9223372036854775807"),
+    ],
+)
+def test_it_refuses_an_out_of_range_delay_at_save_naming_the_field(
+    seconds: int, message: str
+) -> None:
+    errors = _save_errors([node("wait", DelayBlock.id, seconds=seconds)], [])
+    assert errors == {"wait": {"seconds": message}}
+
+
+def test_it_judges_a_fixed_value_only_where_no_link_overrides_it() -> None:
+    nodes = [node("in", INPUT, name="s"), node("wait", DelayBlock.id, seconds="soon")]
+    assert "seconds" in _save_errors(nodes, [])["wait"]
+    assert _save_errors(nodes, [link("in", "result", "wait", "seconds")]) == {}
+
+
+@pytest.mark.parametrize("suffix", ["³", "\u0661", "x", " 1", "99999999999999999999"])
+def test_it_refuses_a_list_pin_position_that_is_not_ascii_digits(suffix: str) -> None:
+    nodes = [node("t", TEXT_INPUT), node("join", CombineTextsBlock.id)]
+    errors = _save_errors(nodes, [link("t", "text", "join", f"input_$_{suffix}")])
+    assert "a list position is a number of ASCII digits" in errors["join"][f"input_$_{suffix}"]
+    assert _save_errors(nodes, [link("t", "text", "join", "input_$_1")]) == {}
+
+
+def test_it_refuses_a_list_index_on_a_source_that_is_not_ascii_digits() -> None:
+    nodes = [node("split", SplitTextBlock.id, text="a b"), node("p", PRINT)]
+    errors = _save_errors(nodes, [link("split", "texts_list_$_³", "p", "text")])
+    assert "a list index is a number of ASCII digits" in errors["split"]["texts_list_$_³"]
+    assert _save_errors(nodes, [link("split", "texts_list_$_-1", "p", "text")]) == {}
+
+
+def test_it_answers_400_for_a_saved_graph_with_a_unicode_digit_pin(
+    owner_client: APIClient,
+) -> None:
+    nodes = [node("t", TEXT_INPUT), node("join", CombineTextsBlock.id)]
+    graph = {"name": "G", "nodes": nodes, "links": [link("t", "text", "join", "input_$_³")]}
+    response = owner_client.post("/api/graphs", graph, format="json")
+    assert response.status_code == 400, response.content
+    assert "input_$_³" in response.json()["error"]["details"]["node_errors"]["join"]

@@ -115,7 +115,7 @@ def test_a_base_url_on_a_private_address_is_refused_unless_allowed(
     refused = _create(owner_client, base_url="http://127.0.0.1:11434/v1")
     assert refused.status_code == 400
     assert "loopback" in refused.json()["error"]["message"]
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1:11434"]
     allowed = _create(owner_client, base_url="http://127.0.0.1:11434/v1")
     assert allowed.status_code == 201
     assert allowed.json()["base_url"] == "http://127.0.0.1:11434/v1"

@@ -12,7 +12,7 @@ from apps.graphs.blocks.library.ai import AITextGeneratorBlock
 from apps.integrations import services
 from apps.users.models import User
 from tests.graphs.graphs import INPUT, OUTPUT, link, node
-from tests.processes import WorkerProcess, wait_for
+from tests.processes import LOOPBACK_TEST_PORTS, WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PLATFORM_KEY = "sk-platform-0123456789abcdef"
@@ -86,7 +86,7 @@ def test_with_the_platforms_key_the_output_has_token_stats_and_the_model_is_char
 def test_with_the_users_own_key_nothing_is_charged_and_the_key_is_nowhere(
     llm_worker, openai_server, owner: User, owner_client: APIClient, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     services.credential_create(
         user=owner, provider="openai", title="Mine", api_key=USER_KEY, base_url=openai_server.url
     )
@@ -114,7 +114,7 @@ def test_with_the_users_own_key_nothing_is_charged_and_the_key_is_nowhere(
 def test_credentials_inputs_pick_the_credential_per_node(
     llm_worker, openai_server, owner: User, owner_client: APIClient, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     chosen = services.credential_create(
         user=owner,
         provider="openai",
@@ -159,7 +159,7 @@ def test_a_credential_of_someone_else_cannot_be_selected(
 def test_a_provider_error_comes_out_on_the_nodes_error_pin(
     llm_worker, openai_server, owner: User, owner_client: APIClient, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     services.credential_create(
         user=owner, provider="openai", title="Mine", api_key=USER_KEY, base_url=openai_server.url
     )
@@ -214,7 +214,7 @@ def test_a_single_block_call_is_charged_only_with_the_platforms_key(
 ) -> None:
     settings.OPENAI_API_KEY = PLATFORM_KEY
     settings.OPENAI_BASE_URL = openai_server.url
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     url = f"/api/blocks/{AITextGeneratorBlock.id}/execute"
     paid = owner_client.post(url, {"prompt": "Hi", "model": "gpt-4o"}, format="json")
     assert paid.json() == {"response": ["Echo: Hi"]}

@@ -3,7 +3,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 from apps.chat import selectors, services
 from apps.chat.api import serializers as s
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
+from apps.common.api.schema import SSE_EVENT
 from apps.graphs.blocks import llm
 
 
@@ -97,7 +97,7 @@ class ChatMessageCreateApi(APIView):
         request=s.ChatMessageCreateSerializer,
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR,
+                SSE_EVENT,
                 description="Server-sent events: `message_start`, one `delta` per piece of the "
                 "reply ({content}), then `done` (the saved message) or `error` ({message}).",
             )

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.common.pagination import PagePagination
+from apps.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PagePagination
 
 
 def paginated_response(
@@ -36,6 +36,14 @@ def paginated_schema(serializer_class: type[serializers.Serializer]) -> serializ
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number"),
-    OpenApiParameter("page_size", int, description="items per page, 1 to 100 (default 20)"),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description=f"1-based page number, at most {MAX_PAGE} (a larger one is a 400)",
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        description=f"items per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})",
+    ),
 ]

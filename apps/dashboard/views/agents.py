@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
+from apps.common.numbers import parse_int
 from apps.dashboard import analytics
 from apps.dashboard.forms import ImportForm, PresetForm, RunForm, ScheduleForm, SubmitForm
 from apps.dashboard.layout import graph_drawing
@@ -134,8 +135,8 @@ def agent_import(request: HttpRequest) -> HttpResponse:
 
 
 def requested_version(request: HttpRequest) -> int | None:
-    raw = request.GET.get("version", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+    version = parse_int(request.GET.get("version"))
+    return version if version is not None and version > 0 else None
 
 
 def credential_choices(user: User, providers: list[str]) -> dict[str, list[tuple[str, str]]]:

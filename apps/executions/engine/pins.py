@@ -4,6 +4,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from apps.common.numbers import parse_int
+
 LIST = "_$_"
 DICT = "_#_"
 OBJECT = "_@_"
@@ -20,9 +22,10 @@ def split_pin(name: str) -> tuple[str, str | None, str]:
     return name[:index], separator, name[index + len(separator) :]
 
 
-def _list_position(suffix: str) -> tuple[int, int | str]:
+def _list_position(suffix: str) -> tuple[int, int]:
     # Numeric suffixes sort numerically; others keep their arrival order after them.
-    return (0, int(suffix)) if suffix.isdigit() else (1, 0)
+    position = parse_int(suffix)
+    return (0, position) if position is not None else (1, 0)
 
 
 def assemble_inputs(defaults: Mapping[str, Any], received: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,8 +56,8 @@ def pick(value: Any, source_name: str) -> Any:
     if separator is None:
         return value
     if separator == LIST:
-        if isinstance(value, list | tuple) and suffix.lstrip("-").isdigit():
-            index = int(suffix)
+        index = parse_int(suffix, signed=True)
+        if isinstance(value, list | tuple) and index is not None:
             return value[index] if -len(value) <= index < len(value) else _MISSING
         return _MISSING
     if isinstance(value, Mapping):

@@ -11,6 +11,7 @@ resumed after a crash never sees half of a node's effects: finished nodes are no
 nodes that were running are run again from their persisted inputs.
 """
 
+import contextvars
 import queue
 import threading
 import time
@@ -176,8 +177,10 @@ class _Run(AgentCalls):
     # --- input assembly ------------------------------------------------------------------
 
     def _new_record(self, node_id: str, input_data: dict[str, Any]) -> NodeExecutionRecord:
+        occurrence = len(self.by_node[node_id])  # the same after a resume: records load first
+        record_id = self.ports.record_id
         record = NodeExecutionRecord(
-            id=self.ports.new_id(),
+            id=record_id(node_id, occurrence) if record_id else self.ports.new_id(),
             node_id=node_id,
             sequence=self.sequence,
             status=Status.INCOMPLETE,
@@ -306,8 +309,12 @@ class _Run(AgentCalls):
         if node.inline:
             self._execute(active, data)  # its result waits in the queue like any other
         else:
+            # In a copy of the run's context: what the block logs carries the run's ids.
             threading.Thread(
-                target=self._execute, args=(active, data), name=f"node-{node.id}", daemon=True
+                target=contextvars.copy_context().run,
+                args=(self._execute, active, data),
+                name=f"node-{node.id}",
+                daemon=True,
             ).start()
         return True
 

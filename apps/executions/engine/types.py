@@ -149,6 +149,11 @@ class Ports:
     settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = lambda node, record: None
     now: Callable[[], float] = time.time
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    # The id of a node's k-th execution in this run, when given: a function of (node, k), so
+    # an execution lost before its first commit (worker or database gone right after its
+    # charge) comes back under the same id on resume, and the charge keyed by it is not paid
+    # twice. Without it, ids come from new_id.
+    record_id: Callable[[str, int], str] | None = None
 
 
 @dataclass(frozen=True)

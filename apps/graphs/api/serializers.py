@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -80,7 +81,7 @@ class GraphMetaSerializer(serializers.ModelSerializer):
         source="graph.forked_from_version", allow_null=True
     )
     updated_at = serializers.DateTimeField(source="graph.updated_at")
-    node_count = serializers.IntegerField(read_only=True, default=None)
+    node_count = serializers.SerializerMethodField()
 
     class Meta:
         model = GraphVersion
@@ -99,6 +100,12 @@ class GraphMetaSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_node_count(self, version: GraphVersion) -> int:
+        # Lists annotate the count (one query for the page); a single version counts its own.
+        counted = getattr(version, "node_count", None)
+        return counted if counted is not None else version.nodes.count()
 
 
 class GraphSerializer(GraphMetaSerializer):

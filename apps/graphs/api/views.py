@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.exceptions import NotFound, PermissionDenied, ValidationFailed
+from apps.common.numbers import parse_int
 from apps.graphs import analysis, selectors, services, validation
 from apps.graphs.api import serializers as s
 from apps.graphs.blocks.registry import get_block
@@ -30,9 +31,10 @@ def _version_param(request: Request) -> int | str | None:
         return None
     if raw == selectors.LATEST:
         return raw
-    if not raw.isdigit() or int(raw) < 1:
+    version = parse_int(raw)
+    if version is None or version < 1:
         raise ValidationFailed('version must be a positive integer or "latest".')
-    return int(raw)
+    return version
 
 
 def _requested_version(request: Request, graph_id: str) -> GraphVersion:

@@ -12,8 +12,10 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from apps.common.numbers import INT64_MAX, INT64_MIN, in_int64
 from apps.graphs.blocks.context import BlockContext
 
 
@@ -119,9 +121,34 @@ def SchemaField(
 
 
 class BlockSchema(BaseModel):
-    """Input schemas refuse unknown keys: a misspelt `input_default` key is an error."""
+    """Input schemas refuse unknown keys: a misspelt `input_default` key is an error. Integers
+    anywhere in an input are held to 64 bits, the bound of JSON integers in the platform."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integers_in_64_bits(cls, value: Any) -> Any:
+        if _out_of_int64(value):
+            raise PydanticCustomError(
+                "int64", f"integers must lie between {INT64_MIN} and {INT64_MAX}"
+            )
+        return value
+
+
+def _out_of_int64(value: Any) -> bool:
+    """Whether an integer beyond 64 bits sits in `value` (iterative: inputs may nest deeply)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not in_int64(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 class BlockOutput(BaseModel):
@@ -237,6 +264,21 @@ class Block:
                 pin = ".".join(str(part) for part in error["loc"]) or "input"
                 errors.setdefault(pin, error["msg"])
             raise BlockInputError(errors) from None
+
+    def default_errors(self, data: Mapping[str, Any]) -> dict[str, str]:
+        """Errors of the values a node fixes on its pins (`input_default`), checked at save: a
+        pin that is missing here may still arrive by a link or a run input, so only the given
+        pins are judged."""
+        try:
+            self.Input.model_validate(dict(data))
+        except ValidationError as exc:
+            errors: dict[str, str] = {}
+            for error in exc.errors():
+                if error["type"] == "missing" or not error["loc"] or error["loc"][0] not in data:
+                    continue
+                errors.setdefault(str(error["loc"][0]), error["msg"])
+            return errors
+        return {}
 
     def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
         """Validate `data`, then yield what `run` yields; an undeclared pin is a bug."""

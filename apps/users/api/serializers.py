@@ -31,8 +31,10 @@ class UserProfileSerializer(serializers.ModelSerializer):
             "metadata",
             "is_staff",
             "date_joined",
+            "email_verified_at",
             "notification_preferences",
         ]
+        read_only_fields = ["email_verified_at"]
 
     def get_notification_preferences(self, user: User) -> NotificationPreferencesSerializer:
         fields = ("max_emails_per_day", *NOTIFICATION_PREFERENCES)

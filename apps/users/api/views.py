@@ -8,8 +8,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
-from apps.common.throttling import AuthEndpointRateThrottle
-from apps.users import selectors, services
+from apps.common.throttling import AuthEndpointRateThrottle, SignInAccountRateThrottle
+from apps.users import recovery, selectors, services
 from apps.users.api import serializers as s
 from apps.users.models import APIKey
 
@@ -31,6 +31,7 @@ class RegisterApi(APIView):
             name=data.validated_data["name"],
             timezone_name=data.validated_data["timezone"],
         )
+        recovery.user_send_verification_email(user=user)
         refresh = RefreshToken.for_user(user)
         body = {
             "user": s.UserProfileSerializer(user).data,
@@ -43,7 +44,7 @@ class RegisterApi(APIView):
 @extend_schema(tags=["auth"], responses={200: s.TokenPairSerializer})
 class TokenObtainApi(TokenObtainPairView):
     serializer_class = s.EmailTokenObtainSerializer
-    throttle_classes = [AuthEndpointRateThrottle]
+    throttle_classes = [AuthEndpointRateThrottle, SignInAccountRateThrottle]
 
 
 @extend_schema(tags=["auth"], responses={200: s.TokenPairSerializer})
@@ -98,7 +99,9 @@ class ApiKeyDetailApi(APIView):
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(api_key).data)
 
-    @extend_schema(responses=s.ApiKeySerializer, tags=["api-keys"], summary="Revoke an API key")
+    @extend_schema(
+        responses={200: s.ApiKeySerializer}, tags=["api-keys"], summary="Revoke an API key"
+    )
     def delete(self, request: Request, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(services.api_key_revoke(api_key=api_key)).data)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
+from apps.common.numbers import parse_int
 from apps.users.models import APIKey
 from apps.webhooks import selectors, services
 from apps.webhooks.api import serializers as s
@@ -141,8 +142,7 @@ class WebhookIngressApi(APIView):
     )
     def post(self, request: Request, webhook_id: str) -> Response:
         # Refuse an oversized body before reading it (the length is checked again after).
-        length = request.META.get("CONTENT_LENGTH") or ""
-        services.webhook_check_size(int(length) if length.isdigit() else 0)
+        services.webhook_check_size(parse_int(request.META.get("CONTENT_LENGTH")) or 0)
         call = services.IncomingCall(
             body=request.body,
             content_type=request.content_type or "",

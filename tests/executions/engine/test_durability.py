@@ -1,11 +1,18 @@
 """Resuming runs and what reaches the store (SPEC §6 durability), through `run_graph`."""
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from apps.executions.engine import NodeExecutionRecord, Status
+from apps.executions.engine import (
+    EngineSettings,
+    NodeExecutionRecord,
+    Status,
+    initial_node_executions,
+    run_graph,
+)
 from apps.graphs.blocks.library.basic import (
     AgentInputBlock,
     PrintBlock,
@@ -20,6 +27,7 @@ from tests.executions.engine.blocks import (
 from tests.executions.engine.conftest import (
     SERIAL,
     GraphBuilder,
+    Harness,
     MakeHarness,
     MemoryStore,
     assert_history_follows_spec,
@@ -252,3 +260,55 @@ def test_it_persists_every_change_of_every_execution(
         assert record.started_at <= record.ended_at
         assert {"wall_time", "cpu_time", "input_size", "output_size"} <= set(record.stats)
     assert_history_follows_spec(run.store)
+
+
+class _LosesTheCommitAfterCharging(MemoryStore):
+    """A database that goes away once: the commit right after a charge never lands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_next = False
+
+    def commit(self, changes) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("the database connection was terminated")
+        super().commit(changes)
+
+
+def test_it_charges_an_execution_lost_before_its_commit_once_on_resume() -> None:
+    # The chaos suite found it: an execution charged (its ledger entry committed at once) whose
+    # own row was lost with the connection came back on resume under a new id, so its charge
+    # key `node:<id>` was new and the node was paid twice.
+    g = GraphBuilder()
+    g.node("n", AgentInputBlock, name="n")
+    g.node("paid", PrintBlock)
+    g.link("n", "result", "paid", "text")
+    graph = g.build()
+    store = _LosesTheCommitAfterCharging()
+    charged: list[tuple[str, str]] = []
+
+    def run_once() -> None:
+        harness = Harness(graph, store)
+
+        def charge(node, record, data):
+            if node.id == "paid":
+                charged.append((node.id, record.id))
+                store.fail_next = len(charged) == 1
+            return None
+
+        ports = replace(
+            harness.ports(), charge=charge, record_id=lambda node_id, k: f"run-1:{node_id}:{k}"
+        )
+        if not store.records:
+            store.seed(
+                initial_node_executions(graph, {"n": 1}, now=time.time(), new_id=harness.new_id)
+            )
+        run_graph(graph, ports, EngineSettings())
+
+    with pytest.raises(ConnectionError):
+        run_once()
+    assert not store.has("paid", Status.COMPLETED)
+    run_once()  # the resume
+    assert store.has("paid", Status.COMPLETED)
+    assert charged == [("paid", "run-1:paid:0"), ("paid", "run-1:paid:0")]  # one key: one charge

@@ -49,7 +49,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         _vacuum()
-        # Staff: rate limits do not apply, so the figures measure the platform, not a throttle.
+        # Rate limits apply to staff too: measure a platform started with RATE_LIMIT_USER raised
+        # (README, "Measuring an installation"), or the figures measure the throttle.
         user = User.objects.create_user(
             f"benchmark-{secrets.token_hex(4)}@benchmark.invalid",
             secrets.token_urlsafe(16),
