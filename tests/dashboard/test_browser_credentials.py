@@ -20,7 +20,7 @@ def test_credentials_of_each_kind_and_an_oauth2_connection(
     provider_server,
     settings,
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1:2525", "127.0.0.1:8888"]
     settings.OAUTH_CLIENTS = {
         "github": {
             "client_id": "test-client",

@@ -166,15 +166,15 @@ def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) 
     template.locator('[data-field="format"] textarea').fill("Bye {{ topic }}!")
     save(page)
     expect(page.locator("#builder-banner")).to_contain_text("Saved as version 3.")
-    page.get_by_role("button", name="Versions").click()
+    page.get_by_role("button", name="Versions", exact=True).click()
     versions = page.locator("#versions")
     expect(versions.locator("tbody tr")).to_have_count(3)
     versions.get_by_label("Compare from version").select_option("2")
     versions.get_by_label("Compare to version").select_option("3")
-    versions.get_by_role("button", name="Compare").click()
+    versions.get_by_role("button", name="Compare", exact=True).click()
     expect(page.locator("#version-diff")).to_contain_text("Nodes changed (1)")
     shot(page, "versions")
-    versions.get_by_role("button", name="Restore v2").click()
+    versions.get_by_role("button", name="Restore v2", exact=True).click()
     builder_ready(page)
     expect(page.locator(".version-tag")).to_contain_text("v2 (active)")
     expect(template_format(page)).to_have_value("Hello {{ topic }}!")
@@ -199,7 +199,7 @@ def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) 
 
     # Export, then import the file into a new agent's editor.
     with page.expect_download() as download:
-        page.get_by_role("button", name="Export").click()
+        page.get_by_role("button", name="Export", exact=True).click()
     exported = json.loads(Path(download.value.path()).read_text())
     assert exported["name"] == "Greeter"
     assert len(exported["nodes"]) == 3
@@ -214,7 +214,7 @@ def test_it_builds_saves_runs_versions_and_deletes_an_agent(worker, page: Page) 
     assert Graph.objects.count() == 2
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Delete agent").click()
+    page.get_by_role("button", name="Delete agent", exact=True).click()
     expect(page).to_have_url(re.compile(r"/agents$"))
     assert Graph.objects.count() == 1
     expect(page.locator("tbody")).not_to_contain_text("Greeter copy")
@@ -391,7 +391,7 @@ def test_bad_input_is_refused_and_never_lost(page: Page, tmp_path: Path) -> None
     expect(unknown.first.locator(".node-errors")).to_contain_text("unknown block")
     assert Graph.objects.count() == 0
     with page.expect_download() as download:  # the refused graph can still be exported
-        page.get_by_role("button", name="Export").click()
+        page.get_by_role("button", name="Export", exact=True).click()
     kept = json.loads(Path(download.value.path()).read_text())
     assert kept["nodes"][0]["input_default"] == {"kept": [1, 2]}
     shot(page, "refused")
@@ -429,7 +429,7 @@ def test_it_stops_a_run_tests_a_node_and_keeps_versions_straight(
     page.locator(".palette-entry", has_text="Fill Text Template").first.click()
     template = node(page, "Fill Text Template")
     template.locator('[data-field="format"] textarea').fill("Tested {{ 40 + 2 }}")
-    template.get_by_role("button", name="Test this node").focus()
+    template.get_by_role("button", name="Test this node", exact=True).focus()
     page.keyboard.press("Enter")
     expect(page.locator("#test-result")).to_contain_text("Tested 42")
     template.locator(".bn-block").click()
@@ -449,7 +449,7 @@ def test_it_stops_a_run_tests_a_node_and_keeps_versions_straight(
     expect(node(page, "Delay")).to_have_class(
         re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
     )
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.locator("#run-status")).to_have_text("cancelled", timeout=LIVE_TIMEOUT_MS)
     shot(page, "stopped")
 
@@ -473,7 +473,7 @@ def test_it_stops_a_run_tests_a_node_and_keeps_versions_straight(
     expect(page.locator("#save")).to_have_count(0)
     expect(page.locator("#agent-description")).to_be_disabled()
     expect(page.locator("#agent-description")).to_have_value("Saved in the other tab")
-    expect(page.get_by_role("button", name="Restore this version")).to_be_visible()
+    expect(page.get_by_role("button", name="Restore this version", exact=True)).to_be_visible()
 
 
 def test_a_phone_shows_the_agent_read_only(browser: Browser, asgi_server, owner: User) -> None:

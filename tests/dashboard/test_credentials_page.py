@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def page(owner: User, settings) -> Client:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1:2525", "127.0.0.1:8888"]
     client = Client()
     client.force_login(owner)
     return client

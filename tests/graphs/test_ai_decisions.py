@@ -12,13 +12,14 @@ from apps.graphs.blocks.library.ai_decisions import (
     AIListGeneratorBlock,
 )
 from apps.graphs.runtime import block_context_build
+from tests.processes import LOOPBACK_TEST_PORTS
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def context(owner, openai_server, settings):
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     credentials = ProviderCredentials(
         provider="openai", api_key="sk-user-0123456789", base_url=openai_server.url, id="c1"
     )

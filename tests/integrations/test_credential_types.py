@@ -33,7 +33,7 @@ def test_it_lists_providers_with_their_credential_types(owner_client: APIClient)
 def test_it_stores_a_user_password_credential_with_its_own_server(
     owner_client: APIClient, owner: User, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1:2525", "127.0.0.1:8888"]
     response = _create(
         owner_client,
         provider="smtp",
@@ -64,7 +64,7 @@ def test_it_stores_a_user_password_credential_with_its_own_server(
 def test_it_stores_host_headers_encrypted_and_never_shows_them(
     owner_client: APIClient, owner: User, settings
 ) -> None:
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1:2525", "127.0.0.1:8888"]
     response = _create(
         owner_client,
         provider="searxng",

@@ -18,6 +18,7 @@ from apps.integrations.models import Credential, OAuthState
 from apps.integrations.tasks import oauth_states_cleanup
 from apps.notifications.models import Notification
 from apps.users.models import User
+from tests.processes import LOOPBACK_TEST_PORTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CALLBACK = "/settings/credentials/oauth2/callback"
@@ -25,7 +26,7 @@ CALLBACK = "/settings/credentials/oauth2/callback"
 
 @pytest.fixture
 def oauth(settings, provider_server):
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     settings.OAUTH_CLIENTS = {
         "github": {
             "client_id": "test-client",

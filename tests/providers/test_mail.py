@@ -5,6 +5,7 @@ import pytest
 from apps.graphs.blocks.context import ProviderCredentials
 from apps.graphs.blocks.library.email import ReadEmailsBlock, SendEmailBlock
 from apps.graphs.runtime import block_context_build
+from tests.processes import LOOPBACK_TEST_PORTS
 from tests.providers.mail import PASSWORD, USERNAME
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mail(mail_servers, settings):
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     return mail_servers
 
 

@@ -10,7 +10,7 @@ from apps.graphs.blocks.library.github import GitHubListIssuesBlock
 from apps.graphs.blocks.library.messaging import TelegramSendMessageBlock
 from apps.graphs.blocks.registry import all_blocks
 from apps.graphs.runtime import block_context_build
-from tests.processes import free_port
+from tests.processes import LOOPBACK_TEST_PORTS, free_port
 from tests.providers.server import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def _github(base_url: str, token: str = VALID_TOKEN, **extra) -> dict:
 
 @pytest.fixture
 def loopback(settings):
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
     return settings
 
 

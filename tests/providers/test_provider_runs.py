@@ -15,7 +15,7 @@ from apps.integrations import services
 from apps.notifications.models import Notification
 from apps.users.models import User
 from tests.graphs.graphs import INPUT, OUTPUT, WEB_REQUEST, link, node
-from tests.processes import WorkerProcess, wait_for
+from tests.processes import LOOPBACK_TEST_PORTS, WorkerProcess, wait_for
 from tests.providers.server import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +25,7 @@ GQL_SECRET = "Bearer gql-secret"
 @pytest.fixture(scope="module")
 def provider_worker(django_db_setup, django_db_blocker):
     process = WorkerProcess(
-        hostname="providers", env={"BLOCK_HTTP_ALLOWED_HOSTS": "127.0.0.1"}
+        hostname="providers", env={"BLOCK_HTTP_ALLOWED_HOSTS": LOOPBACK_TEST_PORTS}
     ).start()
     yield process
     process.stop()
@@ -33,7 +33,7 @@ def provider_worker(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def allow_loopback(settings):
-    settings.BLOCK_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.BLOCK_HTTP_ALLOWED_HOSTS = [LOOPBACK_TEST_PORTS]
 
 
 def _create(client: APIClient, graph: dict) -> dict:
