@@ -26,6 +26,9 @@ API_KEY_PERMISSIONS = {
     "subscribe_graph_executions": APIKey.Permission.READ_GRAPH,
 }
 USER_CHANNEL_PERMISSION = APIKey.Permission.IDENTITY
+# Chat's API takes no API key (a signed-in user or a JWT only), so neither does its stream on
+# the user's channel: an API-key socket is not sent these.
+NOT_FOR_API_KEYS = ("chat_",)
 
 
 def _execution_group(user: Any, graph_exec_id: str) -> str:
@@ -156,6 +159,8 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
     async def execution_events(self, event: dict[str, Any]) -> None:
         """Messages published to a group this socket joined (apps.executions.events)."""
         for message in event["messages"]:
+            if self.api_key is not None and message.get("method", "").startswith(NOT_FOR_API_KEYS):
+                continue
             await self.send_json(message)
 
     METHODS = {

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from apps.executions import events
 from apps.users.services import api_key_create
 from tests.factories import UserFactory
 from tests.graphs.graphs import echo_graph
@@ -55,6 +56,28 @@ def test_an_api_key_authenticates(asgi_server, alice) -> None:
     _, plain = api_key_create(user=alice, name="ws", permissions=["IDENTITY"])
     with connect(f"{asgi_server.ws_url}/ws?token={plain}") as socket:
         assert _heartbeat(socket)["data"] == "pong"
+
+
+def test_an_api_key_socket_gets_notifications_but_not_chat_which_takes_no_api_key(
+    asgi_server, alice
+) -> None:
+    _, plain = api_key_create(user=alice, name="ws", permissions=["IDENTITY"])
+    group = events.user_group(str(alice.pk))
+    with (
+        connect(f"{asgi_server.ws_url}/ws?token={plain}") as keyed,
+        connect(f"{asgi_server.ws_url}/ws?token={AccessToken.for_user(alice)}") as signed_in,
+    ):
+        _heartbeat(keyed)
+        _heartbeat(signed_in)
+        events.publish(
+            [
+                (group, events.message("chat_message_delta", {"delta": "secret"}, group)),
+                (group, events.message("notification", {"title": "Hi"}, group)),
+            ]
+        )
+        assert json.loads(keyed.recv(timeout=5))["method"] == "notification"
+        methods = [json.loads(signed_in.recv(timeout=5))["method"] for _ in range(2)]
+        assert methods == ["chat_message_delta", "notification"]
 
 
 def test_the_servers_log_of_a_socket_never_shows_its_token(asgi_server, alice) -> None:
