@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from apps.graphs.models import Graph
 from apps.integrations.services import credential_create
 from apps.users.models import User
-from tests.dashboard.browser import shot
+from tests.dashboard.browser import shot, sign_in
 from tests.dashboard.helpers import make_graph
 from tests.factories import PASSWORD
 from tests.graphs.graphs import delay_graph, echo_graph
@@ -482,10 +482,7 @@ def test_a_phone_shows_the_agent_read_only(browser: Browser, asgi_server, owner:
         base_url=asgi_server.url, viewport={"width": 390, "height": 844}, is_mobile=True
     )
     phone = context.new_page()
-    phone.goto("/login")
-    phone.fill("input[name=username]", owner.email)
-    phone.fill("input[name=password]", PASSWORD)
-    phone.click("button[type=submit]")
+    sign_in(phone, owner.email)
     phone.goto(f"/agents/{version.graph_id}/edit")
     builder_ready(phone)
     expect(phone.locator(".phone-note")).to_contain_text("read-only")
@@ -504,10 +501,7 @@ def test_a_tablet_edits_the_agent(browser: Browser, asgi_server, owner: User) ->
         base_url=asgi_server.url, viewport={"width": 820, "height": 1180}, has_touch=True
     )
     tablet = context.new_page()
-    tablet.goto("/login")
-    tablet.fill("input[name=username]", owner.email)
-    tablet.fill("input[name=password]", PASSWORD)
-    tablet.click("button[type=submit]")
+    sign_in(tablet, owner.email)
     tablet.goto(f"/agents/{version.graph_id}/edit")
     builder_ready(tablet)
     expect(tablet.locator(".phone-note")).to_have_count(0)
