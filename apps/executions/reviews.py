@@ -25,7 +25,7 @@ from django.utils import timezone
 from apps.common.exceptions import Conflict, NotFound, ValidationFailed
 from apps.executions import events, signals
 from apps.executions.models import ExecutionStatus, GraphExecution, NodeExecution, Review
-from apps.executions.store import jsonable
+from apps.executions.payloads import jsonable
 from apps.graphs.blocks.context import ReviewDecision
 from apps.users.models import User
 

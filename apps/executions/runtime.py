@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
 
 from apps.common.exceptions import InsufficientCredits
 from apps.common.redis import get_redis
@@ -25,8 +24,9 @@ from apps.executions import events, metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
 from apps.executions.engine.types import INSUFFICIENT_CREDITS, RUN_INPUT_KINDS, BlockRun
 from apps.executions.models import GraphExecution
+from apps.executions.payloads import graph_execution_payload
 from apps.executions.reviews import DatabaseReviewDesk
-from apps.executions.store import DatabaseStore, jsonable
+from apps.executions.store import DatabaseStore
 from apps.graphs.analysis import graph_input_schema
 from apps.graphs.blocks.context import CancelToken, ChargeRefused
 from apps.graphs.blocks.registry import get_block
@@ -142,31 +142,6 @@ def tool_input_schema(node: Node, block: Any, *, owner_id: Any) -> dict[str, Any
     inputs["description"] = f"Inputs of the agent {child.name!r}. {child.description}".strip()
     properties = {**schema["properties"], "inputs": inputs}
     return {**schema, "properties": properties}
-
-
-def graph_execution_payload(execution: GraphExecution) -> dict[str, Any]:
-    """GraphExecutionSerializer's output, built directly: it is sent at every status change of
-    every run, and DRF's field machinery costs more than the rest of the event (a test holds
-    the two equal)."""
-    when = DateTimeField().to_representation
-    return {
-        "id": str(execution.id),
-        "graph_id": str(execution.graph_id),
-        "graph_version": execution.graph_version,
-        "user_id": str(execution.user_id),
-        "status": execution.status,
-        "inputs": jsonable(execution.inputs),
-        "credentials_inputs": jsonable(execution.credentials_inputs),
-        "outputs": jsonable(execution.outputs),
-        "stats": jsonable(execution.stats),
-        "error_message": execution.error_message,
-        "preset_id": str(execution.preset_id) if execution.preset_id else None,
-        "parent_id": str(execution.parent_id) if execution.parent_id else None,
-        **{
-            name: when(getattr(execution, name)) if getattr(execution, name) else None
-            for name in ("created_at", "started_at", "ended_at")
-        },
-    }
 
 
 def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str, Any]]]:

@@ -29,7 +29,7 @@ from apps.common.exceptions import (
 from apps.common.json_limits import storable
 from apps.common.logging import user_context_set
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import drain, events, metrics, reviews, runtime, selectors, signals
+from apps.executions import drain, events, metrics, payloads, reviews, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
 from apps.executions.models import (
@@ -132,7 +132,7 @@ def graph_execution_start(
             graph_version=graph_version,
             user=user,
             status=ExecutionStatus.QUEUED,
-            inputs=runtime.jsonable(inputs),
+            inputs=payloads.jsonable(inputs),
             credentials_inputs=credentials_inputs,
             preset=preset,
             parent=parent,
@@ -446,7 +446,7 @@ def _finish(
     waits = result.status == ExecutionStatus.REVIEW  # for a person: not an end
     values = {
         "status": result.status.value,
-        "outputs": runtime.jsonable(result.outputs),
+        "outputs": payloads.jsonable(result.outputs),
         "stats": {
             **execution.stats,
             "node_count": result.node_count,

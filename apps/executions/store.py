@@ -3,62 +3,32 @@
 This is the hot path of every run (a step per node), so it writes with plain parameterised SQL
 instead of the ORM's bulk helpers, whose expression building cost more than the queries
 themselves. Values are prepared by the model fields, so the SQL stays portable between
-PostgreSQL and SQLite. Event payloads are built here too, field for field the same as
-NodeExecutionSerializer's (a test holds them equal).
+PostgreSQL and SQLite. Event payloads come from apps.executions.payloads, as REST bodies do.
 """
 
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from rest_framework.fields import DateTimeField
 
 from apps.common.json_limits import storable
-from apps.common.numbers import in_int64
 from apps.executions import events, metrics
-from apps.executions.api.serializers import grouped_outputs
 from apps.executions.engine import NodeExecutionRecord
 from apps.executions.engine.types import Status
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
+from apps.executions.payloads import jsonable, node_execution_payload
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import Node
 
 _FINISHED = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
-_as_text = DateTimeField().to_representation
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 
 def to_datetime(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def _bounded(value: Any) -> Any:
-    """Integers beyond 64 bits (which msgpack cannot publish) as their decimal text."""
-    if isinstance(value, int) and not isinstance(value, bool) and not in_int64(value):
-        return str(value)
-    if isinstance(value, list):
-        return [_bounded(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _bounded(item) for key, item in value.items()}
-    return value
-
-
-def jsonable(value: Any) -> Any:
-    """What a JSON column and a channel message can carry: anything else becomes its text (an
-    integer beyond 64 bits too), and text the database cannot hold (NUL, surrogate halves) has
-    U+FFFD in their place."""
-    text = json.dumps(value, cls=DjangoJSONEncoder, default=str)
-    data = json.loads(text)
-    if _LONG_NUMBER.search(text):  # 19 digits may already be past 2**63; rare, so walk only then
-        data = _bounded(data)
-    # json.dumps writes NUL as \u0000 and surrogates (of characters past U+FFFF too) as \udxxx.
-    return storable(data) if "\\u0000" in text or "\\ud" in text else data
 
 
 def _uuid_text(value: Any) -> str:
@@ -222,27 +192,21 @@ class DatabaseStore:
         input_data = jsonable(_without_secrets(node, record.input_data))
         stats = jsonable(record.stats)
         outputs = [(pin, jsonable(value)) for pin, value in record.outputs]
-        moments = {
-            name: _as_text(to_datetime(value)) if value is not None else None
-            for name, value in (
-                ("queued_at", record.queued_at),
-                ("started_at", record.started_at),
-                ("ended_at", record.ended_at),
-            )
-        }
-        event = {
-            "id": str(record.id),
-            "graph_exec_id": str(self.execution.id),
-            "node_id": node.key,
-            "block_id": node.block_id,
-            "sequence": record.sequence,
-            "status": record.status.value,
-            "input_data": input_data,
-            "output_data": grouped_outputs(outputs),
-            "error": storable(record.error or ""),
-            "stats": stats,
-            **moments,
-        }
+        event = node_execution_payload(
+            id=record.id,
+            graph_exec_id=self.execution.id,
+            node_id=node.key,
+            block_id=node.block_id,
+            sequence=record.sequence,
+            status=record.status.value,
+            input_data=input_data,
+            outputs=outputs,
+            error=storable(record.error or ""),
+            stats=stats,
+            queued_at=to_datetime(record.queued_at),
+            started_at=to_datetime(record.started_at),
+            ended_at=to_datetime(record.ended_at),
+        )
         return {"input_data": input_data, "stats": stats, "outputs": outputs, "event": event}
 
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from apps.common.numbers import INT64_MAX, INT64_MIN, parse_int
 from apps.executions.engine.pins import assemble_inputs, pick
 from apps.executions.models import GraphExecution
-from apps.executions.store import jsonable
+from apps.executions.payloads import jsonable
 from apps.users.models import User
 from tests.dashboard.helpers import make_graph, signed_in
 from tests.graphs.graphs import echo_graph

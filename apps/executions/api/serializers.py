@@ -1,22 +1,16 @@
-from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import serializers
 
+from apps.executions import payloads
 from apps.executions.models import GraphExecution, NodeExecution
+from apps.executions.payloads import grouped_outputs
 from apps.graphs.api.serializers import GraphMetaSerializer
 
 
-def grouped_outputs(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
-    """(pin, value) pairs in yield order → {pin: [values in order]}."""
-    grouped: dict[str, list[Any]] = {}
-    for pin, value in pairs:
-        grouped.setdefault(pin, []).append(value)
-    return grouped
-
-
 class GraphExecutionSerializer(serializers.ModelSerializer):
-    """The execution meta: REST responses and `graph_execution_event` payloads."""
+    """The execution meta of REST responses. The fields describe the schema; the body is
+    `payloads.graph_execution_rest`, the one definition shared with `graph_execution_event`."""
 
     graph_id = serializers.UUIDField()
     user_id = serializers.UUIDField()
@@ -43,10 +37,13 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
             "ended_at",
         ]
 
+    def to_representation(self, instance: GraphExecution) -> dict[str, Any]:
+        return payloads.graph_execution_rest(instance)
+
 
 class NodeExecutionSerializer(serializers.ModelSerializer):
-    """One node execution (REST detail). Its `node_execution_event` twin is built by
-    apps.executions.store with the same fields (a test holds them equal)."""
+    """One node execution (REST detail). The fields describe the schema; the body is
+    `payloads.node_execution_rest`, the one definition shared with `node_execution_event`."""
 
     graph_exec_id = serializers.UUIDField(source="graph_execution_id")
     node_id = serializers.CharField(source="node.key")
@@ -74,12 +71,22 @@ class NodeExecutionSerializer(serializers.ModelSerializer):
     def get_output_data(self, instance: NodeExecution) -> dict[str, list[Any]]:
         return grouped_outputs((row.pin, row.value) for row in instance.outputs.all())
 
+    def to_representation(self, instance: NodeExecution) -> dict[str, Any]:
+        return payloads.node_execution_rest(instance)
+
 
 class GraphExecutionDetailSerializer(GraphExecutionSerializer):
     node_executions = NodeExecutionSerializer(many=True)
 
     class Meta(GraphExecutionSerializer.Meta):
         fields = [*GraphExecutionSerializer.Meta.fields, "node_executions"]
+
+    def to_representation(self, instance: GraphExecution) -> dict[str, Any]:
+        rows = instance.node_executions.all()
+        return {
+            **payloads.graph_execution_rest(instance),
+            "node_executions": [payloads.node_execution_rest(row) for row in rows],
+        }
 
 
 class ExecuteRequestSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.exceptions import ValidationFailed
-from apps.executions import runtime, selectors, services
+from apps.executions import payloads, selectors, services
 from apps.executions.api import serializers as s
 from apps.executions.models import ExecutionStatus
 from apps.graphs import selectors as graph_selectors
@@ -92,8 +92,7 @@ class GraphExecuteApi(APIView):
             preset_id=request.query_params.get("preset_id") or None,
             **data.validated_data,
         )
-        # The serializer's output, built without DRF's field machinery (a test holds them equal).
-        return Response(runtime.graph_execution_payload(execution))
+        return Response(payloads.graph_execution_rest(execution))
 
 
 class GraphExecuteVersionApi(GraphExecuteApi):
