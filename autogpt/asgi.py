@@ -12,8 +12,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from apps.executions.origin import BrowserOriginValidator  # noqa: E402
-from apps.executions.routing import websocket_urlpatterns  # noqa: E402
+from apps.realtime.origin import BrowserOriginValidator  # noqa: E402
+from apps.realtime.routing import websocket_urlpatterns  # noqa: E402
 from autogpt.asgi_http import ThreadedDjangoHttp  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.common",
     "apps.users",
     "apps.integrations",
+    "apps.realtime",
     "apps.graphs",
     "apps.credits",
     "apps.executions",

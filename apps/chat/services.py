@@ -20,13 +20,13 @@ from apps.chat.models import ChatMessage, ChatSession
 from apps.common.exceptions import ValidationFailed
 from apps.common.json_limits import storable
 from apps.credits.services import credit_apply
-from apps.executions import events
 from apps.executions.runtime import charge_usage
 from apps.graphs.blocks import llm
 from apps.graphs.blocks.context import ProviderCredentials
 from apps.graphs.runtime import provider_credentials, safe_http_client
 from apps.integrations.crypto import SecretUnreadable
 from apps.integrations.selectors import CredentialUnusable, credential_get, credential_resolve
+from apps.realtime import events
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,9 @@ class ExecutionsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_delete
 
+        from apps.executions.events import topics_register
         from apps.executions.receivers import stop_runs_of_deleted_graph
         from apps.graphs.models import Graph
 
         pre_delete.connect(stop_runs_of_deleted_graph, sender=Graph, dispatch_uid="graph-runs-stop")
+        topics_register()

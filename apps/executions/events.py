@@ -1,26 +1,16 @@
-"""Execution events on the Channels layer (SPEC §8), sent after commit, in order.
+"""The events of runs (SPEC §8): their groups, their messages, and the subscriptions a socket may
+make to them. They leave through apps.realtime.events.publish, after the commit that makes
+them true."""
 
-`publish` sends from the calling thread before it returns: one round trip to Redis (a script
-that does one PUBLISH per group). So events of one execution leave in the order they were
-committed, and a run's final event has left before its worker reports the run finished. It goes
-straight to Redis rather than through the layer's async API (an event loop and a thread hop per
-call): the message is the layer's own serialisation on the channel the pub/sub layer subscribes
-a group to (tests/executions/test_websocket.py holds the two together).
-"""
-
-import logging
-from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
-from channels.layers import get_channel_layer
-from django.conf import settings
-from redis import Redis
-from redis.commands.core import Script
-
-from apps.common.redis import get_redis
-
-logger = logging.getLogger(__name__)
+from apps.executions import selectors
+from apps.executions.models import GraphExecution
+from apps.executions.payloads import graph_execution_payload
+from apps.graphs import selectors as graph_selectors
+from apps.realtime.events import Event, message
+from apps.realtime.topics import Topic, topic_register
+from apps.users.models import APIKey
 
 GRAPH_EXECUTION_EVENT = "graph_execution_event"
 NODE_EXECUTION_EVENT = "node_execution_event"
@@ -35,47 +25,53 @@ def graph_group(graph_id: str, user_id: str) -> str:
     return f"graph.{graph_id}.{user_id}"
 
 
-def user_group(user_id: str) -> str:
-    return f"user.{user_id}"
+def graph_execution_event(execution: GraphExecution) -> list[Event]:
+    """A run's status change, to the run's own group and its graph's."""
+    data = graph_execution_payload(execution)
+    return [
+        (group, message(GRAPH_EXECUTION_EVENT, data, group))
+        for group in (
+            execution_group(str(execution.id)),
+            graph_group(str(execution.graph_id), str(execution.user_id)),
+        )
+    ]
 
 
-def message(method: str, data: Any, channel: str) -> dict[str, Any]:
-    return {"method": method, "data": data, "success": True, "channel": channel, "error": None}
+def node_execution_events(graph_exec_id: Any, payloads: list[dict[str, Any]]) -> list[Event]:
+    """Node executions' changes (apps.executions.payloads.node_execution_payload), to the run's
+    group, in the order given."""
+    group = execution_group(str(graph_exec_id))
+    return [(group, message(NODE_EXECUTION_EVENT, payload, group)) for payload in payloads]
 
 
-def _group_channel(group: str) -> str:
-    """channels_redis.pubsub's name for a group's Redis channel (a single-host layer)."""
-    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
-    return f"{prefix}__group__{group}"
+def _execution_group_of(user: Any, graph_exec_id: str) -> str:
+    execution = selectors.graph_execution_get(user=user, graph_exec_id=graph_exec_id)
+    return execution_group(str(execution.id))
 
 
-# One round trip for every group of a batch (a pipeline object costs more to build than this).
-_PUBLISH_ALL = "for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end"
+def _graph_group_of(user: Any, graph_id: str) -> str:
+    graph = graph_selectors.graph_get(user=user, graph_id=graph_id)
+    return graph_group(str(graph.id), str(user.pk))
 
 
-@cache
-def _publish_all(client: Redis) -> Script:
-    return client.register_script(_PUBLISH_ALL)
-
-
-def publish(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
-    """Send (group, message) pairs, in the order given: one channel message per group, which
-    the consumer forwards message by message. A Redis failure is logged, never raised: events
-    are at most once, and every state is in the REST API."""
-    if not events:
-        return
-    by_group: dict[str, list[dict[str, Any]]] = {}
-    for group, payload in events:
-        by_group.setdefault(group, []).append(payload)
-    layer = get_channel_layer()
-    args: list[Any] = []
-    for group, payloads in by_group.items():
-        args += [
-            _group_channel(group),
-            layer.serialize({"type": "execution.events", "messages": payloads}),
-        ]
-    try:
-        client = get_redis()
-        _publish_all(client)(args=args, client=client)
-    except Exception:
-        logger.exception("could not publish %d execution events", len(events))
+def topics_register() -> None:
+    """What `/ws` offers of runs (called from ExecutionsConfig.ready). The runs' events are what
+    GET /api/executions/{id} answers, so an API key needs READ_GRAPH, as there."""
+    topic_register(
+        Topic(
+            method="subscribe_graph_execution",
+            key="graph_exec_id",
+            permission=APIKey.Permission.READ_GRAPH,
+            resolve=_execution_group_of,
+            group=lambda user, graph_exec_id: execution_group(graph_exec_id),
+        )
+    )
+    topic_register(
+        Topic(
+            method="subscribe_graph_executions",
+            key="graph_id",
+            permission=APIKey.Permission.READ_GRAPH,
+            resolve=_graph_group_of,
+            group=lambda user, graph_id: graph_group(graph_id, str(user.pk)),
+        )
+    )

@@ -23,10 +23,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.common.exceptions import Conflict, NotFound, ValidationFailed
-from apps.executions import events, signals
+from apps.executions import signals
+from apps.executions.events import graph_execution_event
 from apps.executions.models import ExecutionStatus, GraphExecution, NodeExecution, Review
 from apps.executions.payloads import jsonable
 from apps.graphs.blocks.context import ReviewDecision
+from apps.realtime.events import publish
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -183,7 +185,6 @@ def run_resume(execution: GraphExecution, *, now: Any) -> None:
     with the run's row locked): enqueued after commit. The time spent waiting does not count
     towards the run's time limit (services.graph_execution_run adds it to the deadline)."""
     # services and runtime import this module: imported late, not in a cycle.
-    from apps.executions import runtime
     from apps.executions.services import _transition, enqueue_run
 
     stats = dict(execution.stats)
@@ -194,7 +195,7 @@ def run_resume(execution: GraphExecution, *, now: Any) -> None:
         )
     if _transition(execution.pk, ExecutionStatus.QUEUED, stats=stats, enqueued_at=now):
         execution.status, execution.stats = ExecutionStatus.QUEUED, stats
-        transaction.on_commit(lambda: events.publish(runtime.graph_execution_event(execution)))
+        transaction.on_commit(lambda: publish(graph_execution_event(execution)))
         transaction.on_commit(lambda: enqueue_run(execution.pk))
 
 

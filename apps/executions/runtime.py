@@ -20,11 +20,10 @@ from django.utils import timezone
 from apps.common.exceptions import InsufficientCredits
 from apps.common.redis import get_redis
 from apps.credits.services import credit_apply
-from apps.executions import events, metrics
+from apps.executions import metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode, NodeExecutionRecord
 from apps.executions.engine.types import INSUFFICIENT_CREDITS, RUN_INPUT_KINDS, BlockRun
 from apps.executions.models import GraphExecution
-from apps.executions.payloads import graph_execution_payload
 from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.store import DatabaseStore
 from apps.graphs.analysis import graph_input_schema
@@ -142,17 +141,6 @@ def tool_input_schema(node: Node, block: Any, *, owner_id: Any) -> dict[str, Any
     inputs["description"] = f"Inputs of the agent {child.name!r}. {child.description}".strip()
     properties = {**schema["properties"], "inputs": inputs}
     return {**schema, "properties": properties}
-
-
-def graph_execution_event(execution: GraphExecution) -> list[tuple[str, dict[str, Any]]]:
-    data = graph_execution_payload(execution)
-    return [
-        (group, events.message(events.GRAPH_EXECUTION_EVENT, data, group))
-        for group in (
-            events.execution_group(str(execution.id)),
-            events.graph_group(str(execution.graph_id), str(execution.user_id)),
-        )
-    ]
 
 
 def database_store(

@@ -29,9 +29,10 @@ from apps.common.exceptions import (
 from apps.common.json_limits import storable
 from apps.common.logging import user_context_set
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import drain, events, metrics, payloads, reviews, runtime, selectors, signals
+from apps.executions import drain, metrics, payloads, reviews, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
+from apps.executions.events import graph_execution_event
 from apps.executions.models import (
     ALLOWED_SOURCES,
     TERMINAL_STATUSES,
@@ -55,6 +56,7 @@ from apps.graphs.runtime import (
 )
 from apps.graphs.services import CREDENTIALS_METADATA_KEY, check_run_inputs
 from apps.graphs.validation import graph_errors_for_run
+from apps.realtime.events import publish
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -142,7 +144,7 @@ def graph_execution_start(
             compiled.graph, inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())
         )
         runtime.database_store(execution, compiled).commit(records)
-        transaction.on_commit(lambda: events.publish(runtime.graph_execution_event(execution)))
+        transaction.on_commit(lambda: publish(graph_execution_event(execution)))
         if enqueue:
             transaction.on_commit(lambda: _send_run_task(execution.id))
     return execution
@@ -269,7 +271,7 @@ def graph_execution_stop(
             )
             _announce_finished(execution)
     if moved:
-        events.publish(runtime.graph_execution_event(execution))
+        publish(graph_execution_event(execution))
     return execution
 
 
@@ -471,10 +473,10 @@ def _finish(
             else:
                 _announce_finished(execution)
     if moved and waits:
-        events.publish(runtime.graph_execution_event(execution))
+        publish(graph_execution_event(execution))
         return
     if moved:
-        events.publish(runtime.graph_execution_event(execution))
+        publish(graph_execution_event(execution))
         if cost > 0:
             # Off the run's path: a card payment must not hold up the final event.
             current_app.send_task(
@@ -562,7 +564,7 @@ def graph_execution_run(
     if execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
         _give_up(execution, "The run was interrupted too many times (its worker was lost).")
         return None
-    events.publish(runtime.graph_execution_event(execution))
+    publish(graph_execution_event(execution))
     compiled = runtime.compiled_graph(execution.graph_id, execution.graph_version)
     lease = runtime.Lease(execution.id, owner)
     draining = drain.drain_poller()
@@ -658,7 +660,7 @@ def _give_up(execution: GraphExecution, message: str) -> None:
             ).update(status=ExecutionStatus.CANCELLED, ended_at=timezone.now())
             _announce_finished(execution)
     if moved:
-        events.publish(runtime.graph_execution_event(execution))
+        publish(graph_execution_event(execution))
         metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
 
 
@@ -700,7 +702,7 @@ def execution_watchdog() -> dict[str, int]:
     )
     republished = 0
     for execution in recent:
-        events.publish(runtime.graph_execution_event(execution))
+        publish(graph_execution_event(execution))
         republished += 1
     return {
         "requeued": len(queued),

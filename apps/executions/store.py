@@ -16,13 +16,15 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from apps.common.json_limits import storable
-from apps.executions import events, metrics
+from apps.executions import metrics
 from apps.executions.engine import NodeExecutionRecord
 from apps.executions.engine.types import Status
+from apps.executions.events import node_execution_events
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
 from apps.executions.payloads import jsonable, node_execution_payload
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import Node
+from apps.realtime.events import publish
 
 _FINISHED = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
 
@@ -90,7 +92,6 @@ class DatabaseStore:
         self.execution = execution
         self.relaxed = relaxed  # a worker's steps: see relax_durability
         self.nodes = nodes
-        self.group = events.execution_group(str(execution.id))
         self.exec_id_db = _prep(NodeExecution, "graph_execution")(execution.id)
         self._id = _prep(NodeExecution, "id")
         self._json = _prep(NodeExecution, "input_data")
@@ -169,15 +170,7 @@ class DatabaseStore:
             elif updates:
                 cursor.executemany(_UPDATE, updates)
             _insert(cursor, _INSERT_OUTPUT, outputs)
-        events.publish(
-            [
-                (
-                    self.group,
-                    events.message(events.NODE_EXECUTION_EVENT, payload["event"], self.group),
-                )
-                for payload in payloads
-            ]
-        )
+        publish(node_execution_events(self.execution.id, [p["event"] for p in payloads]))
         for record in changes:
             if record.status in _FINISHED:
                 block = get_block(self.nodes[record.node_id].block_id)

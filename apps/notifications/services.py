@@ -14,19 +14,18 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
 
-from apps.executions import events
+from apps.common.dates import datetime_text
 from apps.notifications import content, email, selectors
 from apps.notifications.models import Notification, NotificationBackoff
 from apps.notifications.models import NotificationType as T
+from apps.realtime import events
 from apps.users.models import User
 from apps.users.services import user_update
 
 logger = logging.getLogger(__name__)
 Email = Notification.Email
 NOTIFICATION_EVENT = "notification"
-_as_text = DateTimeField().to_representation
 
 
 def notification_payload(notification: Notification) -> dict[str, Any]:
@@ -39,10 +38,7 @@ def notification_payload(notification: Notification) -> dict[str, Any]:
         "message": notification.message,
         "data": notification.data,
         "is_read": notification.read_at is not None,
-        **{
-            name: _as_text(getattr(notification, name)) if getattr(notification, name) else None
-            for name in ("read_at", "created_at")
-        },
+        **{name: datetime_text(getattr(notification, name)) for name in ("read_at", "created_at")},
     }
 
 

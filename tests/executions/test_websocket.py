@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from apps.executions import events
+from apps.realtime import events
 from apps.users.services import api_key_create
 from tests.factories import UserFactory
 from tests.graphs.graphs import echo_graph

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from apps.executions.consumers import PlatformConsumer
+from apps.realtime.consumers import PlatformConsumer
 
 websocket_urlpatterns = [path("ws", PlatformConsumer.as_asgi())]

@@ -1,5 +1,6 @@
-"""The `/ws` endpoint (SPEC §8): authorises the socket, subscribes it to execution groups and
-forwards what is published there. Consumers only authorise, subscribe and forward."""
+"""The `/ws` endpoint (SPEC §8): authorises the socket, subscribes it to the groups the apps
+above registered (apps.realtime.topics) and forwards what is published there. Consumers only
+authorise, subscribe and forward."""
 
 from typing import Any
 from urllib.parse import parse_qs
@@ -9,8 +10,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.common.exceptions import NotFound
-from apps.executions import events, selectors
-from apps.graphs import selectors as graph_selectors
+from apps.realtime import events
+from apps.realtime.topics import Topic, topic_get, topic_list
 from apps.users.models import APIKey
 from apps.users.permissions import api_key_denial
 from apps.users.services import token_authenticate
@@ -18,27 +19,12 @@ from apps.users.services import token_authenticate
 CLOSE_MISSING_AUTH = 4001
 CLOSE_INVALID_AUTH = 4003
 
-# What an API key needs for each method, as REST asks for the same data: the runs' events are
-# what GET /api/executions/{id} answers (READ_GRAPH); the user's own channel carries
-# notifications, which GET /api/notifications answers (IDENTITY).
-API_KEY_PERMISSIONS = {
-    "subscribe_graph_execution": APIKey.Permission.READ_GRAPH,
-    "subscribe_graph_executions": APIKey.Permission.READ_GRAPH,
-}
+# An API key needs, for a subscription, its topic's permission (REST asks the same for the same
+# data); the user's own channel carries notifications, which GET /api/notifications answers.
 USER_CHANNEL_PERMISSION = APIKey.Permission.IDENTITY
 # Chat's API takes no API key (a signed-in user or a JWT only), so neither does its stream on
 # the user's channel: an API-key socket is not sent these.
 NOT_FOR_API_KEYS = ("chat_",)
-
-
-def _execution_group(user: Any, graph_exec_id: str) -> str:
-    execution = selectors.graph_execution_get(user=user, graph_exec_id=graph_exec_id)
-    return events.execution_group(str(execution.id))
-
-
-def _graph_group(user: Any, graph_id: str) -> str:
-    graph = graph_selectors.graph_get(user=user, graph_id=graph_id)
-    return events.graph_group(str(graph.id), str(user.pk))
 
 
 class PlatformConsumer(AsyncJsonWebsocketConsumer):
@@ -93,16 +79,20 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         method = content.get("method") if isinstance(content, dict) else None
         data = content.get("data") if isinstance(content, dict) else None
-        handler = self.METHODS.get(method)
-        if handler is None:
-            await self.send_error(method, f"Unknown method {method!r}.")
-            return
-        if method in API_KEY_PERMISSIONS:
-            denial = api_key_denial(self.api_key, API_KEY_PERMISSIONS[method])
+        data = data if isinstance(data, dict) else {}
+        topic = topic_get(method)
+        if topic is not None:
+            denial = api_key_denial(self.api_key, topic.permission)
             if denial is not None:
                 await self.send_error(method, denial)
                 return
-        await handler(self, data if isinstance(data, dict) else {})
+            await self._join(topic, data.get(topic.key))
+        elif method == "unsubscribe":
+            await self.handle_unsubscribe(data)
+        elif method == "heartbeat":
+            await self.handle_heartbeat(data)
+        else:
+            await self.send_error(method, f"Unknown method {method!r}.")
 
     async def send_error(self, method: str | None, message: str) -> None:
         await self.send_json(
@@ -115,37 +105,27 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def _join(self, method: str, resolve: Any, user: Any, ident: Any) -> None:
+    async def _join(self, topic: Topic, ident: Any) -> None:
         if not isinstance(ident, str) or not ident:
-            await self.send_error(method, "Give the id to subscribe to.")
+            await self.send_error(topic.method, "Give the id to subscribe to.")
             return
         try:
-            group = await database_sync_to_async(resolve)(user, ident)
+            group = await database_sync_to_async(topic.resolve)(self.user, ident)
         except NotFound:
-            await self.send_error(method, "Not found.")
+            await self.send_error(topic.method, "Not found.")
             return
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.add(group)
-        await self.send_json(events.message(method, {"channel": group}, group))
-
-    async def handle_subscribe_execution(self, data: dict[str, Any]) -> None:
-        await self._join(
-            "subscribe_graph_execution", _execution_group, self.user, data.get("graph_exec_id")
-        )
-
-    async def handle_subscribe_graph(self, data: dict[str, Any]) -> None:
-        await self._join(
-            "subscribe_graph_executions", _graph_group, self.user, data.get("graph_id")
-        )
+        await self.send_json(events.message(topic.method, {"channel": group}, group))
 
     async def handle_unsubscribe(self, data: dict[str, Any]) -> None:
-        if data.get("graph_exec_id"):
-            group = events.execution_group(str(data["graph_exec_id"]))
-        elif data.get("graph_id"):
-            group = events.graph_group(str(data["graph_id"]), str(self.user.pk))
-        else:
-            await self.send_error("unsubscribe", "Give graph_exec_id or graph_id.")
+        topics = topic_list()
+        topic = next((topic for topic in topics if data.get(topic.key)), None)
+        if topic is None:
+            keys = " or ".join(topic.key for topic in topics)
+            await self.send_error("unsubscribe", f"Give {keys}.")
             return
+        group = topic.group(self.user, str(data[topic.key]))
         if group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
             self.groups_joined.discard(group)
@@ -157,15 +137,8 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def execution_events(self, event: dict[str, Any]) -> None:
-        """Messages published to a group this socket joined (apps.executions.events)."""
+        """Messages published to a group this socket joined (apps.realtime.events)."""
         for message in event["messages"]:
             if self.api_key is not None and message.get("method", "").startswith(NOT_FOR_API_KEYS):
                 continue
             await self.send_json(message)
-
-    METHODS = {
-        "subscribe_graph_execution": handle_subscribe_execution,
-        "subscribe_graph_executions": handle_subscribe_graph,
-        "unsubscribe": handle_unsubscribe,
-        "heartbeat": handle_heartbeat,
-    }

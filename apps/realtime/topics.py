@@ -1,0 +1,35 @@
+"""What a socket may subscribe to, registered by the apps above (executions registers runs and
+graphs in its AppConfig.ready), so that realtime sits below them and imports none of them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Topic:
+    """`{"method": <method>, "data": {<key>: <id>}}` joins the group `resolve(user, id)` returns
+    (raising apps.common.exceptions.NotFound for what the user may not see, as REST does); an
+    API key needs `permission`; `unsubscribe` with `{<key>: <id>}` leaves `group(user, id)`."""
+
+    method: str
+    key: str
+    permission: str
+    resolve: Callable[[Any, str], str]
+    group: Callable[[Any, str], str]
+
+
+_TOPICS: dict[str, Topic] = {}
+
+
+def topic_register(topic: Topic) -> None:
+    _TOPICS[topic.method] = topic
+
+
+def topic_get(method: Any) -> Topic | None:
+    return _TOPICS.get(method) if isinstance(method, str) else None
+
+
+def topic_list() -> list[Topic]:
+    """In registration order (unsubscribe tries their keys in this order)."""
+    return list(_TOPICS.values())
