@@ -9,7 +9,8 @@ A decision (the API, the run page, or the timeout beat job) moves the node execu
 review → queued and the run review → queued under the run's row lock, and enqueues the run
 like any other; the block runs again and finds the decision. A decision that arrives while
 the run is still running other branches only queues the node execution: the worker's own end
-of the run (`services._finish`) sees it under the same lock and queues the run again at once.
+of the run (`worker.session.RunSession.finish`) sees it under the same lock and queues the run
+again at once.
 """
 
 import logging
@@ -23,8 +24,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.common.exceptions import Conflict, NotFound, ValidationFailed
-from apps.executions import signals
+from apps.executions import runtime, signals
 from apps.executions.events import graph_execution_event
+from apps.executions.lifecycle import enqueue_run, transition
 from apps.executions.models import ExecutionStatus, GraphExecution, NodeExecution, Review
 from apps.executions.payloads import jsonable
 from apps.graphs.blocks.context import ReviewDecision
@@ -78,8 +80,6 @@ class DatabaseReviewDesk:
 
 
 def _announce(review: Review, execution: GraphExecution) -> None:
-    from apps.executions import runtime  # runtime builds desks: imported late, not in a cycle
-
     name = runtime.compiled_graph(execution.graph_id, execution.graph_version).name
     signals.review_requested.send(
         None,
@@ -163,7 +163,7 @@ def _decide(review_id: uuid.UUID, outcome: str, data: Any, message: str) -> Revi
     now = timezone.now()
     with transaction.atomic():
         review = Review.objects.select_for_update().get(pk=review_id)
-        # The run's row lock orders this against the worker ending the run (services._finish).
+        # The run's row lock orders this against the worker ending the run (RunSession.finish).
         execution = GraphExecution.objects.select_for_update().get(pk=review.graph_execution_id)
         if review.status == Review.Status.CANCELLED or execution.is_terminal:
             raise Conflict("The run was stopped: the review can no longer be decided.")
@@ -183,24 +183,21 @@ def _decide(review_id: uuid.UUID, outcome: str, data: Any, message: str) -> Revi
 def run_resume(execution: GraphExecution, *, now: Any) -> None:
     """review → queued for a run whose reviews were decided (inside the caller's transaction,
     with the run's row locked): enqueued after commit. The time spent waiting does not count
-    towards the run's time limit (services.graph_execution_run adds it to the deadline)."""
-    # services and runtime import this module: imported late, not in a cycle.
-    from apps.executions.services import _transition, enqueue_run
-
+    towards the run's time limit (the worker adds it to the deadline)."""
     stats = dict(execution.stats)
     paused = stats.pop("review_paused_at", None)
     if paused is not None:
         stats["review_wait_seconds"] = stats.get("review_wait_seconds", 0) + max(
             0.0, now.timestamp() - paused
         )
-    if _transition(execution.pk, ExecutionStatus.QUEUED, stats=stats, enqueued_at=now):
+    if transition(execution.pk, ExecutionStatus.QUEUED, stats=stats, enqueued_at=now):
         execution.status, execution.stats = ExecutionStatus.QUEUED, stats
         transaction.on_commit(lambda: publish(graph_execution_event(execution)))
         transaction.on_commit(lambda: enqueue_run(execution.pk))
 
 
 def run_resume_if_decided(execution: GraphExecution, *, now: Any) -> None:
-    """The run just went to `review` (inside services._finish's transaction, its row locked):
+    """The run just went to `review` (inside RunSession.finish's transaction, its row locked):
     reviews decided while it still ran, even before the engine parked their executions, queue
     those executions and the run again."""
     decided = Review.objects.filter(graph_execution_id=execution.pk, status__in=DECIDED)

@@ -7,8 +7,11 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.common.logging import execution_context
-from apps.executions import reviews, services
-from apps.graphs.api.serializers import MAX_TIME_LIMIT_SECONDS
+from apps.executions import reviews, services, worker
+
+# The longest time limit a graph may set (apps.graphs.api.serializers.MAX_TIME_LIMIT_SECONDS, which
+# tests/executions/test_layout.py holds equal: a task module does not import the HTTP layer).
+MAX_TIME_LIMIT_SECONDS = 86_400
 
 
 @shared_task(
@@ -26,13 +29,13 @@ def run_graph(graph_exec_id: str) -> None:
     lease and its persisted node executions decide what (if anything) is left to do."""
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with execution_context(graph_exec_id):
-        services.graph_execution_run(graph_exec_id=graph_exec_id, owner=owner)
+        worker.graph_execution_run(graph_exec_id=graph_exec_id, owner=owner)
 
 
 @shared_task(name="executions.watchdog", ignore_result=True, time_limit=120)
 def watchdog() -> dict[str, int]:
     """Re-enqueue stuck runs, resume or fail orphaned ones, re-publish final events."""
-    return services.execution_watchdog()
+    return worker.execution_watchdog()
 
 
 @shared_task(name="executions.cleanup", ignore_result=True, time_limit=600)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.executions import services
+from apps.executions import worker as run_worker
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.executions.store import DatabaseStore
 from apps.users.models import User
@@ -90,7 +91,7 @@ def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
     )
     rescuer = WorkerProcess(hostname="rescuer", env=FAST_LEASE).start()
     try:
-        assert services.execution_watchdog()["resumed"] == 1
+        assert run_worker.execution_watchdog()["resumed"] == 1
         wait_for(lambda: _status(run["id"]) == "completed", timeout=30, what="the resumed run")
     finally:
         rescuer.stop()
@@ -127,7 +128,7 @@ def test_the_watchdog_picks_up_a_run_whose_message_was_lost(
     )
     worker = WorkerProcess(hostname="watchdog").start()
     try:
-        assert services.execution_watchdog()["requeued"] == 1
+        assert run_worker.execution_watchdog()["requeued"] == 1
         wait_for(lambda: _status(run.pk) == "completed", timeout=30, what="the recovered run")
     finally:
         worker.stop()
@@ -145,7 +146,7 @@ def test_the_watchdog_fails_a_run_that_lost_too_many_workers(owner: User, owner_
         lease_owner="gone-host:1",
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
-    assert services.execution_watchdog()["failed"] == 1
+    assert run_worker.execution_watchdog()["failed"] == 1
     run.refresh_from_db()
     assert run.status == "failed"
     assert "interrupted too many times" in run.error_message
@@ -193,7 +194,7 @@ def test_a_worker_that_lost_its_lease_stops_without_writing(
     outcome: dict[str, object] = {}
     runner = threading.Thread(
         target=lambda: outcome.update(
-            result=services.graph_execution_run(graph_exec_id=execution.id, owner="stalled")
+            result=run_worker.graph_execution_run(graph_exec_id=execution.id, owner="stalled")
         )
     )
     runner.start()
@@ -222,7 +223,7 @@ def _run_in_thread(execution: GraphExecution) -> tuple[threading.Thread, dict[st
 
     def run() -> None:
         try:
-            outcome["result"] = services.graph_execution_run(
+            outcome["result"] = run_worker.graph_execution_run(
                 graph_exec_id=execution.id, owner="worker"
             )
         except Exception as exc:  # what these tests are about: nothing escapes
@@ -294,7 +295,7 @@ def test_a_run_that_hits_an_internal_error_fails_at_once(
     error = DataError("value cannot be stored")
     execution = _run_whose_commits_fail(owner, owner_client, monkeypatch, error)
 
-    assert services.graph_execution_run(graph_exec_id=execution.id, owner="worker") is None
+    assert run_worker.graph_execution_run(graph_exec_id=execution.id, owner="worker") is None
 
     execution.refresh_from_db()
     assert (execution.status, execution.lease_owner) == ("failed", "")
@@ -310,13 +311,13 @@ def test_a_run_that_loses_its_database_is_left_to_resume(
     execution = _run_whose_commits_fail(owner, owner_client, monkeypatch, error)
 
     with pytest.raises(OperationalError):
-        services.graph_execution_run(graph_exec_id=execution.id, owner="worker")
+        run_worker.graph_execution_run(graph_exec_id=execution.id, owner="worker")
 
     execution.refresh_from_db()
     assert (execution.status, execution.lease_owner) == ("running", "worker")
     monkeypatch.undo()
     GraphExecution.objects.filter(pk=execution.pk).update(lease_expires_at=timezone.now())
-    services.graph_execution_run(graph_exec_id=execution.id, owner="rescuer")
+    run_worker.graph_execution_run(graph_exec_id=execution.id, owner="rescuer")
     execution.refresh_from_db()
     assert execution.status == "completed"
     assert execution.outputs == {"answer": ["x"]}

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.executions import services
+from apps.executions import lifecycle, services
+from apps.executions import worker as run_worker
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.users.models import User
 from tests.graphs.graphs import delay_graph, echo_graph
@@ -44,7 +45,7 @@ def _finished(run_id: str, timeout: float, *, watchdog: bool = False) -> GraphEx
     def done() -> GraphExecution | None:
         if watchdog and time.monotonic() - last_watch[0] > 5:
             last_watch[0] = time.monotonic()
-            services.execution_watchdog()
+            run_worker.execution_watchdog()
         run = GraphExecution.objects.get(pk=run_id)
         return run if run.is_terminal else None
 
@@ -142,7 +143,7 @@ def test_a_redelivered_run_whose_dead_owner_still_holds_the_lease_resumes_after_
         concurrency=1, hostname="ops-d", env={"EXECUTION_LEASE_SECONDS": "3"}
     ).start()
     try:
-        services.enqueue_run(run.pk)  # the redelivered message
+        lifecycle.enqueue_run(run.pk)  # the redelivered message
         finished = _finished(str(run.pk), timeout=60)
     finally:
         worker.stop()

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.executions import services
+from apps.executions import worker as run_worker
 from apps.executions.models import GraphExecution
 from apps.graphs.models import Graph
 from apps.store.models import LibraryAgent
@@ -202,7 +202,7 @@ def test_a_library_agent_runs_the_sub_agents_its_graph_names(
 
     inputs = {"topic": "nested", **({"which": child["id"]} if linked else {})}
     run = library_agent_run(user=other_user, library_agent_id=agent["id"], inputs=inputs)
-    services.graph_execution_run(graph_exec_id=run.pk, owner="test")
+    run_worker.graph_execution_run(graph_exec_id=run.pk, owner="test")
 
     run.refresh_from_db()
     assert run.status == "completed", run.error_message

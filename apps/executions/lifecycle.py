@@ -1,0 +1,64 @@
+"""A run's moves shared by the web side (services, reviews) and the worker (apps.executions.worker):
+guarded status changes, sending the run's task, and telling the layers above that a run ended.
+
+Status changes are guarded UPDATEs (SPEC §6): `... WHERE status IN (allowed sources)`, so two
+processes racing on one execution cannot both move it.
+"""
+
+import uuid
+from typing import Any
+
+from celery import current_app
+from django.utils import timezone
+
+from apps.executions import runtime, signals
+from apps.executions.models import ALLOWED_SOURCES, TERMINAL_STATUSES, GraphExecution
+
+RUN_TASK = "executions.run_graph"
+
+
+def transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
+    """Move an execution to `target` if its current status allows it; True when it moved."""
+    if target in TERMINAL_STATUSES:
+        fields.setdefault("ended_at", timezone.now())
+    moved = GraphExecution.objects.filter(
+        pk=graph_exec_id, status__in=ALLOWED_SOURCES[target]
+    ).update(status=target, **fields)
+    return bool(moved)
+
+
+def send_run_task(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
+    current_app.send_task(
+        RUN_TASK, args=[str(graph_exec_id)], queue="executions", countdown=countdown
+    )
+
+
+def enqueue_run(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
+    """Send the run's task again (the watchdog, the cap, a review decided); `enqueued_at` tells
+    when."""
+    GraphExecution.objects.filter(pk=graph_exec_id).update(enqueued_at=timezone.now())
+    send_run_task(graph_exec_id, countdown=countdown)
+
+
+def announce_finished(execution: GraphExecution) -> None:
+    """`graph_execution_finished`, for the layers above, sent inside the transaction that ends
+    the run: what receivers write commits with the final status or not at all, so nothing of a
+    run's end is written after the run shows finished. Runs on every run's path: without
+    receivers it costs one check."""
+    if not signals.graph_execution_finished.has_listeners():
+        return
+    started, ended = execution.started_at, execution.ended_at or timezone.now()
+    signals.graph_execution_finished.send(
+        None,
+        execution_id=execution.pk,
+        user_id=execution.user_id,
+        graph_id=execution.graph_id,
+        graph_version=execution.graph_version,
+        # From the compiled graph the worker holds: no query on a run's path.
+        graph_name=runtime.compiled_graph(execution.graph_id, execution.graph_version).name,
+        status=str(execution.status),
+        node_error_count=int(execution.stats.get("node_error_count", 0)),
+        cost=int(execution.stats.get("cost", 0)),
+        duration_seconds=max(0.0, (ended - started).total_seconds()) if started else 0.0,
+        parent_id=execution.parent_id,
+    )

@@ -1,0 +1,113 @@
+"""The writes that end a worker's hold on a run: the guarded UPDATE to its result, giving up
+(failed, its live node executions cancelled) and handing the lease back."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.common.json_limits import storable
+from apps.credits.selectors import credit_usage_for_run
+from apps.executions import metrics
+from apps.executions.engine.types import RunResult
+from apps.executions.events import graph_execution_event
+from apps.executions.lifecycle import announce_finished, transition
+from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecution
+from apps.executions.payloads import jsonable
+from apps.executions.runtime import CompiledGraph
+from apps.executions.store import relax_durability
+from apps.realtime.events import publish
+
+_FINISH_FIELDS = (
+    "status",
+    "outputs",
+    "stats",
+    "error_message",
+    "ended_at",
+    "lease_owner",
+    "lease_expires_at",
+)
+_FINISH = (
+    f"UPDATE {GraphExecution._meta.db_table}"
+    f" SET {', '.join(f'{name} = %s' for name in _FINISH_FIELDS)}"
+    " WHERE id = %s AND lease_owner = %s AND status IN ({sources})"
+)
+_LIVE = [ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.RUNNING]
+
+
+def run_cost(execution: GraphExecution, compiled: CompiledGraph) -> int:
+    """What the run spent, from the ledger, its sub-agent runs' costs rolled up."""
+    cost = credit_usage_for_run(graph_exec_id=execution.pk) if compiled.has_prices else 0
+    if compiled.has_sub_agents:
+        children = GraphExecution.objects.filter(parent=execution).values_list("stats", flat=True)
+        cost += sum(child.get("cost", 0) for child in children)
+    return cost
+
+
+def result_values(
+    execution: GraphExecution, result: RunResult, *, cost: int, now: datetime
+) -> dict[str, Any]:
+    """The run's row as the result leaves it; a run waiting for a review is not ended."""
+    assert result.status is not None
+    waits = result.status == ExecutionStatus.REVIEW
+    return {
+        "status": result.status.value,
+        "outputs": jsonable(result.outputs),
+        "stats": {
+            **execution.stats,
+            "node_count": result.node_count,
+            "node_error_count": result.node_error_count,
+            "wall_time": result.wall_time,
+            "cost": cost,
+            **({"review_paused_at": now.timestamp()} if waits else {}),
+        },
+        "error_message": storable(result.error_message or ""),
+        "ended_at": None if waits else now,
+        "lease_owner": "",
+        "lease_expires_at": None,
+    }
+
+
+def result_write(pk: uuid.UUID, owner: str, values: dict[str, Any]) -> bool:
+    """The guarded UPDATE to the result, only by the lease holder (plain SQL, as the lease),
+    inside the caller's transaction."""
+    meta = GraphExecution._meta
+    params = [
+        meta.get_field(name).get_db_prep_save(values[name], connection) for name in _FINISH_FIELDS
+    ]
+    sources = ALLOWED_SOURCES[values["status"]]
+    sql = _FINISH.format(sources=", ".join(["%s"] * len(sources)))
+    with connection.cursor() as cursor:
+        relax_durability(cursor)
+        cursor.execute(sql, [*params, meta.pk.get_db_prep_value(pk, connection), owner, *sources])
+        return bool(cursor.rowcount == 1)
+
+
+def give_up(execution: GraphExecution, message: str) -> None:
+    """Fail the run now: its live node executions are cancelled; the final event follows the
+    commit."""
+    with transaction.atomic():
+        moved = transition(
+            execution.pk, ExecutionStatus.FAILED, error_message=message, lease_owner=""
+        )
+        if moved:
+            execution.refresh_from_db()
+            execution.node_executions.filter(status__in=_LIVE).update(
+                status=ExecutionStatus.CANCELLED, ended_at=timezone.now()
+            )
+            announce_finished(execution)
+    if moved:
+        publish(graph_execution_event(execution))
+        metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
+
+
+def lease_release(execution: GraphExecution, owner: str) -> bool:
+    """Give the lease back for another worker to resume the run at once. Not a lost worker, so
+    it does not count towards EXECUTION_MAX_ATTEMPTS."""
+    released = GraphExecution.objects.filter(
+        pk=execution.pk, lease_owner=owner, status=ExecutionStatus.RUNNING
+    ).update(lease_owner="", lease_expires_at=timezone.now(), attempts=F("attempts") - 1)
+    return bool(released)

@@ -1,0 +1,164 @@
+"""Who runs a run: taking its lease (once per run, under the per-graph cap) and renewing it.
+
+Plain SQL for the taking: it runs once per run, and building the ORM's queries cost more than
+running them. Values are prepared by the model fields, so it stays portable to SQLite.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.executions.models import ExecutionStatus, GraphExecution
+from apps.executions.store import relax_durability
+from apps.graphs.models import Graph
+from apps.users.models import User
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["acquired", "capped", "leased", "gone"]
+
+_EXECUTIONS = GraphExecution._meta.db_table
+# With what a block's context needs of the user (the rest of the user loads if used).
+_SELECT_EXECUTION = (
+    f"SELECT e.*, u.timezone AS user_timezone FROM {_EXECUTIONS} e"
+    f" JOIN {User._meta.db_table} u ON u.id = e.user_id WHERE e.id = %s"
+)
+_LOCK_GRAPH = f"SELECT id FROM {Graph._meta.db_table} WHERE id = %s FOR UPDATE"
+_COUNT_RUNNING = (
+    f"SELECT COUNT(*) FROM {_EXECUTIONS} WHERE graph_id = %s AND user_id = %s"
+    " AND status = %s AND lease_expires_at > %s AND id <> %s"
+)
+# A resumed run keeps its first start: the time limit counts from there.
+_TAKE_LEASE = (
+    f"UPDATE {_EXECUTIONS} SET status = %s, lease_owner = %s, lease_expires_at = %s,"
+    " attempts = attempts + 1, started_at = COALESCE(started_at, %s)"
+    " WHERE id = %s AND status IN (%s, %s) AND (lease_expires_at IS NULL OR lease_expires_at < %s)"
+)
+
+
+@dataclass(frozen=True)
+class Taking:
+    """One attempt at a run's lease, its values prepared for the database."""
+
+    graph_exec_id: uuid.UUID
+    owner: str
+    now: datetime
+    expires: datetime
+
+    def db(self, value: Any) -> Any:
+        field = GraphExecution._meta.get_field("lease_expires_at")
+        return field.get_db_prep_value(value, connection)
+
+    @property
+    def pk(self) -> Any:
+        return GraphExecution._meta.pk.get_db_prep_value(self.graph_exec_id, connection)
+
+
+def lease_acquire(
+    graph_exec_id: uuid.UUID, owner: str, *, enforce_cap: bool
+) -> tuple[Outcome, GraphExecution | None]:
+    """Take the run for this worker: "acquired" (with the run, its user's id and time zone
+    loaded), "capped" (too many runs of this graph by its user are running; try later),
+    "leased" (another worker holds an unexpired lease) or "gone" (finished)."""
+    now = timezone.now()
+    taking = Taking(
+        graph_exec_id, owner, now, now + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS)
+    )
+    with transaction.atomic(savepoint=False):
+        execution = next(iter(GraphExecution.objects.raw(_SELECT_EXECUTION, [taking.pk])), None)
+        if execution is None or execution.is_terminal:
+            return "gone", None
+        with connection.cursor() as cursor:
+            relax_durability(cursor)
+            if enforce_cap and _capped(cursor, taking, execution):
+                return "capped", None
+            if not _take(cursor, taking):
+                leased = GraphExecution.objects.filter(
+                    pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
+                ).exists()
+                return ("leased" if leased else "gone"), None
+        execution.user = User.from_db(
+            connection.alias, ["id", "timezone"], [execution.user_id, execution.user_timezone]
+        )
+    execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
+    execution.lease_expires_at = taking.expires
+    execution.attempts += 1
+    execution.started_at = execution.started_at or now
+    return "acquired", execution
+
+
+def _capped(cursor: Any, taking: Taking, execution: GraphExecution) -> bool:
+    """Whether the run's user already has EXECUTION_MAX_RUNNING_PER_GRAPH runs of its graph
+    going. Acquisitions are serialised per graph so the cap cannot be overshot by a race
+    (SQLite's immediate transactions serialise them anyway)."""
+    meta = GraphExecution._meta
+    graph_pk = meta.get_field("graph").get_db_prep_value(execution.graph_id, connection)
+    user_pk = meta.get_field("user").get_db_prep_value(execution.user_id, connection)
+    if connection.features.has_select_for_update:
+        cursor.execute(_LOCK_GRAPH, [graph_pk])
+    cursor.execute(
+        _COUNT_RUNNING,
+        [graph_pk, user_pk, ExecutionStatus.RUNNING, taking.db(taking.now), taking.pk],
+    )
+    return bool(cursor.fetchone()[0] >= settings.EXECUTION_MAX_RUNNING_PER_GRAPH)
+
+
+def _take(cursor: Any, taking: Taking) -> bool:
+    """The guarded UPDATE that takes the lease of a queued run, or of a running one whose
+    lease expired."""
+    cursor.execute(
+        _TAKE_LEASE,
+        [
+            ExecutionStatus.RUNNING,
+            taking.owner,
+            taking.db(taking.expires),
+            taking.db(taking.now),
+            taking.pk,
+            ExecutionStatus.QUEUED,
+            ExecutionStatus.RUNNING,
+            taking.db(taking.now),
+        ],
+    )
+    return bool(cursor.rowcount == 1)
+
+
+class Lease:
+    """Ownership of a running execution, renewed by the engine's coordinator as it polls
+    `is_lost` (every tick), so no thread is started per run.
+
+    If a renewal finds the lease taken (this worker stalled past its expiry and another took the
+    run over), the lease is lost and the engine stops without writing anything more.
+    """
+
+    def __init__(self, graph_exec_id: uuid.UUID, owner: str) -> None:
+        self.graph_exec_id = graph_exec_id
+        self.owner = owner
+        self.seconds = settings.EXECUTION_LEASE_SECONDS
+        self.lost = False
+        self._renew_at = time.monotonic() + self.seconds / 3
+
+    def expiry(self) -> datetime:
+        return timezone.now() + timedelta(seconds=self.seconds)
+
+    def is_lost(self) -> bool:
+        if self.lost or time.monotonic() < self._renew_at:
+            return self.lost
+        self._renew_at = time.monotonic() + self.seconds / 3
+        try:
+            renewed = GraphExecution.objects.filter(
+                pk=self.graph_exec_id,
+                lease_owner=self.owner,
+                status=GraphExecution.Status.RUNNING,
+            ).update(lease_expires_at=self.expiry())
+        except Exception:
+            logger.exception("lease renewal of %s failed", self.graph_exec_id)
+            renewed = 0
+        self.lost = not renewed
+        return self.lost

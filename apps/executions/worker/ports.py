@@ -1,0 +1,200 @@
+"""The Django side of the engine's ports for one run: the credentials each node uses, its
+charges, the blocks' contexts and the stop flag. Objects, not closures: what they hold is the
+run's, in plain sight."""
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from apps.common.exceptions import InsufficientCredits
+from apps.common.redis import get_redis
+from apps.executions.engine import EngineNode, NodeExecutionRecord
+from apps.executions.engine.types import INSUFFICIENT_CREDITS, BlockRun
+from apps.executions.models import GraphExecution
+from apps.executions.reviews import DatabaseReviewDesk
+from apps.executions.runtime import CANCEL_KEY, charge_usage
+from apps.graphs.blocks.context import CancelToken, ChargeRefused
+from apps.graphs.costs import block_cost_amount, block_time_charge
+from apps.graphs.runtime import (
+    Credentials,
+    block_context_build,
+    block_credentials,
+    uses_own_credentials,
+)
+from apps.users.models import User
+
+# Redis is asked about a stop at most this often per run, not on every engine step.
+CANCEL_POLL_SECONDS = 0.1
+
+
+class RunCredentials:
+    """The credentials each node of a run uses, resolved once per node so that the charge (none
+    with the user's own key) and the block's context agree. Used from the engine's coordinator
+    thread only."""
+
+    def __init__(
+        self,
+        *,
+        user_id: uuid.UUID | str,
+        selection: Mapping[str, Any],
+        node_choices: Mapping[str, str] | None = None,
+    ) -> None:
+        self.user_id, self.selection = user_id, dict(selection or {})
+        # The credential saved on a node (its metadata) applies unless the run picks another.
+        self.node_choices = dict(node_choices or {})
+        self._by_node: dict[str, Credentials] = {}
+
+    def for_node(self, node: EngineNode) -> Credentials:
+        if node.id not in self._by_node:
+            selection = self.selection
+            saved = self.node_choices.get(node.id)
+            if saved and node.id not in selection:
+                selection = {**selection, node.id: saved}
+            self._by_node[node.id] = block_credentials(
+                user_id=self.user_id, block=node.block, selection=selection, node_id=node.id
+            )
+        return self._by_node[node.id]
+
+
+class Charges:
+    """The engine's credits ports (SPEC §9) for one run. `charge`: a node execution pays its
+    block cost before it runs, as a USAGE entry keyed by the node execution id, so a resumed or
+    redelivered run never pays twice; a refusal fails the node with INSUFFICIENT_CREDITS; a node
+    that calls its provider with the user's own credentials pays no block cost. `settle`: a
+    SECOND-priced node pays its further seconds once it ended (key `node:<id>:time`); what the
+    balance cannot cover is taken as far as it goes and the run stops dispatching."""
+
+    def __init__(
+        self, *, execution: GraphExecution, graph_name: str, credentials: RunCredentials
+    ) -> None:
+        self.execution, self.graph_name, self.credentials = execution, graph_name, credentials
+
+    def usage(self, node: EngineNode, *, amount: int, key: str) -> None:
+        charge_usage(
+            user_id=self.execution.user_id,
+            amount=amount,
+            key=key,
+            description=self.graph_name,
+            graph_exec_id=self.execution.id,
+            metadata={"node_id": node.id, "block": node.block.name},
+        )
+
+    def charge(
+        self, node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
+    ) -> str | None:
+        amount = block_cost_amount(node.block, data)
+        if amount <= 0 or uses_own_credentials(self.credentials.for_node(node)):
+            return None
+        try:
+            self.usage(node, amount=amount, key=f"node:{record.id}")
+        except InsufficientCredits as exc:
+            return f"{INSUFFICIENT_CREDITS}: {exc.message}"
+        return None
+
+    def settle(self, node: EngineNode, record: NodeExecutionRecord) -> str | None:
+        owed = block_time_charge(node.block, record.input_data, record.stats.get("wall_time", 0))
+        if owed <= 0:
+            return None
+        key = f"node:{record.id}:time"
+        try:
+            self.usage(node, amount=owed, key=key)
+        except InsufficientCredits as exc:
+            available = exc.details["available_credits"]
+            if available > 0:
+                self.usage(node, amount=available, key=key)
+            return f"{INSUFFICIENT_CREDITS}: {exc.message}"
+        return None
+
+
+class NodeMeter:
+    """The Meter of one node execution (blocks.context.Meter): a further model call of an AI
+    Agent pays the node's block cost again, keyed `node:<id>:<key>` so that a resumed run never
+    pays a call twice; nothing with the user's own credentials."""
+
+    def __init__(
+        self, *, charges: Charges, node: EngineNode, record: NodeExecutionRecord, own: bool
+    ) -> None:
+        self.charges, self.node, self.record, self.own = charges, node, record, own
+
+    def charge_again(self, key: str) -> None:
+        amount = block_cost_amount(self.node.block, self.record.input_data)
+        if amount <= 0 or self.own:
+            return
+        try:
+            self.charges.usage(self.node, amount=amount, key=f"node:{self.record.id}:{key}")
+        except InsufficientCredits as exc:
+            raise ChargeRefused(f"{INSUFFICIENT_CREDITS}: {exc.message}") from None
+
+
+class BlockRuns:
+    """The engine's `block_run` port: a block's context for one node execution (credentials,
+    meter, review desk, the sub-agents port, tools) and the means to stop it."""
+
+    def __init__(
+        self,
+        *,
+        user: User,
+        execution: GraphExecution,
+        charges: Charges,
+        agents: Callable[[CancelToken], Any],
+    ) -> None:
+        self.user, self.execution, self.charges, self.agents = user, execution, charges, agents
+
+    def __call__(
+        self, node: EngineNode, record: NodeExecutionRecord, tools: Any = None
+    ) -> BlockRun:
+        token = CancelToken()
+        selected = self.charges.credentials.for_node(node)
+        desk = (
+            DatabaseReviewDesk(execution=self.execution, node_id=node.id, node_exec_id=record.id)
+            if node.block.pauses
+            else None
+        )
+        meter = NodeMeter(
+            charges=self.charges, node=node, record=record, own=uses_own_credentials(selected)
+        )
+        context = block_context_build(
+            user=self.user,
+            graph_id=str(self.execution.graph_id),
+            graph_version=self.execution.graph_version,
+            graph_exec_id=str(self.execution.id),
+            node_id=node.id,
+            node_exec_id=record.id,
+            cancel=token,
+            agents=self.agents(token),
+            credentials=selected,
+            tools=tools,
+            meter=meter,
+            review=desk,
+        )
+        # SPEC §16: a run records which credential each node used (its id), never the secret.
+        for used in context.credentials.values():
+            if not used.error:
+                context.stats["credential_id"] = used.id or "platform"
+        return BlockRun(
+            context=context,
+            cancel=token.cancel,
+            stats=lambda: dict(context.stats),
+            suspended=lambda: desk is not None and desk.suspended,
+        )
+
+
+class CancelPoller:
+    """The engine's `is_cancelled`: the run's Redis flag (any worker may have set it), or the
+    parent's stop for a sub-agent run; Redis is asked at most every CANCEL_POLL_SECONDS."""
+
+    def __init__(self, graph_exec_id: uuid.UUID, parent_cancel: CancelToken | None) -> None:
+        self.key = CANCEL_KEY.format(graph_exec_id)
+        self.parent_cancel = parent_cancel
+        self.checked = 0.0
+        self.cancelled = False
+
+    def __call__(self) -> bool:
+        if self.parent_cancel is not None and self.parent_cancel.is_cancelled:
+            return True
+        now = time.monotonic()
+        if not self.cancelled and now - self.checked >= CANCEL_POLL_SECONDS:
+            self.checked = now
+            self.cancelled = bool(get_redis().exists(self.key))
+        return self.cancelled

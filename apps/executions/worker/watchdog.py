@@ -1,0 +1,65 @@
+"""The watchdog (beat, SPEC §6): no run stays stuck and no final event is lost."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.executions.events import graph_execution_event
+from apps.executions.lifecycle import enqueue_run
+from apps.executions.models import ExecutionStatus, GraphExecution
+from apps.executions.worker.ending import give_up
+from apps.executions.worker.session import INTERRUPTED
+from apps.realtime.events import publish
+
+
+def execution_watchdog() -> dict[str, int]:
+    """- `queued` runs enqueued long ago are enqueued again (their message may be lost; a
+      duplicate is harmless thanks to the lease);
+    - `running` runs whose lease expired (their worker died) are enqueued to resume, or failed
+      after EXECUTION_MAX_ATTEMPTS;
+    - the final event of runs that ended within the last interval is published again.
+    """
+    now = timezone.now()
+    requeued = _requeue_stale(now)
+    resumed, failed = _rescue_expired(now)
+    recent = GraphExecution.objects.filter(
+        ended_at__gte=now - timedelta(seconds=2 * settings.WATCHDOG_INTERVAL_SECONDS)
+    )
+    republished = 0
+    for execution in recent:
+        publish(graph_execution_event(execution))
+        republished += 1
+    return {"requeued": requeued, "resumed": resumed, "failed": failed, "republished": republished}
+
+
+def _requeue_stale(now: datetime) -> int:
+    stale = now - timedelta(seconds=settings.WATCHDOG_QUEUED_SECONDS)
+    queued = list(
+        GraphExecution.objects.filter(status=ExecutionStatus.QUEUED, parent__isnull=True)
+        .filter(Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True, created_at__lt=stale))
+        .values_list("pk", flat=True)
+    )
+    for graph_exec_id in queued:
+        enqueue_run(graph_exec_id)
+    return len(queued)
+
+
+def _rescue_expired(now: datetime) -> tuple[int, int]:
+    expired = GraphExecution.objects.filter(
+        status=ExecutionStatus.RUNNING, lease_expires_at__lt=now
+    )
+    resumed = failed = 0
+    for execution in expired:
+        if execution.parent_id is not None:
+            # Its parent's Agent Executor node runs again on resume and starts a new child.
+            give_up(execution, "Its parent run was interrupted; the parent starts it again.")
+            failed += 1
+        elif execution.attempts >= settings.EXECUTION_MAX_ATTEMPTS:
+            give_up(execution, INTERRUPTED)
+            failed += 1
+        else:
+            enqueue_run(execution.pk)
+            resumed += 1
+    return resumed, failed
