@@ -1,4 +1,5 @@
-"""The engine's store port on the database: one transaction per engine step, events after it.
+"""The engine's store port on the database: one transaction per engine step, events after its
+commit.
 
 This is the hot path of every run (a step per node), so it writes with plain parameterised SQL
 instead of the ORM's bulk helpers, whose expression building cost more than the queries
@@ -10,6 +11,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -170,7 +172,10 @@ class DatabaseStore:
             elif updates:
                 cursor.executemany(_UPDATE, updates)
             _insert(cursor, _INSERT_OUTPUT, outputs)
-        publish(node_execution_events(self.execution.id, [p["event"] for p in payloads]))
+        # After the commit that makes them true: at once for a worker's step; at the end of the
+        # caller's transaction for the entry nodes of a run being created.
+        events = node_execution_events(self.execution.id, [p["event"] for p in payloads])
+        transaction.on_commit(partial(publish, events))
         for record in changes:
             if record.status in _FINISHED:
                 block = get_block(self.nodes[record.node_id].block_id)

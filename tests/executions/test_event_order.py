@@ -1,0 +1,98 @@
+"""Events leave after the commit that makes them true (SPEC §8): a client that reads what an
+event names, as soon as the event arrives, finds it."""
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import redis
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, connections
+
+from apps.executions import services
+from apps.executions.models import GraphExecution, NodeExecution
+from apps.graphs import services as graph_services
+from apps.users.models import User
+from tests.graphs.graphs import echo_graph
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+COMMIT_DELAY_SECONDS = 0.5
+
+
+class RowReadingSubscriber(threading.Thread):
+    """Subscribed to every run's group on the channel layer's Redis, as the web process is; on
+    the first node event it reads the run and the node execution the event names through a
+    database connection of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+        self.pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+        self.pubsub.psubscribe(f"{prefix}__group__exec.*")
+        self.found: dict[str, Any] | None = None
+
+    def run(self) -> None:
+        try:
+            deadline = time.monotonic() + 10
+            while self.found is None and time.monotonic() < deadline:
+                received = self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+                if received is not None:
+                    self._read(received["data"])
+        finally:
+            self.pubsub.close()
+            connections.close_all()
+
+    def _read(self, data: bytes) -> None:
+        batch = get_channel_layer().deserialize(data)
+        for message in batch["messages"]:
+            if message["method"] == "node_execution_event":
+                event = message["data"]
+                self.found = {
+                    "run": GraphExecution.objects.filter(pk=event["graph_exec_id"]).exists(),
+                    "node_execution": NodeExecution.objects.filter(pk=event["id"]).exists(),
+                }
+                return
+
+
+@pytest.fixture
+def slow_commits() -> Any:
+    """Every transaction that writes node executions takes longer to commit (a
+    deferred constraint trigger sleeps at commit): a window in which an event sent before the
+    commit arrives at a subscriber for certain."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a deferred trigger that sleeps at commit is PostgreSQL's")
+    table = NodeExecution._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS"
+            f" $$ BEGIN PERFORM pg_sleep({COMMIT_DELAY_SECONDS}); RETURN NULL; END $$"
+        )
+        cursor.execute(
+            f"CREATE CONSTRAINT TRIGGER test_slow_commit AFTER INSERT ON {table}"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_slow_commit()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER test_slow_commit ON {table}")
+        cursor.execute("DROP FUNCTION test_slow_commit()")
+
+
+def test_the_entry_nodes_events_leave_after_the_run_is_committed(
+    owner: User, slow_commits: None
+) -> None:
+    payload = echo_graph()
+    version = graph_services.graph_create(
+        user=owner,
+        name=payload["name"],
+        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+    )
+    subscriber = RowReadingSubscriber()
+    subscriber.start()
+    services.graph_execution_start(
+        user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
+    )
+    subscriber.join(timeout=15)
+    assert subscriber.found == {"run": True, "node_execution": True}
