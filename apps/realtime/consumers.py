@@ -34,6 +34,7 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode())
         token = (query.get("token") or [""])[0]
         self.api_key: APIKey | None = None
+        user: Any
         if token:
             found = await database_sync_to_async(token_authenticate)(token=token)
             if found is None:
@@ -64,7 +65,9 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         """A frame that is not JSON text is answered with an error; the socket stays open."""
         if text_data is None:
             await self.send_error(None, "Messages are JSON in text frames.")

@@ -41,7 +41,8 @@ def message(method: str, data: Any, channel: str) -> dict[str, Any]:
 
 def _group_channel(group: str) -> str:
     """channels_redis.pubsub's name for a group's Redis channel (a single-host layer)."""
-    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+    layers: dict[str, dict[str, Any]] = settings.CHANNEL_LAYERS
+    prefix: str = layers["default"].get("CONFIG", {}).get("prefix", "asgi")
     return f"{prefix}__group__{group}"
 
 
@@ -63,7 +64,7 @@ def publish(events: Sequence[Event]) -> None:
     by_group: dict[str, list[dict[str, Any]]] = {}
     for group, payload in events:
         by_group.setdefault(group, []).append(payload)
-    layer = get_channel_layer()
+    layer: Any = get_channel_layer()  # the pub/sub layer, whose serialisation is sent
     args: list[Any] = []
     for group, payloads in by_group.items():
         args += [

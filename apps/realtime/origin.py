@@ -1,3 +1,4 @@
+from typing import Any
 from urllib.parse import ParseResult
 
 from channels.security.websocket import OriginValidator
@@ -12,7 +13,7 @@ class BrowserOriginValidator(OriginValidator):
     without a cookie they must authenticate with a token anyway.
     """
 
-    def __init__(self, application) -> None:
+    def __init__(self, application: Any) -> None:
         allowed = list(settings.ALLOWED_HOSTS)
         if settings.DEBUG and not allowed:
             allowed = ["localhost", "127.0.0.1", "[::1]"]

@@ -3,10 +3,10 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from apps.common.json_limits import storable
@@ -52,7 +52,7 @@ def result_values(
 ) -> dict[str, Any]:
     """The run's row as the result leaves it; a run waiting for a review is not ended."""
     assert result.status is not None
-    waits = result.status == ExecutionStatus.REVIEW
+    waits = result.status.value == ExecutionStatus.REVIEW
     return {
         "status": result.status.value,
         "outputs": jsonable(result.outputs),
@@ -75,9 +75,8 @@ def result_write(pk: uuid.UUID, owner: str, values: dict[str, Any]) -> bool:
     """The guarded UPDATE to the result, only by the lease holder (plain SQL, as the lease),
     inside the caller's transaction."""
     meta = GraphExecution._meta
-    params = [
-        meta.get_field(name).get_db_prep_save(values[name], connection) for name in _FINISH_FIELDS
-    ]
+    fields = [cast(Field[Any, Any], meta.get_field(name)) for name in _FINISH_FIELDS]
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     sources = ALLOWED_SOURCES[values["status"]]
     sql = _FINISH.format(sources=", ".join(["%s"] * len(sources)))
     with connection.cursor() as cursor:

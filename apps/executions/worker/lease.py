@@ -85,7 +85,9 @@ def lease_acquire(
                 ).exists()
                 return ("leased" if leased else "gone"), None
         execution.user = User.from_db(
-            connection.alias, ["id", "timezone"], [execution.user_id, execution.user_timezone]
+            connection.alias,
+            ["id", "timezone"],
+            [execution.user_id, execution.__dict__["user_timezone"]],
         )
     execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
     execution.lease_expires_at = taking.expires

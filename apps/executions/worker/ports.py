@@ -5,7 +5,7 @@ run's, in plain sight."""
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from apps.common.exceptions import InsufficientCredits
 from apps.common.redis import get_redis
@@ -14,6 +14,7 @@ from apps.executions.engine.types import INSUFFICIENT_CREDITS, BlockRun
 from apps.executions.models import GraphExecution
 from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.runtime import CANCEL_KEY, charge_usage
+from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.context import CancelToken, ChargeRefused
 from apps.graphs.costs import block_cost_amount, block_time_charge
 from apps.graphs.runtime import (
@@ -26,6 +27,11 @@ from apps.users.models import User
 
 # Redis is asked about a stop at most this often per run, not on every engine step.
 CANCEL_POLL_SECONDS = 0.1
+
+
+def _block(node: EngineNode) -> Block:
+    """The node's block: the engine knows it as a Runnable; compiled graphs hold Blocks."""
+    return cast(Block, node.block)
 
 
 class RunCredentials:
@@ -52,7 +58,7 @@ class RunCredentials:
             if saved and node.id not in selection:
                 selection = {**selection, node.id: saved}
             self._by_node[node.id] = block_credentials(
-                user_id=self.user_id, block=node.block, selection=selection, node_id=node.id
+                user_id=self.user_id, block=_block(node), selection=selection, node_id=node.id
             )
         return self._by_node[node.id]
 
@@ -83,7 +89,7 @@ class Charges:
     def charge(
         self, node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
     ) -> str | None:
-        amount = block_cost_amount(node.block, data)
+        amount = block_cost_amount(_block(node), data)
         if amount <= 0 or uses_own_credentials(self.credentials.for_node(node)):
             return None
         try:
@@ -93,7 +99,7 @@ class Charges:
         return None
 
     def settle(self, node: EngineNode, record: NodeExecutionRecord) -> str | None:
-        owed = block_time_charge(node.block, record.input_data, record.stats.get("wall_time", 0))
+        owed = block_time_charge(_block(node), record.input_data, record.stats.get("wall_time", 0))
         if owed <= 0:
             return None
         key = f"node:{record.id}:time"
@@ -118,7 +124,7 @@ class NodeMeter:
         self.charges, self.node, self.record, self.own = charges, node, record, own
 
     def charge_again(self, key: str) -> None:
-        amount = block_cost_amount(self.node.block, self.record.input_data)
+        amount = block_cost_amount(_block(self.node), self.record.input_data)
         if amount <= 0 or self.own:
             return
         try:
@@ -148,7 +154,7 @@ class BlockRuns:
         selected = self.charges.credentials.for_node(node)
         desk = (
             DatabaseReviewDesk(execution=self.execution, node_id=node.id, node_exec_id=record.id)
-            if node.block.pauses
+            if _block(node).pauses
             else None
         )
         meter = NodeMeter(

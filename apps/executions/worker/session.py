@@ -123,6 +123,7 @@ class RunSession:
     def engine_settings(self) -> EngineSettings:
         # Time spent waiting for reviews does not count towards the run's time limit.
         waited = float(self.execution.stats.get("review_wait_seconds", 0))
+        assert self.execution.started_at is not None  # set when the lease was taken
         started = self.execution.started_at.timestamp()
         return EngineSettings(
             max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
@@ -166,7 +167,7 @@ class RunSession:
         execution, now = self.execution, timezone.now()
         cost = ending.run_cost(execution, self.compiled)
         values = ending.result_values(execution, result, cost=cost, now=now)
-        waits = result.status == ExecutionStatus.REVIEW  # for a person: not an end
+        waits = result.status.value == ExecutionStatus.REVIEW  # for a person: not an end
         with transaction.atomic(savepoint=False):
             moved = ending.result_write(execution.pk, self.owner, values)
             if moved:
@@ -233,12 +234,10 @@ class SubAgents:
         self, *, graph_id: str, graph_version: int | None, inputs: dict[str, Any]
     ) -> tuple[str, Any]:
         named = named_sub_agent(self.parent, graph_id, graph_version)
-        if named is not None:
-            graph_id, graph_version = named
         child = graph_execution_start(
             user=self.user,
-            graph_id=graph_id,
-            graph_version=graph_version,
+            graph_id=named[0] if named else graph_id,
+            graph_version=named[1] if named else graph_version,
             inputs=inputs,
             parent=self.parent,
             enqueue=False,
