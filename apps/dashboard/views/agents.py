@@ -31,6 +31,7 @@ from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
 from apps.graphs.api.serializers import GraphInSerializer
+from apps.graphs.compile import graph_spec_from_payload, graph_spec_from_version
 from apps.graphs.validation import graph_errors_on_save
 from apps.integrations import selectors as integration_selectors
 from apps.schedules import selectors as schedule_selectors
@@ -110,7 +111,7 @@ def agent_import(request: HttpRequest) -> HttpResponse:
         serializer = GraphInSerializer(data=form.cleaned_data["file"])
         if serializer.is_valid():
             data = dict(serializer.validated_data)
-            spec = graph_services.graph_spec_from_payload(data["nodes"], data["links"])
+            spec = graph_spec_from_payload(data["nodes"], data["links"])
             # Checked before import rewrites the node ids, so errors name the file's own ids.
             problems = node_error_lines(graph_errors_on_save(spec), block_names_of(spec))
             if not problems:
@@ -156,7 +157,7 @@ def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int
     version = graph_selectors.graph_version_get(
         user=request.user, graph_id=graph_id, version=version_number
     )
-    spec = graph_services.graph_spec_from_version(version)
+    spec = graph_spec_from_version(version)
     schema = analysis.graph_input_schema(spec)
     estimate = analysis.graph_cost_estimate(spec)
     is_owner = version.graph.user_id == request.user.pk

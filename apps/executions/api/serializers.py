@@ -4,7 +4,6 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.executions.models import GraphExecution, NodeExecution
-from apps.graphs.api.serializers import GraphMetaSerializer
 
 
 def grouped_outputs(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
@@ -116,22 +115,6 @@ class SharedExecutionSerializer(serializers.ModelSerializer):
     class Meta:
         model = GraphExecution
         fields = ["id", "graph_name", "status", "outputs", "created_at", "ended_at"]
-
-
-class GraphWithStatsSerializer(GraphMetaSerializer):
-    execution_count = serializers.IntegerField()
-    last_execution_at = serializers.DateTimeField(allow_null=True)
-    success_rate = serializers.FloatField(
-        allow_null=True, help_text="completed / finished runs; null before the first finished run"
-    )
-
-    class Meta(GraphMetaSerializer.Meta):
-        fields = [
-            *GraphMetaSerializer.Meta.fields,
-            "execution_count",
-            "last_execution_at",
-            "success_rate",
-        ]
 
 
 def execution_results(execution: GraphExecution) -> dict[str, Any]:
