@@ -120,6 +120,28 @@ def graph_create(
     if forked_from is not None and forked_from.graph.user_id != user.pk:
         spec = graph_spec_without_credentials(spec)
     _check_spec(spec, user=user)
+    return _create(
+        user=user,
+        name=name,
+        description=description,
+        spec=spec,
+        is_template=is_template,
+        forked_from=forked_from,
+        time_limit_seconds=time_limit_seconds,
+    )
+
+
+def _create(
+    *,
+    user: User,
+    name: str,
+    description: str,
+    spec: GraphSpec,
+    is_template: bool = False,
+    forked_from: GraphVersion | None = None,
+    time_limit_seconds: int | None = None,
+) -> GraphVersion:
+    """A new graph with `spec` as its version 1; the caller has checked the spec."""
     graph = Graph.objects.create(
         user=user,
         is_template=is_template,
@@ -219,6 +241,7 @@ def graph_export(*, version: GraphVersion) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
 def graph_import(
     *,
     user: User,
@@ -227,7 +250,11 @@ def graph_import(
     spec: GraphSpec,
     time_limit_seconds: int | None = None,
 ) -> GraphVersion:
-    return graph_create(
+    """A new graph from an exported document (`POST /api/graphs/import` and the dashboard's
+    import). It is checked as the document has it, so every error names the document's own
+    node ids; the nodes get new ids once it is valid."""
+    _check_spec(spec, user=user)
+    return _create(
         user=user,
         name=name,
         description=description,
