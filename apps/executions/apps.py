@@ -9,8 +9,7 @@ class ExecutionsConfig(AppConfig):
 
         from apps.executions.receivers import stop_runs_of_deleted_graph
         from apps.executions.selectors import graph_list_with_stats
-        from apps.graphs.models import Graph
-        from apps.graphs.selectors import run_statistics_install
+        from apps.graphs.runnable import Graph, run_statistics_install
 
         pre_delete.connect(stop_runs_of_deleted_graph, sender=Graph, dispatch_uid="graph-runs-stop")
         # The run statistics of `GET /api/graphs` (served by graphs, a layer below).
