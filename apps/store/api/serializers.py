@@ -271,8 +271,9 @@ class LibraryAgentSerializer(serializers.ModelSerializer):
 
 
 class LibraryAgentDetailSerializer(LibraryAgentSerializer):
-    """With what a run needs: the graph's input schema and output names, from the version's
-    GraphSpec the view passes in the context as `spec` (a serializer reads nothing itself)."""
+    """With what a run needs: the graph's input schema and output names."""
+
+    # From the version's GraphSpec the view passes as context["spec"]: no query here.
 
     input_schema = serializers.SerializerMethodField()
     output_names = serializers.SerializerMethodField()
