@@ -18,7 +18,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("apps.users.api.urls")),
-    # Before graphs: executions serves `GET /api/graphs` with each graph's run statistics.
     path("api/", include("apps.executions.api.urls")),
     path("api/", include("apps.graphs.api.urls")),
     path("api/", include("apps.credits.api.urls")),

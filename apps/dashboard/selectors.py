@@ -6,16 +6,15 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.common.exceptions import NotFound
 from apps.credits.selectors import credit_entries
 from apps.executions import selectors as execution_selectors
 from apps.executions.models import GraphExecution
 from apps.graphs import selectors as graph_selectors
-from apps.graphs.models import GraphVersion, Link, Node
+from apps.graphs.models import GraphVersion
 from apps.store.models import StoreReview
 from apps.users.models import User
 
@@ -23,10 +22,13 @@ RUNS_PER_PAGE = 50
 USAGE_DAYS = 30
 
 
-def _with_graph_name(runs: QuerySet[GraphExecution]) -> QuerySet[GraphExecution]:
-    name = GraphVersion.objects.filter(
-        graph_id=OuterRef("graph_id"), version=OuterRef("graph_version")
-    ).values("name")[:1]
+def _with_graph_name(runs: QuerySet[GraphExecution], user: User) -> QuerySet[GraphExecution]:
+    """Each run's graph name, from the versions the user may read (else None)."""
+    name = (
+        graph_selectors.graph_versions_granted(user=user)
+        .filter(graph_id=OuterRef("graph_id"), version=OuterRef("graph_version"))
+        .values("name")[:1]
+    )
     return runs.annotate(graph_name=Subquery(name))
 
 
@@ -40,7 +42,7 @@ def run_page(
 ) -> Page:
     """One page of the user's runs, newest first, each with its graph's name (two queries)."""
     runs = execution_selectors.graph_execution_list(user=user, graph_id=graph_id, status=status)
-    return Paginator(_with_graph_name(runs), per_page).get_page(page)
+    return Paginator(_with_graph_name(runs, user), per_page).get_page(page)
 
 
 def credit_usage_by_day(
@@ -67,33 +69,12 @@ def credit_usage_by_day(
     ]
 
 
-def granted_graph_version(*, graph_id: uuid.UUID | str, version: int) -> GraphVersion:
-    """A graph version with its nodes and links, whoever owns the graph. Only for a caller that
-    has already checked the user's access another way: a library agent of theirs (the store
-    checked the membership), or a run of theirs (the run was allowed when it started)."""
-    found = (
-        GraphVersion.objects.filter(graph_id=graph_id, version=version)
-        .select_related("graph")
-        .prefetch_related(
-            Prefetch("nodes", queryset=Node.objects.order_by("position")),
-            Prefetch("links", queryset=Link.objects.order_by("position")),
-        )
-        .first()
-    )
-    if found is None:
-        raise NotFound("Graph version not found.")
-    return found
-
-
 def run_graph_version(*, user: User, execution: GraphExecution) -> GraphVersion:
-    """The version a run of the user's ran: their own graph or a template, else the creator's
-    graph of a library agent they ran (the run is theirs, so its drawing is too)."""
-    try:
-        return graph_selectors.graph_version_get(
-            user=user, graph_id=execution.graph_id, version=execution.graph_version
-        )
-    except NotFound:
-        return granted_graph_version(graph_id=execution.graph_id, version=execution.graph_version)
+    """The version a run of the user's ran, while they may read it: their own graph, a template,
+    or the creator's graph of an agent in their library (graph_versions_granted)."""
+    return graph_selectors.graph_version_granted(
+        user=user, graph_id=execution.graph_id, version=execution.graph_version
+    )
 
 
 def store_review_of(*, user: User, listing_id: uuid.UUID) -> StoreReview | None:

@@ -27,6 +27,12 @@ urlpatterns = [
     path("agents/<uuid:graph_id>", agents.agent_detail, name="agent"),
     path("agents/<uuid:graph_id>/edit", builder.agent_edit, name="agent-edit"),
     path("agents/<uuid:graph_id>/run", agents.agent_run, name="agent-run"),
+    path("agents/<uuid:graph_id>/presets", agents.agent_preset_create, name="agent-preset-create"),
+    path(
+        "agents/<uuid:graph_id>/schedules",
+        agents.agent_schedule_create,
+        name="agent-schedule-create",
+    ),
     path(
         "agents/<uuid:graph_id>/versions/<int:version>/activate",
         agents.agent_activate_version,

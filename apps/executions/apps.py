@@ -9,7 +9,10 @@ class ExecutionsConfig(AppConfig):
 
         from apps.executions.events import topics_register
         from apps.executions.receivers import stop_runs_of_deleted_graph
-        from apps.graphs.models import Graph
+        from apps.executions.selectors import graph_list_with_stats
+        from apps.graphs.runnable import Graph, run_statistics_install
 
         pre_delete.connect(stop_runs_of_deleted_graph, sender=Graph, dispatch_uid="graph-runs-stop")
         topics_register()
+        # The run statistics of `GET /api/graphs` (served by graphs, a layer below).
+        run_statistics_install(graph_list_with_stats)

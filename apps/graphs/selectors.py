@@ -1,15 +1,36 @@
 """Reads of graphs and presets. A graph is visible to its owner, and to everyone when it is a
-template; anything else is NotFound (never a 403 that confirms it exists)."""
+template; anything else is NotFound (never a 403 that confirms it exists). A version may also be
+granted to a user by an app above (a store agent in their library): see graph_version_granted.
+
+`runnable_version` is what executions asks of graphs to start a run."""
 
 import uuid
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from apps.common.exceptions import NotFound, PermissionDenied
-from apps.graphs.blocks.base import Block
-from apps.graphs.blocks.registry import all_blocks
+from apps.common.exceptions import GraphValidationFailed, NotFound, PermissionDenied
+from apps.graphs.analysis import graph_input_schema
+from apps.graphs.blocks.base import Block, BlockType
+from apps.graphs.blocks.registry import all_blocks, get_block
+from apps.graphs.compile import (
+    CREDENTIALS_METADATA_KEY,
+    RunnableGraph,
+    check_run_inputs,
+    graph_spec_from_version,
+    runnable_graph,
+)
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
+from apps.graphs.runtime import (
+    credentials_selection_check,
+    node_credentials_check,
+    selected_credential,
+)
+from apps.graphs.validation import graph_errors_for_run
 from apps.users.models import User
 
 
@@ -116,6 +137,143 @@ def graph_list(*, user: User, templates: bool = False) -> QuerySet[GraphVersion]
     graphs = Q(graph__is_template=True) if templates else Q(graph__user=user)
     versions = GraphVersion.objects.filter(graphs, is_active=True)
     return _annotated(versions).order_by("-graph__updated_at", "-graph_id")
+
+
+# The runs of graphs are recorded by apps.executions, a layer above: it installs the function that
+# adds each graph's run statistics to graph_list (execution_count, last_execution_at,
+# success_rate) when it starts (its AppConfig.ready).
+RunStatistics = Callable[..., QuerySet[GraphVersion]]
+_run_statistics: list[RunStatistics] = []
+
+
+def run_statistics_install(statistics: RunStatistics) -> None:
+    """`statistics(user=…, templates=…)` answers graph_list with the three statistics added."""
+    _run_statistics[:] = [statistics]
+
+
+def graph_list_with_stats(*, user: User, templates: bool = False) -> QuerySet[GraphVersion]:
+    """graph_list with the user's run count, last run and success rate per graph (one query)."""
+    if not _run_statistics:
+        raise ImproperlyConfigured("No app records runs: apps.executions is not installed.")
+    return _run_statistics[0](user=user, templates=templates)
+
+
+# Who may read a version beyond its owner (and everyone, for a template): each app above that
+# grants access registers a condition on GraphVersion rows for a user (its AppConfig.ready),
+# e.g. the store's "this exact version is an agent in your library".
+VersionGrant = Callable[[User], Q | None]
+_version_grants: list[VersionGrant] = []
+
+
+def version_grant_register(grant: VersionGrant) -> None:
+    if grant not in _version_grants:
+        _version_grants.append(grant)
+
+
+def graph_versions_granted(*, user: User) -> QuerySet[GraphVersion]:
+    """Every version `user` may read: of their own graphs, of templates, or granted to them."""
+    readable = Q(graph__user=user) | Q(graph__is_template=True)
+    for grant in _version_grants:
+        condition = grant(user)
+        if condition is not None:
+            readable |= condition
+    return GraphVersion.objects.filter(readable)
+
+
+def graph_version_granted(
+    *, user: User, graph_id: uuid.UUID | str, version: int | None = None
+) -> GraphVersion:
+    """A version `user` may read (graph_versions_granted), with its graph, nodes and links: the
+    active one unless `version` is given. Anything else is NotFound."""
+    versions = graph_versions_granted(user=user).filter(graph_id=_parse_uuid(graph_id, "Graph"))
+    versions = versions.filter(version=version) if version else versions.filter(is_active=True)
+    found = _with_structure(versions).first()
+    if found is None:
+        raise NotFound("Graph version not found.")
+    return found
+
+
+@lru_cache(maxsize=512)
+def compiled_version(graph_id: uuid.UUID, version: int) -> RunnableGraph:
+    """A version compiled for running, whoever may run it: for a caller that holds a run already
+    allowed (the worker). Versions never change once saved, so each process compiles one once."""
+    row = _with_structure(GraphVersion.objects.filter(graph_id=graph_id, version=version)).get()
+    return runnable_graph(row, tool_schemas=_tool_schemas(row))
+
+
+def _tool_schemas(row: GraphVersion) -> dict[str, dict[str, Any]]:
+    """What each Agent Executor node that names its graph shows a model that calls it as a tool
+    (engine/tools.py): its block's schema with `inputs` described by that graph's run inputs,
+    when the graph is the owner's or a template, so the model knows what to pass."""
+    schemas = {}
+    for node in row.nodes.all():
+        graph_id = node.input_default.get("graph_id")
+        if node.node_type != BlockType.AGENT or not graph_id:
+            continue
+        versions = GraphVersion.objects.filter(graph_id=graph_id).filter(
+            Q(graph__user_id=row.graph.user_id) | Q(graph__is_template=True)
+        )
+        wanted = node.input_default.get("graph_version")
+        try:
+            child = _with_structure(
+                versions.filter(version=wanted) if wanted else versions.filter(is_active=True)
+            ).first()
+        except (ValueError, ValidationError):
+            child = None  # a malformed id: the run says so when the tool is called
+        if child is None:
+            continue
+        schema = get_block(node.block_id).input_schema()
+        inputs = graph_input_schema(graph_spec_from_version(child))
+        inputs["description"] = f"Inputs of the agent {child.name!r}. {child.description}".strip()
+        schemas[node.key] = {**schema, "properties": {**schema["properties"], "inputs": inputs}}
+    return schemas
+
+
+def runnable_version(
+    *,
+    user: User,
+    graph_id: uuid.UUID | str,
+    version: int | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    credentials_inputs: Mapping[str, Any] | None = None,
+    access_checked: bool = False,
+) -> RunnableGraph:
+    """The one entry point of a run start: the version `user` may run (the active one unless
+    `version` is given), compiled, and checked against the run's `inputs` and
+    `credentials_inputs` (their shapes and credentials: 400; the run-time graph rules of
+    SPEC §5 and each node's chosen credential: 400 with `node_errors`).
+
+    `user` may run their own graphs and templates. With `access_checked` the caller vouches that
+    `user` may run exactly `version` (the store for an agent in their library, a run for a
+    sub-agent that a graph they may run names itself), and only its existence is checked: a
+    version granted for reading is not thereby runnable through the graph's own endpoints.
+    """
+    inputs = {} if inputs is None else inputs
+    credentials_inputs = {} if credentials_inputs is None else credentials_inputs
+    check_run_inputs(inputs)
+    check_run_inputs(credentials_inputs, what="credentials_inputs")
+    credentials_selection_check(user_id=user.pk, selection=credentials_inputs)
+    if access_checked:
+        if version is None:
+            raise ValueError("access_checked needs the exact graph version")
+        graph_id = _parse_uuid(graph_id, "Graph")
+    else:
+        graph_id, version = graph_version_resolve(user=user, graph_id=graph_id, version=version)
+    try:
+        runnable = compiled_version(graph_id, version)
+    except GraphVersion.DoesNotExist:
+        raise NotFound(f"Graph version {version} not found.") from None
+    node_errors = graph_errors_for_run(runnable.spec, inputs)
+    for node in runnable.nodes:
+        provider = node.block.credentials_provider
+        chosen = selected_credential(credentials_inputs, node.id, provider or "")
+        if chosen and provider:
+            reason = node_credentials_check(user_id=user.pk, block=node.block, credential_id=chosen)
+            if reason:
+                node_errors.setdefault(node.id, {})[CREDENTIALS_METADATA_KEY] = reason
+    if node_errors:
+        raise GraphValidationFailed(node_errors)
+    return runnable
 
 
 def preset_list(*, user: User, graph_id: uuid.UUID | str | None = None) -> QuerySet[Preset]:

@@ -6,99 +6,31 @@ partial unique index `graph_one_active_version` keeps exactly one active version
 """
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 
-from apps.common.exceptions import GraphValidationFailed, NotFound, ValidationFailed
-from apps.common.json_limits import check_json_limits
+from apps.common.exceptions import GraphValidationFailed, NotFound
 from apps.graphs import selectors
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.compile import (
+    CREDENTIALS_METADATA_KEY,
+    graph_spec_from_version,
+    graph_spec_with_fresh_ids,
+    graph_spec_without_credentials,
+)
+
+# Kept importable from here for apps.executions and its tests until they take what they need
+# from apps.graphs.runnable (their home is apps.graphs.compile).
+from apps.graphs.compile import check_run_inputs as check_run_inputs
+from apps.graphs.compile import graph_spec_from_payload as graph_spec_from_payload
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
 from apps.graphs.runtime import node_credentials_check
 from apps.graphs.signals import graph_version_activated
-from apps.graphs.spec import GraphSpec, LinkSpec, NodeSpec
+from apps.graphs.spec import GraphSpec
 from apps.graphs.validation import graph_errors_on_save
 from apps.users.models import User
-
-RUN_INPUT_MAX_DEPTH = 10
-RUN_INPUT_MAX_ITEMS = 1000
-
-
-def graph_spec_from_payload(
-    nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]
-) -> GraphSpec:
-    """Nodes keep the ids the client gave them; a node without one gets a UUID."""
-    return GraphSpec(
-        nodes=tuple(
-            NodeSpec(
-                key=str(node.get("id") or uuid.uuid4()),
-                block_id=str(node["block_id"]),
-                input_default=dict(node.get("input_default") or {}),
-                metadata=dict(node.get("metadata") or {}),
-                label=node.get("label") or "",
-            )
-            for node in nodes
-        ),
-        links=tuple(
-            LinkSpec(
-                source_id=str(link["source_id"]),
-                source_name=link["source_name"],
-                sink_id=str(link["sink_id"]),
-                sink_name=link["sink_name"],
-                is_static=bool(link.get("is_static", False)),
-            )
-            for link in links
-        ),
-    )
-
-
-def graph_spec_from_version(version: GraphVersion) -> GraphSpec:
-    return GraphSpec(
-        nodes=tuple(
-            NodeSpec(
-                key=node.key,
-                block_id=node.block_id,
-                input_default=node.input_default,
-                metadata=node.metadata,
-                label=node.label,
-            )
-            for node in version.nodes.all()
-        ),
-        links=tuple(
-            LinkSpec(
-                source_id=link.source_id,
-                source_name=link.source_name,
-                sink_id=link.sink_id,
-                sink_name=link.sink_name,
-                is_static=link.is_static,
-            )
-            for link in version.links.all()
-        ),
-    )
-
-
-def graph_spec_with_fresh_ids(spec: GraphSpec) -> GraphSpec:
-    """The same graph with new node ids (import and fork), links rewired to match."""
-    mapping = {node.key: str(uuid.uuid4()) for node in spec.nodes}
-    return GraphSpec(
-        nodes=tuple(replace(node, key=mapping[node.key]) for node in spec.nodes),
-        links=tuple(
-            replace(
-                link,
-                source_id=mapping.get(link.source_id, link.source_id),
-                sink_id=mapping.get(link.sink_id, link.sink_id),
-            )
-            for link in spec.links
-        ),
-    )
-
-
-# A node's chosen credential (SPEC §16 "credentials per node"): its id in the node's metadata.
-CREDENTIALS_METADATA_KEY = "credentials_id"
 
 
 def _check_spec(spec: GraphSpec, *, user: User) -> None:
@@ -113,20 +45,6 @@ def _check_spec(spec: GraphSpec, *, user: User) -> None:
             node_errors.setdefault(node.key, {})[CREDENTIALS_METADATA_KEY] = reason
     if node_errors:
         raise GraphValidationFailed(node_errors)
-
-
-def _without_credentials(spec: GraphSpec) -> GraphSpec:
-    """A fork or import by someone else cannot use the author's credentials."""
-    return replace(
-        spec,
-        nodes=tuple(
-            replace(
-                node,
-                metadata={k: v for k, v in node.metadata.items() if k != CREDENTIALS_METADATA_KEY},
-            )
-            for node in spec.nodes
-        ),
-    )
 
 
 def _insert_version(
@@ -200,8 +118,30 @@ def graph_create(
     time_limit_seconds: int | None = None,
 ) -> GraphVersion:
     if forked_from is not None and forked_from.graph.user_id != user.pk:
-        spec = _without_credentials(spec)
+        spec = graph_spec_without_credentials(spec)
     _check_spec(spec, user=user)
+    return _create(
+        user=user,
+        name=name,
+        description=description,
+        spec=spec,
+        is_template=is_template,
+        forked_from=forked_from,
+        time_limit_seconds=time_limit_seconds,
+    )
+
+
+def _create(
+    *,
+    user: User,
+    name: str,
+    description: str,
+    spec: GraphSpec,
+    is_template: bool = False,
+    forked_from: GraphVersion | None = None,
+    time_limit_seconds: int | None = None,
+) -> GraphVersion:
+    """A new graph with `spec` as its version 1; the caller has checked the spec."""
     graph = Graph.objects.create(
         user=user,
         is_template=is_template,
@@ -301,6 +241,7 @@ def graph_export(*, version: GraphVersion) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
 def graph_import(
     *,
     user: User,
@@ -309,7 +250,11 @@ def graph_import(
     spec: GraphSpec,
     time_limit_seconds: int | None = None,
 ) -> GraphVersion:
-    return graph_create(
+    """A new graph from an exported document (`POST /api/graphs/import` and the dashboard's
+    import). It is checked as the document has it, so every error names the document's own
+    node ids; the nodes get new ids once it is valid."""
+    _check_spec(spec, user=user)
+    return _create(
         user=user,
         name=name,
         description=description,
@@ -340,14 +285,6 @@ def graph_copy(*, user: User, source: GraphVersion) -> GraphVersion:
         spec=spec,
         forked_from=source,
         time_limit_seconds=source.time_limit_seconds,
-    )
-
-
-def check_run_inputs(inputs: Any, *, what: str = "inputs") -> None:
-    if not isinstance(inputs, dict):
-        raise ValidationFailed(f"{what} must be an object.")
-    check_json_limits(
-        inputs, max_depth=RUN_INPUT_MAX_DEPTH, max_items=RUN_INPUT_MAX_ITEMS, what=what
     )
 
 

@@ -14,6 +14,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import (
     Case,
+    Exists,
     F,
     FloatField,
     Func,
@@ -30,6 +31,8 @@ from django.db.models.functions import Cast, Coalesce
 
 from apps.common.exceptions import NotFound, ValidationFailed
 from apps.executions.models import GraphExecution
+from apps.graphs import selectors as graph_selectors
+from apps.graphs.models import GraphVersion
 from apps.store.models import (
     LibraryAgent,
     Profile,
@@ -339,3 +342,36 @@ def library_agent_get(*, user: User, library_agent_id: uuid.UUID | str) -> Libra
     if agent is None:
         raise NotFound("Library agent not found.")
     return agent
+
+
+# --- access to the graphs behind listings ----------------------------------------------------
+
+
+def library_agent_graph_version(*, user: User, agent: LibraryAgent) -> GraphVersion:
+    """The graph version behind an agent of the user's library, with its nodes and links."""
+    return graph_selectors.graph_version_granted(
+        user=user, graph_id=agent.listing.graph_id, version=agent.listing_version.graph_version
+    )
+
+
+def graph_version_grant(user: User) -> Q | None:
+    """The graph versions the store lets `user` read though the graph is someone else's
+    (apps.graphs.selectors.graph_versions_granted): the exact version of each agent in their
+    library, and for staff every version submitted to the store (to review it)."""
+    if not user.is_authenticated:
+        return None
+    library = Exists(
+        LibraryAgent.objects.filter(
+            user=user,
+            listing__graph_id=OuterRef("graph_id"),
+            listing_version__graph_version=OuterRef("version"),
+        )
+    )
+    if not user.is_staff:
+        return Q(library)
+    submitted = Exists(
+        StoreListingVersion.objects.filter(
+            listing__graph_id=OuterRef("graph_id"), graph_version=OuterRef("version")
+        )
+    )
+    return Q(library) | Q(submitted)

@@ -455,8 +455,6 @@ def library_agent_run(
 def library_agent_fork(*, user: User, library_agent_id: uuid.UUID | str) -> GraphVersion:
     """Copy a library agent's graph version into a new graph of the user's (`forked_from`)."""
     agent = selectors.library_agent_get(user=user, library_agent_id=library_agent_id)
-    version = _runnable(agent)
-    source = GraphVersion.objects.prefetch_related("nodes", "links").get(
-        graph_id=agent.listing.graph_id, version=version.graph_version
-    )
+    _runnable(agent)
+    source = selectors.library_agent_graph_version(user=user, agent=agent)
     return graph_copy(user=user, source=source)

@@ -61,7 +61,7 @@ def test_a_schedule_is_created_from_the_run_forms_inputs_paused_resumed_and_dele
         "timezone": "Europe/Berlin",
         "save_schedule": "",
     }
-    response = alice.post(f"/agents/{version.graph_id}/run?version=1", data)
+    response = alice.post(f"/agents/{version.graph_id}/schedules?version=1", data)
     assert response.status_code == 302
     assert response["Location"].endswith("#schedules")
     schedule = Schedule.objects.get()
@@ -91,7 +91,7 @@ def test_a_schedule_is_created_from_the_run_forms_inputs_paused_resumed_and_dele
 
 def test_a_bad_cron_or_missing_inputs_are_named_on_the_page(owner: User, alice: Client) -> None:
     version = make_graph(owner, echo_graph("Otter echo"))
-    url = f"/agents/{version.graph_id}/run"
+    url = f"/agents/{version.graph_id}/schedules"
     data = {"schedule_name": "x", "timezone": "UTC", "save_schedule": "", "input__topic": "o"}
     response = alice.post(url, {**data, "cron": "61 * * * *"})
     assert response.status_code == 400
@@ -151,7 +151,7 @@ def test_the_run_form_offers_the_users_credentials_for_the_graphs_providers(
     assert "credentials__" not in alice.get(f"/agents/{echo.graph_id}").content.decode()
 
     response = alice.post(
-        f"/agents/{version.graph_id}/run",
+        f"/agents/{version.graph_id}/presets",
         {"input__topic": "otters", "credentials__openai": str(mine.pk), "save_preset": "",
          "preset_name": "With my key"},
     )  # fmt: skip

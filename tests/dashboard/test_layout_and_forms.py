@@ -10,7 +10,7 @@ from apps.dashboard.forms import ProfileForm, RunForm
 from apps.dashboard.layout import NODE_HEIGHT, NODE_WIDTH, graph_drawing, pin_label
 from apps.dashboard.presenters import node_status, shown_value, timeline, usage_chart
 from apps.dashboard.templatetags.dashboard import inputs_summary
-from apps.graphs.services import graph_spec_from_payload
+from apps.graphs.compile import graph_spec_from_payload
 from apps.users.forms import TIMEZONE_REGIONS, timezone_choices
 from tests.graphs.graphs import INPUT, NOTE, OUTPUT, PRINT, link, node
 

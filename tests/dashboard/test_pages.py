@@ -254,7 +254,7 @@ def test_a_run_with_an_empty_purse_says_so(alice: Client, owner: User) -> None:
 def test_presets_are_saved_run_and_deleted(alice: Client, owner: User) -> None:
     version = make_graph(owner)
     url = f"/agents/{version.graph_id}"
-    alice.post(f"{url}/run", {"input__topic": "owls", "save_preset": "", "preset_name": "Owls"})
+    alice.post(f"{url}/presets", {"input__topic": "owls", "save_preset": "", "preset_name": "Owls"})
     preset = Preset.objects.get(user=owner)
     assert preset.inputs == {"topic": "owls"}
     assert "Owls" in alice.get(url).content.decode()

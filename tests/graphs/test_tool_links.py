@@ -3,7 +3,7 @@ Validation accepts them and refuses what cannot work."""
 
 from apps.graphs.blocks.library.ai_agent import AIAgentBlock
 from apps.graphs.blocks.library.maths import CalculatorBlock
-from apps.graphs.services import graph_spec_from_payload
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.validation import graph_errors_for_run, graph_errors_on_save
 from tests.graphs.graphs import INPUT, OUTPUT, PRINT, WEB_REQUEST, link, node
 

@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 
 from apps.graphs.blocks.library.text import CombineTextsBlock, SplitTextBlock
 from apps.graphs.blocks.library.timing import DelayBlock
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import Graph
-from apps.graphs.services import graph_spec_from_payload
 from apps.graphs.validation import GRAPH_KEY, graph_errors_for_run, graph_errors_on_save
 from tests.graphs.graphs import INPUT, NOTE, OUTPUT, PRINT, STORE, echo_graph, link, node
 

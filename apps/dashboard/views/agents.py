@@ -20,7 +20,6 @@ from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of, credential_providers_of
 from apps.dashboard.views.common import (
     error_lines,
-    node_error_lines,
     not_found_as_404,
     paginated,
 )
@@ -31,7 +30,7 @@ from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
 from apps.graphs.api.serializers import GraphInSerializer
-from apps.graphs.validation import graph_errors_on_save
+from apps.graphs.compile import graph_spec_from_payload, graph_spec_from_version
 from apps.integrations import selectors as integration_selectors
 from apps.schedules import selectors as schedule_selectors
 from apps.schedules import services as schedule_services
@@ -46,7 +45,7 @@ RECENT_SUBMISSIONS = 5
 def _agents_page(
     request: HttpRequest, form: ImportForm, problems: list[str] | None = None, status: int = 200
 ) -> HttpResponse:
-    graphs = execution_selectors.graph_list_with_stats(user=request.user)
+    graphs = graph_selectors.graph_list_with_stats(user=request.user)
     return render(
         request,
         "dashboard/agents.html",
@@ -110,23 +109,20 @@ def agent_import(request: HttpRequest) -> HttpResponse:
         serializer = GraphInSerializer(data=form.cleaned_data["file"])
         if serializer.is_valid():
             data = dict(serializer.validated_data)
-            spec = graph_services.graph_spec_from_payload(data["nodes"], data["links"])
-            # Checked before import rewrites the node ids, so errors name the file's own ids.
-            problems = node_error_lines(graph_errors_on_save(spec), block_names_of(spec))
-            if not problems:
-                try:
-                    version = graph_services.graph_import(
-                        user=request.user,
-                        name=data["name"],
-                        description=data["description"],
-                        spec=spec,
-                        time_limit_seconds=data["time_limit_seconds"],
-                    )
-                except PlatformError as exc:
-                    problems = error_lines(exc)
-                else:
-                    messages.success(request, f"Imported “{version.name}”.")
-                    return redirect("dashboard:agent", graph_id=version.graph_id)
+            spec = graph_spec_from_payload(data["nodes"], data["links"])
+            try:  # the API's import: the same checks, errors naming the file's node ids
+                version = graph_services.graph_import(
+                    user=request.user,
+                    name=data["name"],
+                    description=data["description"],
+                    spec=spec,
+                    time_limit_seconds=data["time_limit_seconds"],
+                )
+            except PlatformError as exc:
+                problems = error_lines(exc, block_names_of(spec))
+            else:
+                messages.success(request, f"Imported “{version.name}”.")
+                return redirect("dashboard:agent", graph_id=version.graph_id)
         else:
             problems = _drf_errors(DrfValidationError(serializer.errors).detail)
     else:
@@ -156,7 +152,7 @@ def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int
     version = graph_selectors.graph_version_get(
         user=request.user, graph_id=graph_id, version=version_number
     )
-    spec = graph_services.graph_spec_from_version(version)
+    spec = graph_spec_from_version(version)
     schema = analysis.graph_input_schema(spec)
     estimate = analysis.graph_cost_estimate(spec)
     is_owner = version.graph.user_id == request.user.pk
@@ -232,70 +228,25 @@ def agent_activate_version(request: HttpRequest, graph_id: uuid.UUID, version: i
     return redirect("dashboard:agent", graph_id=graph_id)
 
 
-@login_required
-@require_POST
-@not_found_as_404
-def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
-    """Start a run from the form, or save the form's values as a preset (`save_preset`) or as
-    a schedule (`save_schedule`: the schedules card's fields belong to this form)."""
-    version_number = requested_version(request)
-    context = agent_context(request, graph_id, version_number)
-    form = run_form(context, request.POST)
-    preset_form = PresetForm(request.POST) if "save_preset" in request.POST else None
-    schedule_form = (
-        ScheduleForm(request.POST, initial={"timezone": request.user.timezone})
-        if "save_schedule" in request.POST
-        else None
-    )
-    extra = preset_form or schedule_form
-    problems: list[str] = []
-    if form.is_valid() and (extra is None or extra.is_valid()):
-        version = context["version"].version
-        try:
-            if preset_form is not None:
-                graph_services.preset_create(
-                    user=request.user,
-                    graph_id=graph_id,
-                    graph_version=version,
-                    name=preset_form.cleaned_data["preset_name"],
-                    inputs=form.run_inputs(),
-                    credentials_inputs=form.credentials_inputs(),
-                )
-                messages.success(request, "Preset saved.")
-                return redirect("dashboard:agent", graph_id=graph_id)
-            if schedule_form is not None:
-                schedule = schedule_services.schedule_create(
-                    user=request.user,
-                    graph_id=graph_id,
-                    graph_version=version,
-                    name=schedule_form.cleaned_data["schedule_name"],
-                    cron=schedule_form.cleaned_data["cron"],
-                    timezone=schedule_form.cleaned_data["timezone"],
-                    inputs=form.run_inputs(),
-                    credentials_inputs=form.credentials_inputs(),
-                )
-                messages.success(request, f"Scheduled “{schedule.name}”.")
-                return redirect(reverse("dashboard:agent", args=[graph_id]) + "#schedules")
-            execution = execution_services.graph_execution_start(
-                user=request.user,
-                graph_id=graph_id,
-                graph_version=version,
-                inputs=form.run_inputs(),
-                credentials_inputs=form.credentials_inputs(),
-            )
-        except PlatformError as exc:
-            problems = error_lines(exc, context["block_names"])
-            fields = exc.details.get("fields")
-            schedule_fields = set(fields) & {"cron", "timezone"} if isinstance(fields, dict) else ()
-            if schedule_form is not None and schedule_fields:
-                for name in schedule_fields:
-                    schedule_form.add_error(name, exc.message)
-                problems = []
-        else:
-            return redirect("dashboard:run", graph_exec_id=execution.id)
+def _posted_run_form(request: HttpRequest, graph_id: uuid.UUID) -> tuple[dict, RunForm]:
+    """The agent page's context for the requested version, and its run form as posted."""
+    context = agent_context(request, graph_id, requested_version(request))
+    return context, run_form(context, request.POST)
+
+
+def _run_form_again(
+    request: HttpRequest,
+    context: dict,
+    form: RunForm,
+    problems: list[str] | None = None,
+    *,
+    preset_form: PresetForm | None = None,
+    schedule_form: ScheduleForm | None = None,
+) -> HttpResponse:
+    """The agent page again (400) with the posted forms and what is wrong with them."""
     context.update(
         run_form=form,
-        run_problems=problems,
+        run_problems=problems or [],
         preset_form=preset_form or PresetForm(),
         schedule_form=schedule_form or context["schedule_form"],
     )
@@ -304,6 +255,86 @@ def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
             request.POST.get("cron", ""), request.POST.get("timezone", "")
         )
     return render(request, "dashboard/agent.html", context, status=400)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+    """Start a run of the requested version with the run form's inputs."""
+    context, form = _posted_run_form(request, graph_id)
+    if not form.is_valid():
+        return _run_form_again(request, context, form)
+    try:
+        execution = execution_services.graph_execution_start(
+            user=request.user,
+            graph_id=graph_id,
+            graph_version=context["version"].version,
+            inputs=form.run_inputs(),
+            credentials_inputs=form.credentials_inputs(),
+        )
+    except PlatformError as exc:
+        return _run_form_again(request, context, form, error_lines(exc, context["block_names"]))
+    return redirect("dashboard:run", graph_exec_id=execution.id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def agent_preset_create(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+    """Save the run form's inputs as a preset of the requested version."""
+    context, form = _posted_run_form(request, graph_id)
+    preset_form = PresetForm(request.POST)
+    if not (form.is_valid() and preset_form.is_valid()):
+        return _run_form_again(request, context, form, preset_form=preset_form)
+    try:
+        graph_services.preset_create(
+            user=request.user,
+            graph_id=graph_id,
+            graph_version=context["version"].version,
+            name=preset_form.cleaned_data["preset_name"],
+            inputs=form.run_inputs(),
+            credentials_inputs=form.credentials_inputs(),
+        )
+    except PlatformError as exc:
+        problems = error_lines(exc, context["block_names"])
+        return _run_form_again(request, context, form, problems, preset_form=preset_form)
+    messages.success(request, "Preset saved.")
+    return redirect("dashboard:agent", graph_id=graph_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def agent_schedule_create(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+    """Schedule runs of the requested version with the run form's inputs (the schedules card's
+    fields belong to the run form)."""
+    context, form = _posted_run_form(request, graph_id)
+    schedule_form = ScheduleForm(request.POST, initial={"timezone": request.user.timezone})
+    if not (form.is_valid() and schedule_form.is_valid()):
+        return _run_form_again(request, context, form, schedule_form=schedule_form)
+    try:
+        schedule = schedule_services.schedule_create(
+            user=request.user,
+            graph_id=graph_id,
+            graph_version=context["version"].version,
+            name=schedule_form.cleaned_data["schedule_name"],
+            cron=schedule_form.cleaned_data["cron"],
+            timezone=schedule_form.cleaned_data["timezone"],
+            inputs=form.run_inputs(),
+            credentials_inputs=form.credentials_inputs(),
+        )
+    except PlatformError as exc:
+        problems = error_lines(exc, context["block_names"])
+        fields = exc.details.get("fields")
+        schedule_fields = set(fields) & {"cron", "timezone"} if isinstance(fields, dict) else ()
+        for name in schedule_fields:  # shown on the field itself, not above the run form
+            schedule_form.add_error(name, exc.message)
+        if schedule_fields:
+            problems = []
+        return _run_form_again(request, context, form, problems, schedule_form=schedule_form)
+    messages.success(request, f"Scheduled “{schedule.name}”.")
+    return redirect(reverse("dashboard:agent", args=[graph_id]) + "#schedules")
 
 
 @login_required

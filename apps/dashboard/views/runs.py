@@ -22,7 +22,7 @@ from apps.executions import services as execution_services
 from apps.executions.models import ExecutionStatus
 from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
-from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_version
 
 # The run list follows every run of the agent it is filtered to, or else of the runs it shows and
 # of this many agents, the ones changed last (one subscription each on its socket).
@@ -72,7 +72,7 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
         user=request.user, graph_exec_id=graph_exec_id
     )
     version = dashboard_selectors.run_graph_version(user=request.user, execution=execution)
-    spec = graph_services.graph_spec_from_version(version)
+    spec = graph_spec_from_version(version)
     block_names = presenters.block_names_of(spec)
     node_executions = list(execution.node_executions.all())
     return render(

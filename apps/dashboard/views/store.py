@@ -24,7 +24,7 @@ from apps.dashboard.views.agents import (
 from apps.dashboard.views.common import error_lines, not_found_as_404, paginated
 from apps.executions import selectors as execution_selectors
 from apps.graphs import analysis
-from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_version
 from apps.store import selectors as store_selectors
 from apps.store import services as store_services
 from apps.store.models import StoreListingVersion
@@ -263,10 +263,8 @@ def library(request: HttpRequest) -> HttpResponse:
 
 def _library_context(request: HttpRequest, library_agent_id: uuid.UUID) -> dict:
     agent = store_selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id)
-    version = dashboard_selectors.granted_graph_version(
-        graph_id=agent.listing.graph_id, version=agent.listing_version.graph_version
-    )
-    spec = graph_services.graph_spec_from_version(version)
+    version = store_selectors.library_agent_graph_version(user=request.user, agent=agent)
+    spec = graph_spec_from_version(version)
     return {
         "agent": agent,
         "listing_version": agent.listing_version,

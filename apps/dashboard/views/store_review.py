@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import Conflict, NotFound
-from apps.dashboard import selectors as dashboard_selectors
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of
 from apps.dashboard.views.common import not_found_as_404, paginated, staff_only
-from apps.graphs import services as graph_services
+from apps.graphs import selectors as graph_selectors
+from apps.graphs.compile import graph_spec_from_version
 from apps.store import selectors as store_selectors
 from apps.store import services as store_services
 from apps.store.models import StoreListingVersion
@@ -61,10 +61,10 @@ def review_submission(
 ) -> HttpResponse:
     submission = _submission(version_id)
     listing = submission.listing
-    graph_version = dashboard_selectors.granted_graph_version(
-        graph_id=listing.graph_id, version=submission.graph_version
+    graph_version = graph_selectors.graph_version_granted(
+        user=request.user, graph_id=listing.graph_id, version=submission.graph_version
     )
-    spec = graph_services.graph_spec_from_version(graph_version)
+    spec = graph_spec_from_version(graph_version)
     listed = listing.versions.filter(is_active=True).exclude(pk=submission.pk).first()
     return render(
         request,

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from apps.executions import payloads
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.executions.payloads import grouped_outputs
-from apps.graphs.api.serializers import GraphMetaSerializer
 
 
 class GraphExecutionSerializer(serializers.ModelSerializer):
@@ -123,22 +122,6 @@ class SharedExecutionSerializer(serializers.ModelSerializer):
     class Meta:
         model = GraphExecution
         fields = ["id", "graph_name", "status", "outputs", "created_at", "ended_at"]
-
-
-class GraphWithStatsSerializer(GraphMetaSerializer):
-    execution_count = serializers.IntegerField()
-    last_execution_at = serializers.DateTimeField(allow_null=True)
-    success_rate = serializers.FloatField(
-        allow_null=True, help_text="completed / finished runs; null before the first finished run"
-    )
-
-    class Meta(GraphMetaSerializer.Meta):
-        fields = [
-            *GraphMetaSerializer.Meta.fields,
-            "execution_count",
-            "last_execution_at",
-            "success_rate",
-        ]
 
 
 def execution_results(execution: GraphExecution) -> dict[str, Any]:

@@ -3,7 +3,6 @@ from django.urls import path
 from apps.executions.api import reviews, views
 
 urlpatterns = [
-    path("graphs", views.GraphListWithStatsApi.as_view(), name="graph-list"),
     path("blocks/<str:block_id>/execute", views.BlockExecuteApi.as_view(), name="block-execute"),
     path("graphs/<str:graph_id>/execute", views.GraphExecuteApi.as_view(), name="graph-execute"),
     path(

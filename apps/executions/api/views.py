@@ -12,7 +12,6 @@ from apps.executions import payloads, selectors, services
 from apps.executions.api import serializers as s
 from apps.executions.models import ExecutionStatus
 from apps.graphs import selectors as graph_selectors
-from apps.graphs.api import views as graph_views
 from apps.graphs.api.serializers import BlockOutputsSerializer
 from apps.users.models import APIKey
 
@@ -31,25 +30,6 @@ def _status_filter(request: Request) -> str | None:
             details={"fields": {"status": wanted}},
         )
     return wanted
-
-
-class GraphListWithStatsApi(graph_views.GraphListApi):
-    """`GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-    rate, which come from executions, a layer above graphs."""
-
-    @extend_schema(
-        responses=paginated_schema(s.GraphWithStatsSerializer),
-        parameters=[
-            *PAGE_PARAMETERS,
-            OpenApiParameter("templates", bool, description="List the templates instead"),
-        ],
-        tags=["graphs"],
-        operation_id="graphs_list",
-    )
-    def get(self, request: Request) -> Response:
-        templates = request.query_params.get("templates") in ("1", "true", "yes")
-        versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
-        return paginated_response(request, versions, s.GraphWithStatsSerializer)
 
 
 class BlockExecuteApi(APIView):

@@ -7,15 +7,13 @@ from rest_framework import serializers
 from apps.graphs.analysis import graph_input_schema, graph_output_names
 from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.compile import MAX_TIME_LIMIT_SECONDS, graph_spec_from_version
 from apps.graphs.costs import block_costs
 from apps.graphs.models import GraphVersion, Preset
-from apps.graphs.services import graph_spec_from_version
 from apps.graphs.spec import GraphSpec
 
 MAX_NODES = 1000
 MAX_LINKS = 5000
-# The Celery task's hard limit is set from this (apps/executions/tasks.py).
-MAX_TIME_LIMIT_SECONDS = 86_400
 
 
 class NodeInSerializer(serializers.Serializer):
@@ -106,6 +104,23 @@ class GraphMetaSerializer(serializers.ModelSerializer):
         # Lists annotate the count (one query for the page); a single version counts its own.
         counted = getattr(version, "node_count", None)
         return counted if counted is not None else version.nodes.count()
+
+
+# A row of `GET /api/graphs`, with the user's runs of it (selectors.graph_list_with_stats).
+class GraphWithStatsSerializer(GraphMetaSerializer):
+    execution_count = serializers.IntegerField()
+    last_execution_at = serializers.DateTimeField(allow_null=True)
+    success_rate = serializers.FloatField(
+        allow_null=True, help_text="completed / finished runs; null before the first finished run"
+    )
+
+    class Meta(GraphMetaSerializer.Meta):
+        fields = [
+            *GraphMetaSerializer.Meta.fields,
+            "execution_count",
+            "last_execution_at",
+            "success_rate",
+        ]
 
 
 class GraphSerializer(GraphMetaSerializer):

@@ -6,7 +6,7 @@ urlpatterns = [
     path("blocks", views.BlockListApi.as_view(), name="block-list"),
     path("blocks/<str:block_id>", views.BlockDetailApi.as_view(), name="block-detail"),
     # `blocks/<id>/execute` is routed to apps.executions (it charges credits).
-    # `graphs` itself is routed to apps.executions (the list carries run statistics).
+    path("graphs", views.GraphListApi.as_view(), name="graph-list"),
     path("graphs/import", views.GraphImportApi.as_view(), name="graph-import"),
     path("graphs/<str:graph_id>", views.GraphDetailApi.as_view(), name="graph-detail"),
     path(

@@ -10,6 +10,7 @@ from apps.common.numbers import parse_int
 from apps.graphs import analysis, selectors, services, validation
 from apps.graphs.api import serializers as s
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.compile import graph_spec_from_payload, graph_spec_from_version
 from apps.graphs.models import GraphVersion
 from apps.users.models import APIKey
 
@@ -50,7 +51,7 @@ def _graph_in(request: Request) -> dict:
     payload = dict(data.validated_data)
     if payload.get("is_template") and not request.user.is_staff:
         raise PermissionDenied("Only staff can publish templates.")
-    payload["spec"] = services.graph_spec_from_payload(payload.pop("nodes"), payload.pop("links"))
+    payload["spec"] = graph_spec_from_payload(payload.pop("nodes"), payload.pop("links"))
     return payload
 
 
@@ -59,10 +60,24 @@ def _graph_body(request: Request, version) -> dict:
 
 
 class GraphListApi(APIView):
-    """`POST /api/graphs`. The list (`GET`) is served by apps.executions, whose subclass adds
-    each graph's run statistics (executions are a layer above graphs)."""
+    """`GET/POST /api/graphs`: the list carries each graph's run count, last run and success
+    rate."""
 
     api_key_permission = READ_WRITE_GRAPH
+
+    @extend_schema(
+        responses=paginated_schema(s.GraphWithStatsSerializer),
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("templates", bool, description="List the templates instead"),
+        ],
+        tags=["graphs"],
+        operation_id="graphs_list",
+    )
+    def get(self, request: Request) -> Response:
+        templates = request.query_params.get("templates") in ("1", "true", "yes")
+        versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
+        return paginated_response(request, versions, s.GraphWithStatsSerializer)
 
     @extend_schema(request=s.GraphInSerializer, responses={201: s.GraphSerializer}, tags=["graphs"])
     def post(self, request: Request) -> Response:
@@ -188,7 +203,7 @@ class GraphAnalysisApi(APIView):
     )
     def get(self, request: Request, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
-        return Response(analysis.graph_analysis(services.graph_spec_from_version(version)))
+        return Response(analysis.graph_analysis(graph_spec_from_version(version)))
 
 
 class GraphRunCheckApi(APIView):
@@ -202,7 +217,7 @@ class GraphRunCheckApi(APIView):
     )
     def get(self, request: Request, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
-        spec = services.graph_spec_from_version(version)
+        spec = graph_spec_from_version(version)
         errors = validation.graph_errors_for_run(spec, {}, require_run_inputs=False)
         return Response({"node_errors": errors})
 
@@ -215,7 +230,7 @@ class GraphCostEstimateApi(APIView):
     )
     def get(self, request: Request, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
-        return Response(analysis.graph_cost_estimate(services.graph_spec_from_version(version)))
+        return Response(analysis.graph_cost_estimate(graph_spec_from_version(version)))
 
 
 class BlockListApi(APIView):

@@ -4,8 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.graphs.analysis import graph_input_schema, graph_output_names
-from apps.graphs.models import GraphVersion
-from apps.graphs.services import graph_spec_from_version
+from apps.graphs.spec import GraphSpec
 from apps.store.models import (
     MAX_PROFILE_LINKS,
     LibraryAgent,
@@ -274,18 +273,15 @@ class LibraryAgentSerializer(serializers.ModelSerializer):
 class LibraryAgentDetailSerializer(LibraryAgentSerializer):
     """With what a run needs: the graph's input schema and output names."""
 
+    # From the version's GraphSpec the view passes as context["spec"]: no query here.
+
     input_schema = serializers.SerializerMethodField()
     output_names = serializers.SerializerMethodField()
 
     class Meta(LibraryAgentSerializer.Meta):
         fields = [*LibraryAgentSerializer.Meta.fields, "input_schema", "output_names"]
 
-    def _spec(self, agent: LibraryAgent):
-        if "spec" not in self.context:
-            version = GraphVersion.objects.prefetch_related("nodes", "links").get(
-                graph_id=agent.listing.graph_id, version=agent.listing_version.graph_version
-            )
-            self.context["spec"] = graph_spec_from_version(version)
+    def _spec(self, agent: LibraryAgent) -> GraphSpec:
         return self.context["spec"]
 
     @extend_schema_field({"type": "object", "additionalProperties": True})

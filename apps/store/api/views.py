@@ -12,6 +12,7 @@ from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated
 from apps.common.exceptions import ValidationFailed
 from apps.executions.api.serializers import ExecuteRequestSerializer, GraphExecutionSerializer
 from apps.graphs.api.serializers import GraphSerializer
+from apps.graphs.compile import graph_spec_from_version
 from apps.store import avatars, selectors, services
 from apps.store.api import serializers as s
 from apps.store.models import StoreListingVersion
@@ -307,7 +308,9 @@ class LibraryAgentDetailApi(APIView):
     @extend_schema(responses=s.LibraryAgentDetailSerializer, tags=["library"])
     def get(self, request: Request, library_agent_id: str) -> Response:
         agent = selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id)
-        return Response(s.LibraryAgentDetailSerializer(agent).data)
+        version = selectors.library_agent_graph_version(user=request.user, agent=agent)
+        context = {"spec": graph_spec_from_version(version)}
+        return Response(s.LibraryAgentDetailSerializer(agent, context=context).data)
 
     @extend_schema(
         request=s.LibraryUpdateSerializer, responses=s.LibraryAgentSerializer, tags=["library"]

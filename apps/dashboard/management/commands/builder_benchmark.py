@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.graphs import services as graph_services
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock
 from apps.graphs.blocks.library.text import FillTemplateBlock
+from apps.graphs.compile import graph_spec_from_payload
 from apps.users.models import User
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,7 +82,7 @@ class Command(BaseCommand):
                 user=user,
                 name=payload["name"],
                 description="",
-                spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+                spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
             )
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(

@@ -429,13 +429,13 @@ export interface paths {
         };
         /**
          * @description `GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-         *     rate, which come from executions, a layer above graphs.
+         *     rate.
          */
         get: operations["graphs_list"];
         put?: never;
         /**
          * @description `GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-         *     rate, which come from executions, a layer above graphs.
+         *     rate.
          */
         post: operations["graphs_create"];
         delete?: never;
