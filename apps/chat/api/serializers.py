@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotRun
+from apps.graphs.api.serializers import LinkInSerializer, NodeInSerializer
 from apps.graphs.blocks.llm import DEFAULT_MODEL
 
 
@@ -31,8 +32,8 @@ class CopilotProposalSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="The agent it changes; null: a new agent"
     )
     saved_graph_id = serializers.UUIDField(read_only=True, allow_null=True)
-    nodes = serializers.ListField(child=serializers.DictField(), help_text="As in GraphIn")
-    links = serializers.ListField(child=serializers.DictField(), help_text="As in GraphIn")
+    nodes = NodeInSerializer(many=True, read_only=True)
+    links = LinkInSerializer(many=True, read_only=True)
 
     class Meta:
         model = CopilotProposal
