@@ -5,8 +5,11 @@ server are the local fakes; the run is done by a real worker."""
 
 import json
 
+import httpx
 import pytest
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+from websockets.sync.client import connect
 
 from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotRun
 from apps.credits.models import CreditTransaction
@@ -26,7 +29,7 @@ from tests.chat.copilot_script import (
     sent_tools,
     tool_results,
 )
-from tests.chat.test_chat import PLATFORM_KEY, _post
+from tests.chat.test_chat import PLATFORM_KEY, _events, _post
 from tests.graphs.graphs import echo_graph, link, node
 from tests.processes import LOOPBACK_TEST_PORTS, WorkerProcess, wait_for
 from tests.providers.mail import PASSWORD, USERNAME
@@ -350,3 +353,54 @@ def test_a_model_error_is_a_clear_message_and_the_session_stays_usable(
     assert results["not_a_tool"] == [{"error": "there is no tool named 'not_a_tool'"}]
     roles = [m["role"] for m in platform_llm.requests[-1]["body"]["messages"]]
     assert roles == ["system", "user", "user", "assistant", "tool", "tool"]
+
+
+def test_each_tool_call_and_result_streams_over_sse_and_ws(
+    asgi_server, platform_llm, owner: User
+) -> None:
+    token = str(AccessToken.for_user(owner))
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    with httpx.Client(timeout=30) as client:
+        created = client.post(
+            f"{asgi_server.url}/api/chat/sessions",
+            json={"copilot": True},
+            headers={"Authorization": headers["Authorization"]},
+        )
+        session_id = created.json()["id"]
+        platform_llm.script_tool_calls(("search_blocks", {"query": "rss"}))
+        platform_llm.script("The feed block reads RSS.")
+        with (
+            connect(f"{asgi_server.ws_url}/ws?token={token}") as socket,
+            client.stream(
+                "POST",
+                f"{asgi_server.url}/api/chat/sessions/{session_id}/messages",
+                json={"content": "which block reads feeds?"},
+                headers=headers,
+            ) as response,
+        ):
+            seen = list(_events(response))
+            pushed = []
+            while not pushed or pushed[-1]["method"] != "chat_message_done":
+                message = json.loads(socket.recv(timeout=10))
+                if message["method"].startswith("chat_"):
+                    pushed.append(message)
+                    done = message["method"] == "chat_message_done"
+                    if done and message["data"]["message_id"] != seen[-1][1]["id"]:
+                        pushed.pop()  # the tool-calling turn's own end; wait for the last
+    assert [name for name, _ in seen] == [
+        "message_start", "tool_call", "tool_result", "turn", "delta", "done",
+    ]  # fmt: skip
+    call, result = seen[1][1], seen[2][1]
+    assert (call["name"], json.loads(call["arguments"])) == ("search_blocks", {"query": "rss"})
+    assert result["tool_call_id"] == call["tool_call_id"]
+    assert FEED in [block["id"] for block in result["result"]["blocks"]]
+    methods = [m["method"] for m in pushed]
+    assert methods == ["chat_tool_call", "chat_tool_result", "chat_message_delta",
+                       "chat_message_done"]  # fmt: skip
+    assert pushed[1]["data"]["result"] == result["result"]
+    stored = ChatMessage.objects.get(pk=result["message_id"])
+    assert (stored.role, stored.tool_name, json.loads(stored.content)) == (
+        "tool",
+        "search_blocks",
+        result["result"],
+    )
