@@ -163,6 +163,8 @@ class Toolset:
     user: User
     session: ChatSession
     handlers: dict[str, Callable[[dict[str, Any]], Outcome]] = field(init=False)
+    # The tool message of the call being run: what a proposal or run request was made by.
+    _message: ChatMessage | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.handlers = {
