@@ -13,6 +13,8 @@ from websockets.sync.client import connect
 
 from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotRun
 from apps.credits.models import CreditTransaction
+from apps.credits.selectors import credit_balance_get
+from apps.credits.services import credit_apply
 from apps.executions.models import GraphExecution
 from apps.graphs.blocks.llm import MODELS_BY_ID
 from apps.graphs.models import Graph
@@ -404,3 +406,27 @@ def test_each_tool_call_and_result_streams_over_sse_and_ws(
         "search_blocks",
         result["result"],
     )
+
+
+def test_a_step_the_balance_cannot_pay_for_ends_the_reply_with_the_reason(
+    platform_llm, owner: User, owner_client: APIClient
+) -> None:
+    session = _copilot(owner_client)
+    balance = credit_balance_get(user_id=owner.pk)
+    credit_apply(
+        user_id=owner.pk,
+        amount=PRICE - balance,
+        type="ADJUSTMENT",
+        transaction_key="test:one-call-left",
+    )
+    platform_llm.script_tool_calls(("list_agents", {}))
+    platform_llm.script("never asked for")
+    events = _post(owner_client, session, "what do I have?")
+    names = [name for name, _ in events]
+    assert names == ["message_start", "tool_call", "tool_result", "error"]
+    assert events[-1][1]["message"].startswith("Not enough credits for the next step")
+    assert len(platform_llm.requests) == 1  # the unpaid call was never made
+    assert credit_balance_get(user_id=owner.pk) == 0
+    stopped = ChatMessage.objects.get(pk=events[-1][1]["message_id"])
+    assert (stopped.status, stopped.cost) == ("failed", 0)
+    platform_llm.reset()
