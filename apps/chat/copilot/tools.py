@@ -25,6 +25,7 @@ from apps.executions.services import graph_run_check
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.api.serializers import GraphInSerializer
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.models import GraphVersion
 from apps.graphs.runtime import node_credentials_check
 from apps.graphs.services import (
     CREDENTIALS_METADATA_KEY,
@@ -62,7 +63,9 @@ _GRAPH_PROPERTIES: dict[str, Any] = {
 }
 
 
-def _function(name: str, description: str, properties: dict[str, Any], required: list[str]):
+def _function(
+    name: str, description: str, properties: dict[str, Any], required: list[str]
+) -> dict[str, Any]:
     return {
         "type": "function",
         "function": {
@@ -262,7 +265,7 @@ class Toolset:
             }
         )
 
-    def _own_version(self, agent_id: Any):
+    def _own_version(self, agent_id: Any) -> GraphVersion:
         """The active version of one of the user's own agents (a template is not theirs to
         change or to run from here); NotFound otherwise, as for the API."""
         version = graph_selectors.graph_version_get(user=self.user, graph_id=str(agent_id or ""))
