@@ -389,6 +389,10 @@ FILE_STORAGE_DIR = Path(env_str("FILE_STORAGE_DIR", str(VAR_DIR / "files")))
 # Chat (SPEC §7): how many recent messages go to the model, and how long Redis keeps them.
 CHAT_CONTEXT_MESSAGES = env_int("CHAT_CONTEXT_MESSAGES", 20, minimum=1)
 CHAT_CACHE_SECONDS = env_int("CHAT_CACHE_SECONDS", 3600, minimum=1)
+# The copilot (SPEC §18): model calls in one reply, and drafts the validator may refuse before
+# the remaining errors are shown to the user instead.
+COPILOT_MAX_TURNS = env_int("COPILOT_MAX_TURNS", 16, minimum=1)
+COPILOT_REPAIR_ROUNDS = env_int("COPILOT_REPAIR_ROUNDS", 3, minimum=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AutoGPT Platform API",

@@ -17,14 +17,31 @@ def _key(session_id: uuid.UUID | str) -> str:
     return KEY.format(session_id)
 
 
-def _from_database(session_id: uuid.UUID | str) -> list[dict[str, str]]:
+def _from_database(session_id: uuid.UUID | str) -> list[dict[str, Any]]:
     rows = ChatMessage.objects.filter(
         session_id=session_id, status=ChatMessage.Status.COMPLETED
     ).order_by("-created_at")[: settings.CHAT_CONTEXT_MESSAGES]
-    return [{"role": row.role, "content": row.content} for row in reversed(rows)]
+    return [_as_message(row) for row in reversed(rows)]
 
 
-def recent_messages(session_id: uuid.UUID | str) -> list[dict[str, str]]:
+def _as_message(row: ChatMessage) -> dict[str, Any]:
+    """A saved message in the provider's form (a copilot's tool calls and results included)."""
+    if row.role == ChatMessage.Role.TOOL:
+        return {"role": "tool", "tool_call_id": row.tool_call_id, "content": row.content}
+    if row.tool_calls:
+        return {
+            "role": row.role,
+            "content": row.content or None,
+            "tool_calls": [
+                {"id": c["id"], "type": "function",
+                 "function": {"name": c["name"], "arguments": c["arguments"]}}
+                for c in row.tool_calls
+            ],
+        }  # fmt: skip
+    return {"role": row.role, "content": row.content}
+
+
+def recent_messages(session_id: uuid.UUID | str) -> list[dict[str, Any]]:
     client = get_redis()
     raw = client.lrange(_key(session_id), 0, -1)
     if raw:

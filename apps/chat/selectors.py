@@ -13,7 +13,7 @@ def chat_session_list(*, user: User) -> QuerySet[ChatSession]:
 
 def chat_session_get(*, user: User, session_id: uuid.UUID | str) -> ChatSession:
     try:
-        return ChatSession.objects.prefetch_related("messages").get(
+        return ChatSession.objects.prefetch_related("messages", "proposals", "runs").get(
             user=user, pk=uuid.UUID(str(session_id))
         )
     except (ValueError, ChatSession.DoesNotExist):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.chat import context_cache, selectors
+from apps.chat import context_cache, live, selectors
 from apps.chat.models import ChatMessage, ChatSession
 from apps.common.exceptions import ValidationFailed
 from apps.common.json_limits import storable
@@ -30,8 +30,7 @@ from apps.realtime import events
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
-CHAT_DELTA = "chat_message_delta"
-CHAT_DONE = "chat_message_done"
+CHAT_DELTA, CHAT_DONE = live.CHAT_DELTA, live.CHAT_DONE
 
 
 @transaction.atomic
@@ -42,6 +41,7 @@ def chat_session_create(
     model: str = llm.DEFAULT_MODEL,
     system_prompt: str = "",
     credential_id: uuid.UUID | str | None = None,
+    copilot: bool = False,
 ) -> ChatSession:
     credential = None
     if credential_id:
@@ -52,6 +52,7 @@ def chat_session_create(
         model=model.strip() or llm.DEFAULT_MODEL,
         system_prompt=system_prompt,
         credential=credential,
+        copilot=copilot,
     )
 
 
@@ -82,7 +83,7 @@ def _credentials(session: ChatSession) -> ProviderCredentials:
 INTERNAL_ERROR = "The reply failed on an internal error."
 
 
-def _reason(exc: Exception) -> str:
+def reason_for(exc: Exception) -> str:
     """What a failed reply tells its user: the provider's problem, or nothing of the internals."""
     if isinstance(exc, llm.LlmError):
         return str(exc)
@@ -104,8 +105,12 @@ class ChatReply:
     usage: llm.StreamUsage = field(default_factory=llm.StreamUsage)
 
     def _publish(self, method: str, data: dict[str, Any]) -> None:
-        group = events.user_group(str(self.session.user_id))
-        events.publish([(group, events.message(method, data, group))])
+        live.publish_to_user(self.session.user_id, method, data)
+
+    def events(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """What the SSE stream sends after `message_start`: here one `delta` per piece."""
+        for delta in self.stream():
+            yield "delta", {"content": delta}
 
     def stream(self) -> Iterator[str]:
         parts: list[str] = []
@@ -127,12 +132,14 @@ class ChatReply:
                 yield delta
             status = ChatMessage.Status.COMPLETED
         except Exception as exc:  # not GeneratorExit: a client that leaves is `interrupted`
-            status, error = ChatMessage.Status.FAILED, _reason(exc)
+            status, error = ChatMessage.Status.FAILED, reason_for(exc)
             raise
         finally:
             self._save("".join(parts), status, error)
 
-    def _save(self, content: str, status: str, error: str) -> None:
+    def _save(self, content: str, status: str, error: str, *, final: bool = True) -> None:
+        """Save the message (a failed one is refunded) and tell /ws; the reply's `final`
+        message also adds the exchange to the context cache."""
         message = self.message
         message.content, message.status, message.error = content, status, error
         message.prompt_tokens = self.usage.prompt_tokens
@@ -149,10 +156,8 @@ class ChatReply:
             message.cost = 0
         message.save()
         ChatSession.objects.filter(pk=self.session.pk).update(updated_at=timezone.now())
-        done = [{"role": "user", "content": self.user_message.content}]
-        if status == ChatMessage.Status.COMPLETED:
-            done.append({"role": "assistant", "content": content})
-        context_cache.remember(self.session.pk, *done)
+        if final:
+            context_cache.remember(self.session.pk, *self._remembered(status, content))
         self._publish(
             CHAT_DONE,
             {
@@ -162,6 +167,12 @@ class ChatReply:
                 "error": error or None,
             },
         )
+
+    def _remembered(self, status: str, content: str) -> list[dict[str, Any]]:
+        done = [{"role": "user", "content": self.user_message.content}]
+        if status == ChatMessage.Status.COMPLETED:
+            done.append({"role": "assistant", "content": content})
+        return done
 
 
 def chat_reply_start(*, user: User, session_id: uuid.UUID | str, content: str) -> ChatReply:
@@ -176,7 +187,11 @@ def chat_reply_start(*, user: User, session_id: uuid.UUID | str, content: str) -
     except llm.LlmError as exc:
         raise ValidationFailed(str(exc)) from None
     history = context_cache.recent_messages(session.pk)
-    system = [{"role": "system", "content": session.system_prompt}] if session.system_prompt else []
+    prompt = session.system_prompt
+    if session.copilot:
+        prompt = "\n\n".join(part for part in (copilot_prompt(), prompt) if part)
+        history = well_formed(history)
+    system = [{"role": "system", "content": prompt}] if prompt else []
     price = 0 if not credentials.is_platform else llm.MODELS_BY_ID[session.model].cost
     with transaction.atomic():
         user_message = ChatMessage.objects.create(
@@ -197,10 +212,62 @@ def chat_reply_start(*, user: User, session_id: uuid.UUID | str, content: str) -
                 description=f"Chat: {session.title or session.model}",
                 metadata={"chat_session_id": str(session.pk), "model": session.model},
             )
+    messages = [*system, *history, {"role": "user", "content": content}]
+    if session.copilot:
+        return copilot_reply(
+            session=session,
+            user=user,
+            user_message=user_message,
+            message=message,
+            client=client,
+            messages=messages,
+            price=price,
+        )
     return ChatReply(
         session=session,
         user_message=user_message,
         message=message,
         client=client,
-        messages=[*system, *history, {"role": "user", "content": content}],
+        messages=messages,
     )
+
+
+def copilot_prompt() -> str:
+    from apps.chat.copilot.reply import SYSTEM_PROMPT  # the copilot builds on this module
+
+    return SYSTEM_PROMPT
+
+
+def copilot_reply(*, user: User, price: int, **fields: Any) -> ChatReply:
+    from apps.chat.copilot.reply import CopilotReply  # the copilot builds on this module
+    from apps.chat.copilot.tools import Toolset
+
+    return CopilotReply(tools=Toolset(user=user, session=fields["session"]), price=price, **fields)
+
+
+def well_formed(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history as a provider accepts it: every `tool` message answers a call of the
+    assistant message before it, and every call is answered. The cached window may cut an
+    exchange in two, and an interrupted reply may leave a call unanswered; those parts go."""
+    answered = {m.get("tool_call_id") for m in history if m.get("role") == "tool"}
+    kept: list[dict[str, Any]] = []
+    open_calls: set[str] = set()
+    for message in history:
+        if message.get("role") == "tool":
+            if message.get("tool_call_id") in open_calls:
+                kept.append(message)
+            continue
+        open_calls = set()
+        calls = message.get("tool_calls")
+        if calls:
+            calls = [call for call in calls if call.get("id") in answered]
+            open_calls = {call["id"] for call in calls}
+            if not calls and not message.get("content"):
+                continue
+            message = (
+                {**message, "tool_calls": calls}
+                if calls
+                else {"role": message["role"], "content": message.get("content") or ""}
+            )
+        kept.append(message)
+    return kept

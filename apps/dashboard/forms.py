@@ -300,6 +300,10 @@ class ChatSessionForm(forms.Form):
         label="System prompt", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     credential = forms.ChoiceField(label="Credentials", required=False)
+    copilot = forms.BooleanField(
+        label="Copilot: the assistant may build, change and (when you confirm) run your agents",
+        required=False,
+    )
 
     def __init__(
         self,

@@ -130,6 +130,12 @@ urlpatterns = [
         integrations.chat_session_delete,
         name="chat-session-delete",
     ),
+    path(
+        "chat/proposals/<uuid:proposal_id>/save",
+        integrations.chat_proposal_save,
+        name="chat-proposal-save",
+    ),
+    path("chat/runs/<uuid:run_id>", integrations.chat_run_decide, name="chat-run-decide"),
     path("settings/credentials", integrations.credentials, name="credentials"),
     path(
         "settings/credentials/connect/<slug:provider>",

@@ -315,11 +315,13 @@
   function chatPage() {
     var form = document.getElementById("chat-form");
     if (!form) return;
-    var input = document.getElementById("chat-input"), list = document.getElementById("chat-messages");
+    var input = document.getElementById("chat-input");
+    // Looked up each time: a refresh replaces the list with the saved one.
+    function messageList() { return document.getElementById("chat-messages"); }
     var error = document.getElementById("chat-error"), send = document.getElementById("chat-send");
 
     function bubble(role, text) {
-      var empty = list.querySelector("[data-empty]");
+      var empty = messageList().querySelector("[data-empty]");
       if (empty) empty.remove();
       var box = document.createElement("div");
       box.className = "bubble " + role;
@@ -327,8 +329,8 @@
       body.className = "bubble-text";
       body.textContent = text;
       box.append(body);
-      list.append(box);
-      list.scrollTop = list.scrollHeight;
+      messageList().append(box);
+      messageList().scrollTop = messageList().scrollHeight;
       return box;
     }
     function note(box, text) {
@@ -389,20 +391,34 @@
         input.value = "";
         bubble("user", content);
         var reply = bubble("assistant", ""), text = reply.querySelector(".bubble-text");
+        var copilot = false;
         reply.classList.add("status-streaming");
         return readEvents(response, function (name, data) {
           if (name === "message_start" && data) {
             streaming[data.message_id] = true;
             sending = false;
-            var early = list.querySelector('[data-message="' + data.message_id + '"]');
+            var early = messageList().querySelector('[data-message="' + data.message_id + '"]');
             if (early) early.remove();  // its first deltas came over /ws before this event
             reply.dataset.message = data.message_id;
-          } else if (name === "delta" && data) { text.textContent += data.content; list.scrollTop = list.scrollHeight; }
-          else if (name === "done" && data) {
+          } else if (name === "delta" && data) { text.textContent += data.content; messageList().scrollTop = messageList().scrollHeight; }
+          else if (name === "tool_call" && data) {
+            // A copilot's step, shown as it happens; the saved list replaces these at the end.
+            copilot = true;
+            var call = document.createElement("div");
+            call.className = "tool-call small";
+            call.dataset.toolCall = data.tool_call_id;
+            call.textContent = "Calls " + data.name + " …";
+            reply.insertBefore(call, text);
+          } else if (name === "tool_result" && data) {
+            var pending = reply.querySelector('[data-tool-call="' + data.tool_call_id + '"]');
+            if (pending) pending.textContent = "Called " + data.name + (data.result && data.result.error ? ": " + data.result.error : "");
+          } else if (name === "done" && data) {
             reply.classList.replace("status-streaming", "status-completed");
             text.textContent = data.content;
             note(reply, data.cost + " credit" + (data.cost === 1 ? "" : "s"));
+            if (copilot) refresh(["#chat-messages"]);  // the saved steps, proposals and runs
           } else if (name === "error") {
+            if (copilot) refresh(["#chat-messages"]);
             reply.classList.replace("status-streaming", "status-failed");
             note(reply, "failed: " + ((data && data.message) || "the reply failed"));
           }
@@ -419,14 +435,14 @@
       if (data.session_id !== form.dataset.session || streaming[data.message_id]) return;
       if (sending) return;  // most likely this page's own reply, ahead of its first event
       if (message.method === "chat_message_delta") {
-        var box = list.querySelector('[data-message="' + data.message_id + '"]');
+        var box = messageList().querySelector('[data-message="' + data.message_id + '"]');
         if (!box) {
           box = bubble("assistant", "");
           box.dataset.message = data.message_id;
           box.classList.add("status-streaming");
         }
         box.querySelector(".bubble-text").textContent += data.content;
-      } else if (message.method === "chat_message_done") {
+      } else if (message.method === "chat_message_done" || message.method === "chat_run") {
         refresh(["#chat-messages"]);
       }
     });

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from apps.chat.models import ChatMessage, ChatSession
+from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotRun
+from apps.graphs.api.serializers import LinkInSerializer, NodeInSerializer
 from apps.graphs.blocks.llm import DEFAULT_MODEL
 
 
@@ -17,7 +18,72 @@ class ChatMessageSerializer(serializers.ModelSerializer):
             "prompt_tokens",
             "completion_tokens",
             "cost",
+            "tool_calls",
+            "tool_call_id",
+            "tool_name",
             "created_at",
+        ]
+
+
+class CopilotProposalSerializer(serializers.ModelSerializer):
+    session_id = serializers.UUIDField(read_only=True)
+    message_id = serializers.UUIDField(read_only=True, allow_null=True)
+    base_graph_id = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The agent it changes; null: a new agent"
+    )
+    saved_graph_id = serializers.UUIDField(read_only=True, allow_null=True)
+    nodes = NodeInSerializer(many=True, read_only=True)
+    links = LinkInSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CopilotProposal
+        fields = [
+            "id",
+            "session_id",
+            "message_id",
+            "name",
+            "description",
+            "nodes",
+            "links",
+            "base_graph_id",
+            "status",
+            "saved_graph_id",
+            "saved_version",
+            "created_at",
+        ]
+
+
+class CopilotProposalSaveSerializer(serializers.Serializer):
+    save_as = serializers.ChoiceField(
+        choices=["new", "version"],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Default: a new version of the agent it changes, else a new agent",
+    )
+
+
+class CopilotRunSerializer(serializers.ModelSerializer):
+    session_id = serializers.UUIDField(read_only=True)
+    message_id = serializers.UUIDField(read_only=True, allow_null=True)
+    graph_id = serializers.UUIDField(read_only=True)
+    execution_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CopilotRun
+        fields = [
+            "id",
+            "session_id",
+            "message_id",
+            "graph_id",
+            "graph_version",
+            "graph_name",
+            "inputs",
+            "status",
+            "execution_id",
+            "error",
+            "created_at",
+            "decided_at",
         ]
 
 
@@ -32,6 +98,7 @@ class ChatSessionSerializer(serializers.ModelSerializer):
             "model",
             "system_prompt",
             "credential_id",
+            "copilot",
             "created_at",
             "updated_at",
         ]
@@ -39,9 +106,11 @@ class ChatSessionSerializer(serializers.ModelSerializer):
 
 class ChatSessionDetailSerializer(ChatSessionSerializer):
     messages = ChatMessageSerializer(many=True, read_only=True)
+    proposals = CopilotProposalSerializer(many=True, read_only=True)
+    runs = CopilotRunSerializer(many=True, read_only=True)
 
     class Meta(ChatSessionSerializer.Meta):
-        fields = [*ChatSessionSerializer.Meta.fields, "messages"]
+        fields = [*ChatSessionSerializer.Meta.fields, "messages", "proposals", "runs"]
 
 
 class ChatSessionCreateSerializer(serializers.Serializer):
@@ -51,6 +120,12 @@ class ChatSessionCreateSerializer(serializers.Serializer):
         max_length=20_000, required=False, default="", allow_blank=True
     )
     credential_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    copilot = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The assistant may search blocks, draft and propose agents, and ask to run "
+        "them (SPEC §18)",
+    )
 
 
 class ChatMessageCreateSerializer(serializers.Serializer):

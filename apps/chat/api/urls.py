@@ -15,4 +15,24 @@ urlpatterns = [
         views.ChatMessageCreateApi.as_view(),
         name="chat-message-create",
     ),
+    path(
+        "chat/proposals/<uuid:proposal_id>",
+        views.CopilotProposalDetailApi.as_view(),
+        name="chat-proposal-detail",
+    ),
+    path(
+        "chat/proposals/<uuid:proposal_id>/save",
+        views.CopilotProposalSaveApi.as_view(),
+        name="chat-proposal-save",
+    ),
+    path(
+        "chat/runs/<uuid:run_id>/confirm",
+        views.CopilotRunConfirmApi.as_view(),
+        name="chat-run-confirm",
+    ),
+    path(
+        "chat/runs/<uuid:run_id>/decline",
+        views.CopilotRunDeclineApi.as_view(),
+        name="chat-run-decline",
+    ),
 ]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.chat import selectors, services
 from apps.chat.api import serializers as s
+from apps.chat.copilot import actions
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.api.schema import SSE_EVENT
 from apps.graphs.blocks import llm
@@ -82,8 +83,8 @@ def _events(reply: services.ChatReply) -> Iterator[bytes]:
         },
     )
     try:
-        for delta in reply.stream():
-            yield sse("delta", {"content": delta})
+        for name, data in reply.events():
+            yield sse(name, data)
     except Exception:  # saved as failed (and refunded) by the reply; the reason is its error
         yield sse("error", {"message": reply.message.error, "message_id": str(reply.message.pk)})
         return
@@ -99,7 +100,10 @@ class ChatMessageCreateApi(APIView):
             (200, "text/event-stream"): OpenApiResponse(
                 SSE_EVENT,
                 description="Server-sent events: `message_start`, one `delta` per piece of the "
-                "reply ({content}), then `done` (the saved message) or `error` ({message}).",
+                "reply ({content}), then `done` (the saved message) or `error` ({message}). A "
+                "copilot session also sends `tool_call` ({message_id, tool_call_id, name, "
+                "arguments}), `tool_result` ({message_id, tool_call_id, name, result, "
+                "proposal_id, run_request_id}) and `turn` ({message_id}: the next model call).",
             )
         },
         tags=["chat"],
@@ -114,3 +118,46 @@ class ChatMessageCreateApi(APIView):
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # proxies must pass each event on at once
         return response
+
+
+class CopilotProposalDetailApi(APIView):
+    @extend_schema(responses=s.CopilotProposalSerializer, tags=["chat"])
+    def get(self, request: Request, proposal_id: str) -> Response:
+        proposal = actions.copilot_proposal_get(user=request.user, proposal_id=proposal_id)
+        return Response(s.CopilotProposalSerializer(proposal).data)
+
+
+class CopilotProposalSaveApi(APIView):
+    @extend_schema(
+        request=s.CopilotProposalSaveSerializer,
+        responses={201: s.CopilotProposalSerializer},
+        tags=["chat"],
+        summary="Save the proposal as a new agent or a new version (the user's click)",
+    )
+    def post(self, request: Request, proposal_id: str) -> Response:
+        data = s.CopilotProposalSaveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actions.copilot_proposal_save(
+            user=request.user, proposal_id=proposal_id, save_as=data.validated_data["save_as"]
+        )
+        proposal = actions.copilot_proposal_get(user=request.user, proposal_id=proposal_id)
+        return Response(s.CopilotProposalSerializer(proposal).data, status=status.HTTP_201_CREATED)
+
+
+class CopilotRunConfirmApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=s.CopilotRunSerializer,
+        tags=["chat"],
+        summary="Start the run the copilot asked for (the user's confirmation)",
+    )
+    def post(self, request: Request, run_id: str) -> Response:
+        run = actions.copilot_run_confirm(user=request.user, run_id=run_id)
+        return Response(s.CopilotRunSerializer(run).data)
+
+
+class CopilotRunDeclineApi(APIView):
+    @extend_schema(request=None, responses=s.CopilotRunSerializer, tags=["chat"])
+    def post(self, request: Request, run_id: str) -> Response:
+        run = actions.copilot_run_decline(user=request.user, run_id=run_id)
+        return Response(s.CopilotRunSerializer(run).data)

@@ -12,6 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 
+from apps.chat.copilot.actions import copilot_proposal_get
 from apps.dashboard.views.agents import requested_version
 from apps.dashboard.views.common import not_found_as_404
 from apps.graphs import selectors as graph_selectors
@@ -51,11 +52,13 @@ def _builder_page(
     version: int | None,
     from_graph_id: str | None,
     title: str,
+    proposal_id: str | None = None,
 ) -> HttpResponse:
     bootstrap = {
         "graphId": graph_id,
         "version": version,
         "fromGraphId": from_graph_id,
+        "proposalId": proposal_id,
         "credentials": _credentials_by_provider(request.user),
         "providers": {provider.name: provider.title for provider in PROVIDERS.values()},
         "csrfToken": get_token(request),
@@ -82,9 +85,19 @@ def _builder_page(
 @not_found_as_404
 def agent_new(request: HttpRequest) -> HttpResponse:
     """A blank agent, or (`?from=<graph id>`) a copy of a template or an agent the user can see,
-    opened unsaved."""
+    or (`?proposal=<id>`) a graph the user's chat copilot proposed, opened unsaved."""
     from_graph_id = request.GET.get("from") or None
     title = "New agent"
+    if request.GET.get("proposal"):
+        proposal = copilot_proposal_get(user=request.user, proposal_id=request.GET["proposal"])
+        return _builder_page(
+            request,
+            graph_id=None,
+            version=None,
+            from_graph_id=None,
+            title=f"Proposal: {proposal.name}",
+            proposal_id=str(proposal.pk),
+        )
     if from_graph_id:
         source = graph_selectors.graph_version_get(user=request.user, graph_id=from_graph_id)
         title = f"New agent from {source.name}"

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from apps.chat import selectors as chat_selectors
 from apps.chat import services as chat_services
+from apps.chat.copilot import actions as copilot_actions
 from apps.common.exceptions import NotFound, PlatformError
 from apps.dashboard.forms import ChatSessionForm, CredentialForm
 from apps.dashboard.views.common import not_found_as_404
@@ -138,6 +139,12 @@ def _chat_page(
     if session_id is not None:
         session = chat_selectors.chat_session_get(user=request.user, session_id=session_id)
         chat_messages = list(session.messages.all())[-MESSAGES_SHOWN:]
+        # What the copilot made, shown under the tool result that made it.
+        proposals = {p.message_id: p for p in session.proposals.all()}
+        runs = {r.message_id: r for r in session.runs.all()}
+        for message in chat_messages:
+            message.proposal = proposals.get(message.pk)
+            message.run = runs.get(message.pk)
     model = llm.MODELS_BY_ID.get(session.model) if session else None
     return render(
         request,
@@ -171,6 +178,7 @@ def chat(request: HttpRequest) -> HttpResponse:
                 model=data["model"],
                 system_prompt=data["system_prompt"],
                 credential_id=data["credential"] or None,
+                copilot=data["copilot"],
             )
         except NotFound:
             form.add_error("credential", "That credential is gone; pick another.")
@@ -194,3 +202,44 @@ def chat_session_delete(request: HttpRequest, session_id: uuid.UUID) -> HttpResp
     chat_services.chat_session_delete(user=request.user, session_id=session_id)
     messages.success(request, "Chat deleted.")
     return redirect("dashboard:chat")
+
+
+def _back_to_chat(session_id: uuid.UUID) -> HttpResponse:
+    return redirect("dashboard:chat-session", session_id=session_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def chat_proposal_save(request: HttpRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    """The user's click that makes a copilot's proposal an agent (SPEC §18)."""
+    proposal = copilot_actions.copilot_proposal_get(user=request.user, proposal_id=proposal_id)
+    try:
+        version = copilot_actions.copilot_proposal_save(
+            user=request.user, proposal_id=proposal_id, save_as=request.POST.get("save_as")
+        )
+    except PlatformError as exc:
+        messages.error(request, f"Not saved: {exc.message}")
+    else:
+        messages.success(request, f"Saved “{version.name}” as version {version.version}.")
+    return _back_to_chat(proposal.session_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def chat_run_decide(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """The user's answer to a run the copilot asked for: `confirm` starts it."""
+    run = copilot_actions.copilot_run_get(user=request.user, run_id=run_id)
+    decide = (
+        copilot_actions.copilot_run_confirm
+        if request.POST.get("decision") == "confirm"
+        else copilot_actions.copilot_run_decline
+    )
+    try:
+        decided = decide(user=request.user, run_id=run_id)
+    except PlatformError as exc:
+        messages.error(request, f"Not started: {exc.message}")
+    else:
+        messages.success(request, f"Run of “{decided.graph_name}”: {decided.status}.")
+    return _back_to_chat(run.session_id)

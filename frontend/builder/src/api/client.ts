@@ -3,6 +3,7 @@
 import type {
   Block,
   BlockOutputs,
+  CopilotProposal,
   Graph,
   GraphExecution,
   GraphIn,
@@ -78,6 +79,11 @@ export class Api {
   graph(id: string, version?: number | null): Promise<Graph> {
     const query = version ? `?version=${version}` : "";
     return this.request("GET", `/api/graphs/${id}${query}`);
+  }
+
+  /** A graph the chat's copilot proposed; it is no agent until saved. */
+  proposal(id: string): Promise<CopilotProposal> {
+    return this.request("GET", `/api/chat/proposals/${id}`);
   }
 
   graphCreate(body: GraphIn): Promise<Graph> {

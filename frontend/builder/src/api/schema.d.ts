@@ -194,6 +194,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/proposals/{proposal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["chat_proposals_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/proposals/{proposal_id}/save": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Save the proposal as a new agent or a new version (the user's click) */
+        post: operations["chat_proposals_save_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/runs/{run_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the run the copilot asked for (the user's confirmation) */
+        post: operations["chat_runs_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/runs/{run_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["chat_runs_decline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/sessions": {
         parameters: {
             query?: never;
@@ -1411,9 +1477,7 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
-            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -1528,12 +1592,12 @@ export interface components {
             status?: components["schemas"]["ChatMessageStatusEnum"];
             error?: string;
             model?: string;
-            /** Format: int64 */
             prompt_tokens?: number;
-            /** Format: int64 */
             completion_tokens?: number;
-            /** Format: int64 */
             cost?: number;
+            tool_calls?: unknown;
+            tool_call_id?: string;
+            tool_name?: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -1563,6 +1627,7 @@ export interface components {
             system_prompt?: string;
             /** Format: uuid */
             readonly credential_id: string | null;
+            copilot?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1577,6 +1642,11 @@ export interface components {
             system_prompt: string;
             /** Format: uuid */
             credential_id?: string | null;
+            /**
+             * @description The assistant may search blocks, draft and propose agents, and ask to run them (SPEC §18)
+             * @default false
+             */
+            copilot: boolean;
         };
         ChatSessionDetail: {
             /** Format: uuid */
@@ -1586,12 +1656,82 @@ export interface components {
             system_prompt?: string;
             /** Format: uuid */
             readonly credential_id: string | null;
+            copilot?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
             readonly messages: components["schemas"]["ChatMessage"][];
+            readonly proposals: components["schemas"]["CopilotProposal"][];
+            readonly runs: components["schemas"]["CopilotRun"][];
         };
+        CopilotProposal: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly session_id: string;
+            /** Format: uuid */
+            readonly message_id: string | null;
+            name: string;
+            description?: string;
+            readonly nodes: components["schemas"]["NodeIn"][];
+            readonly links: components["schemas"]["LinkIn"][];
+            /**
+             * Format: uuid
+             * @description The agent it changes; null: a new agent
+             */
+            readonly base_graph_id: string | null;
+            status?: components["schemas"]["CopilotProposalStatusEnum"];
+            /** Format: uuid */
+            readonly saved_graph_id: string | null;
+            saved_version?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        CopilotProposalSaveRequest: {
+            /**
+             * @description Default: a new version of the agent it changes, else a new agent
+             *
+             *     * `new` - new
+             *     * `version` - version
+             */
+            save_as?: (components["schemas"]["SaveAsEnum"] | components["schemas"]["NullEnum"]) | null;
+        };
+        /**
+         * @description * `draft` - Draft
+         *     * `saved` - Saved
+         * @enum {string}
+         */
+        CopilotProposalStatusEnum: "draft" | "saved";
+        CopilotRun: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly session_id: string;
+            /** Format: uuid */
+            readonly message_id: string | null;
+            /** Format: uuid */
+            readonly graph_id: string;
+            graph_version: number;
+            graph_name: string;
+            inputs?: unknown;
+            status?: components["schemas"]["CopilotRunStatusEnum"];
+            /** Format: uuid */
+            readonly execution_id: string | null;
+            error?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `started` - Started
+         *     * `declined` - Declined
+         *     * `refused` - Refused
+         * @enum {string}
+         */
+        CopilotRunStatusEnum: "pending" | "started" | "declined" | "refused";
         Creator: {
             username: string;
             name?: string;
@@ -1760,7 +1900,6 @@ export interface components {
         Graph: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1771,7 +1910,6 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
-            /** Format: int64 */
             time_limit_seconds?: number | null;
             /** Format: date-time */
             readonly created_at: string;
@@ -1805,7 +1943,6 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             /** Format: uuid */
             user_id: string;
@@ -1832,7 +1969,6 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             /** Format: uuid */
             user_id: string;
@@ -1879,7 +2015,6 @@ export interface components {
         GraphMeta: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1890,7 +2025,6 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
-            /** Format: int64 */
             time_limit_seconds?: number | null;
             readonly node_count: number;
             /** Format: date-time */
@@ -1909,7 +2043,6 @@ export interface components {
         GraphWithStats: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1920,7 +2053,6 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
-            /** Format: int64 */
             time_limit_seconds?: number | null;
             readonly node_count: number;
             /** Format: date-time */
@@ -2074,7 +2206,6 @@ export interface components {
             graph_exec_id: string;
             node_id: string;
             block_id: string;
-            /** Format: int64 */
             sequence: number;
             status: components["schemas"]["ExecutionStatusEnum"];
             input_data?: unknown;
@@ -2195,6 +2326,8 @@ export interface components {
         NotificationsRead: {
             marked_read: number;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
         OAuthStartRequest: {
             /** @default  */
             title: string;
@@ -2405,7 +2538,6 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             readonly graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             name: string;
             description?: string;
@@ -2512,16 +2644,22 @@ export interface components {
         /**
          * @description * `user` - User
          *     * `assistant` - Assistant
+         *     * `tool` - Tool
          * @enum {string}
          */
-        RoleEnum: "user" | "assistant";
+        RoleEnum: "user" | "assistant" | "tool";
+        /**
+         * @description * `new` - new
+         *     * `version` - version
+         * @enum {string}
+         */
+        SaveAsEnum: "new" | "version";
         Schedule: {
             /** Format: uuid */
             readonly id: string;
             name: string;
             /** Format: uuid */
             readonly graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             cron: string;
             timezone: string;
@@ -2573,7 +2711,6 @@ export interface components {
             name: string;
             /** Format: uuid */
             readonly graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             cron: string;
             timezone: string;
@@ -2618,9 +2755,7 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
-            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -2650,9 +2785,7 @@ export interface components {
         StoreAgentVersion: {
             /** Format: uuid */
             readonly id: string;
-            /** Format: int64 */
             version: number;
-            /** Format: int64 */
             graph_version: number;
             changes_summary?: string;
             /** Format: date-time */
@@ -2689,9 +2822,7 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
-            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -3892,6 +4023,391 @@ export interface operations {
             };
         };
     };
+    chat_proposals_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotProposal"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    chat_proposals_save_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CopilotProposalSaveRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotProposal"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    chat_runs_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotRun"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    chat_runs_decline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotRun"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     chat_sessions_list: {
         parameters: {
             query?: {
@@ -4267,7 +4783,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events: `message_start`, one `delta` per piece of the reply ({content}), then `done` (the saved message) or `error` ({message}). */
+            /** @description Server-sent events: `message_start`, one `delta` per piece of the reply ({content}), then `done` (the saved message) or `error` ({message}). A copilot session also sends `tool_call` ({message_id, tool_call_id, name, arguments}), `tool_result` ({message_id, tool_call_id, name, result, proposal_id, run_request_id}) and `turn` ({message_id}: the next model call). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -12,6 +12,7 @@ export type NodeIn = Schemas["NodeInRequest"];
 export type LinkIn = Schemas["LinkInRequest"];
 export type GraphExecution = Schemas["GraphExecution"];
 export type NodeExecution = Schemas["NodeExecution"];
+export type CopilotProposal = Schemas["CopilotProposal"];
 export type BlockOutputs = Record<string, unknown[]>;
 
 /** A JSON Schema fragment as the blocks publish it (pydantic's model_json_schema + extras). */
@@ -49,6 +50,8 @@ export interface Bootstrap {
   graphId: string | null;
   version: number | null;
   fromGraphId: string | null;
+  /** A graph the chat's copilot proposed (`/agents/new?proposal=<id>`), opened unsaved. */
+  proposalId?: string | null;
   credentials: Record<string, SavedCredential[]>;
   /** provider name → the title people know it by ("OpenAI-compatible API"). */
   providers: Record<string, string>;

@@ -6,6 +6,7 @@ import { ApiError, type Api } from "../api/client";
 import type { Block, Bootstrap, Graph } from "../api/types";
 import { applyNodeErrors, canvasToDoc, docToCanvas, type GraphDoc } from "../lib/graph";
 import { autoLayout } from "../lib/layout";
+import { openProposal, type OpenedProposal } from "../lib/proposal";
 import type { Canvas } from "./useCanvas";
 
 export interface Banner {
@@ -57,8 +58,37 @@ export function useAgent(api: Api, boot: Bootstrap, canvas: Canvas, blocks: Map<
     fetching.current = api.graph(source, boot.graphId ? boot.version : null);
   }
 
+  // A copilot's proposal opens unsaved; Save makes it an agent (or a new version of the agent it
+  // changes), like any graph drawn here.
+  const proposing = useRef<Promise<OpenedProposal> | null>(null);
+  if (boot.proposalId && !source && !proposing.current) {
+    proposing.current = api.proposal(boot.proposalId).then(openProposal);
+  }
+
   useEffect(() => {
-    if (!blocks || loaded) return;
+    if (!blocks || loaded || !proposing.current) return;
+    proposing.current.then(
+      (opened) => {
+        setName(opened.name);
+        setDescription(opened.description);
+        if (opened.graphId) setGraphId(opened.graphId);
+        show(opened.doc, false);
+        setBanner({
+          kind: "info",
+          title: "The copilot's proposal: nothing is saved until you save it.",
+          lines: [],
+        });
+        setLoaded(true);
+      },
+      (error) => {
+        setBanner(errorBanner("The proposal could not be opened", error));
+        setLoaded(true);
+      },
+    );
+  }, [blocks, loaded, show]);
+
+  useEffect(() => {
+    if (!blocks || loaded || proposing.current) return;
     if (!fetching.current) {
       setLoaded(true);
       return;
