@@ -1,10 +1,15 @@
+from collections.abc import Mapping
+from typing import IO, Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
@@ -106,16 +111,21 @@ class _RawBodyParser(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> None:
-        return None
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return {}  # never called: the view does not read request.data
 
 
 class WebhookIngressApi(APIView):
     # Authenticity is the HMAC signature; there is no user, session or CSRF token. Throttles
     # would fail senders' bursts: the per-graph run cap and credits bound the work instead.
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes: list[type[BaseThrottle]] = []
     parser_classes = [_RawBodyParser]
 
     @extend_schema(
