@@ -103,7 +103,8 @@ class ThreadedDjangoHttp:
                 (name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers
             ]
 
-        response: Iterable[bytes] = self.handler(environ, start_response)
+        # Django's handler never calls the write() that PEP 3333's start_response returns.
+        response: Iterable[bytes] = self.handler(environ, start_response)  # type: ignore[arg-type]
         streaming = getattr(response, "streaming", False)
         chunks: Any = iter(response) if streaming else list(response)
         if not streaming:

@@ -9,6 +9,7 @@ import os
 import socket
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -424,7 +425,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # pages are styled without `collectstatic` (tests, DEBUG off on a fresh clone); files collected
 # into STATIC_ROOT still come first.
 WHITENOISE_USE_FINDERS = True
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     "uploads": (

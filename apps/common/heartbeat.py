@@ -20,4 +20,5 @@ def worker_heartbeat_record(*, hostname: str) -> None:
 def worker_heartbeat_latest() -> float | None:
     """Seconds since the epoch of the most recent heartbeat of any worker, or None."""
     newest = get_redis().zrevrange(HEARTBEATS_KEY, 0, 0, withscores=True)
-    return newest[0][1] if newest else None
+    # redis-py's type does not follow withscores=True: each entry is (member, score).
+    return newest[0][1] if newest else None  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 most 64 bits, and text the database can store."""
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from apps.common.exceptions import ValidationFailed
@@ -43,7 +44,7 @@ def check_json_limits(value: Any, *, max_depth: int, max_items: int, what: str =
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
-            children = node.values()
+            children: Iterable[Any] = node.values()
             for key in node:
                 if isinstance(key, str):
                     _check_text(key, what)

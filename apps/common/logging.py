@@ -65,11 +65,11 @@ class ContextFilter(logging.Filter):
     """Puts the current ids on every record (blocks may also pass graph_exec_id in extra)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
-        record.execution_id = execution_id.get() or str(getattr(record, "graph_exec_id", "") or "")
-        record.user_id = user_id.get() or str(getattr(record, "user_id", "") or "")
-        ids = [("request", record.request_id), ("run", record.execution_id)]
-        ids.append(("user", record.user_id))
+        request = request_id.get()
+        run = execution_id.get() or str(getattr(record, "graph_exec_id", "") or "")
+        user = user_id.get() or str(getattr(record, "user_id", "") or "")
+        record.request_id, record.execution_id, record.user_id = request, run, user
+        ids = [("request", request), ("run", run), ("user", user)]
         shown = " ".join(f"{name}={value}" for name, value in ids if value)
         record.context = f" [{shown}]" if shown else ""
         return True

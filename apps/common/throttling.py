@@ -13,6 +13,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
+    scope: str  # every subclass names its budget in settings.API_RATE_LIMITS
+
     def get_rate(self) -> str:
         return settings.API_RATE_LIMITS[self.scope]
 
@@ -74,6 +76,7 @@ def sign_in_throttle_wait(request: HttpRequest, *, field: str) -> float | None:
     account.field = field
     waits = []
     for throttle in (AuthEndpointRateThrottle(), account):
-        if not throttle.allow_request(request, None):
+        # A Django request, no view: these throttles read only META and POST.
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
             waits.append(throttle.wait() or 1.0)
     return max(waits) if waits else None

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from apps.common.exceptions import PlatformError
 from apps.credits import services
 from apps.credits.models import AutoTopUpConfig, CreditTransaction, UserBalance
+from apps.users.requests import AuthenticatedHttpRequest
 
 
 class GrantForm(forms.Form):
@@ -28,7 +29,7 @@ class UserBalanceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Grant or adjust credits of the selected users")
     def grant(
-        self, request: HttpRequest, queryset: QuerySet[UserBalance]
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[UserBalance]
     ) -> TemplateResponse | None:
         form = GrantForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -89,7 +90,9 @@ class CreditTransactionAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Refund the selected usage or top-up entries")
-    def refund(self, request: HttpRequest, queryset: QuerySet[CreditTransaction]) -> None:
+    def refund(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[CreditTransaction]
+    ) -> None:
         done = 0
         for entry in queryset:
             try:

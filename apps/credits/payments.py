@@ -20,12 +20,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from redis.exceptions import LockError
+from stripe.params.checkout import SessionCreateParams
 
 from apps.common.exceptions import NotConfigured, ServiceUnavailable, ValidationFailed
 from apps.common.redis import get_redis
 from apps.credits.models import AutoTopUpConfig, CreditTransaction
 from apps.credits.selectors import credit_balance_get
 from apps.credits.services import credit_activate, credit_apply
+from apps.users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def _check_amount(amount: int) -> None:
         )
 
 
-def top_up_start(*, user: Any, amount: int) -> str:
+def top_up_start(*, user: User, amount: int) -> str:
     """Open a Stripe Checkout session for `amount` credits and return its URL.
 
     Records an inactive TOP_UP keyed by the session, which the webhook activates once paid; the
@@ -80,7 +82,7 @@ def top_up_start(*, user: Any, amount: int) -> str:
     _check_amount(amount)
     saved = AutoTopUpConfig.objects.filter(user=user).first()
     metadata = {"user_id": str(user.pk), "credits": str(amount)}
-    params: dict[str, Any] = {
+    params: SessionCreateParams = {
         "mode": "payment",
         "line_items": [
             {
@@ -102,12 +104,14 @@ def top_up_start(*, user: Any, amount: int) -> str:
     if saved and saved.stripe_customer_id:
         params["customer"] = saved.stripe_customer_id
     else:
-        params.update(customer_creation="always", customer_email=user.email)
+        params["customer_creation"], params["customer_email"] = "always", user.email
     try:
         session = client.v1.checkout.sessions.create(params=params)
     except stripe.StripeError as exc:
         logger.exception("Stripe refused a checkout session for user %s", user.pk)
         raise ServiceUnavailable("The payment provider is unavailable; try again later.") from exc
+    if session.url is None:  # only sessions of ui_mode "embedded" come without one
+        raise ServiceUnavailable("The payment provider gave no checkout page; try again later.")
     credit_apply(
         user_id=user.pk,
         amount=amount,
@@ -182,11 +186,13 @@ def _payment_method_save(
     except stripe.StripeError as exc:
         logger.exception("Could not read PaymentIntent %s", intent_id)
         raise ServiceUnavailable("The payment provider is unavailable; try again later.") from exc
-    if not intent.payment_method:
+    method = intent.payment_method  # an id unless the call asked to expand it
+    if not method:
         return
+    method_id = method if isinstance(method, str) else method.id
     with transaction.atomic():
         config, _ = AutoTopUpConfig.objects.select_for_update().get_or_create(user_id=user_id)
-        config.stripe_customer_id, config.payment_method_id = customer, intent.payment_method
+        config.stripe_customer_id, config.payment_method_id = customer, method_id
         config.save(update_fields=["stripe_customer_id", "payment_method_id", "updated_at"])
 
 
@@ -199,7 +205,7 @@ def _settings_of(config: AutoTopUpConfig) -> AutoTopUpSettings:
     )
 
 
-def auto_top_up_config_get(*, user: Any) -> AutoTopUpSettings:
+def auto_top_up_config_get(*, user: User) -> AutoTopUpSettings:
     """The user's auto top-up settings; the defaults (disabled) when never set."""
     config = AutoTopUpConfig.objects.filter(user=user).first() or AutoTopUpConfig(user=user)
     return _settings_of(config)
@@ -207,7 +213,7 @@ def auto_top_up_config_get(*, user: Any) -> AutoTopUpSettings:
 
 @transaction.atomic
 def auto_top_up_config_set(
-    *, user: Any, enabled: bool, threshold: int, amount: int
+    *, user: User, enabled: bool, threshold: int, amount: int
 ) -> AutoTopUpSettings:
     """Set auto top-up. Enabling needs payments configured (NotConfigured) and a card saved
     by an earlier top-up (ValidationFailed); disabling is always allowed."""

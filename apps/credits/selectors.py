@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import TypedDict
 
 from django.db import connection
 from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Sum, Value, When
@@ -33,13 +34,23 @@ def credit_usage_for_run(*, graph_exec_id: uuid.UUID | str) -> int:
     return -(total or 0)
 
 
+class CreditHistoryRow(TypedDict):
+    group: str
+    kind: str
+    total: int
+    entries: int
+    last_at: datetime
+    label: str
+    run_id: str | None
+
+
 def credit_transaction_list(
     *,
     user_id: uuid.UUID | str,
     type: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> QuerySet:
+) -> QuerySet[CreditTransaction, CreditHistoryRow]:
     """Active entries newest first, as rows of {group, kind, total, entries, last_at, label,
     run_id}: a run's USAGE entries form one row; every other entry is a row of its own."""
     entries = CreditTransaction.objects.filter(user_id=user_id, is_active=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.common.exceptions import InsufficientCredits, NotFound, ValidationFailed
 from apps.credits import signals
 from apps.credits.models import CreditTransaction, UserBalance
+from apps.users.models import User
 
 Type = CreditTransaction.Type
 
@@ -27,7 +28,7 @@ def _locked_balance(user_id: uuid.UUID | str) -> UserBalance:
     return UserBalance.objects.select_for_update().get(user_id=user_id)
 
 
-def _announce(user_id: Any, before: int, after: int) -> None:
+def _announce(user_id: uuid.UUID | str, before: int, after: int) -> None:
     threshold = settings.CREDITS_LOW_BALANCE_THRESHOLD
     if after <= 0 < before:
         transaction.on_commit(lambda: signals.balance_zero.send(None, user_id=user_id))
@@ -102,7 +103,12 @@ def credit_activate(*, user_id: uuid.UUID | str, transaction_key: str) -> Credit
 
 
 def credit_grant(
-    *, user_id: uuid.UUID | str, amount: int, reason: str, granted_by: Any, key: str | None = None
+    *,
+    user_id: uuid.UUID | str,
+    amount: int,
+    reason: str,
+    granted_by: User | str | None,
+    key: str | None = None,
 ) -> CreditTransaction:
     """Staff: a GRANT (amount > 0) or an ADJUSTMENT (any sign, e.g. a correction)."""
     if amount == 0:
@@ -118,7 +124,9 @@ def credit_grant(
     )
 
 
-def credit_refund(*, transaction_id: uuid.UUID | str, refunded_by: Any) -> CreditTransaction:
+def credit_refund(
+    *, transaction_id: uuid.UUID | str, refunded_by: User | str | None
+) -> CreditTransaction:
     """Staff: give back what one USAGE or TOP_UP entry took or paid; once per entry."""
     original = CreditTransaction.objects.filter(pk=transaction_id).first()
     if original is None:

@@ -8,6 +8,7 @@ for every day, so a chart never skips a quiet day.
 import datetime
 import statistics
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,7 +90,7 @@ def platform_daily(
     tz = ZoneInfo(tz_name)
     calendar = _days(tz, days, today)
     since = _since(calendar[0], tz)
-    runs = {
+    runs: dict[datetime.date, Mapping[str, Any]] = {
         row["day"]: row
         for row in GraphExecution.objects.filter(created_at__gte=since, parent__isnull=True)
         .annotate(day=TruncDate("created_at", tzinfo=tz))

@@ -2,7 +2,7 @@
 (`apps.graphs.analysis.graph_input_schema`), one field per Input node."""
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 
@@ -13,6 +13,15 @@ from apps.users.forms import TimeZoneField
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+_Field = TypeVar("_Field", bound=forms.Field)
+
+
+def _own_field(form: forms.BaseForm, name: str, kind: type[_Field]) -> _Field:
+    """The form's own copy of a declared field, as the type it was declared with."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 class JSONField(forms.CharField):
@@ -139,7 +148,9 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].keep_current(self.initial.get("timezone", "UTC"))
+        _own_field(self, "timezone", TimeZoneField).keep_current(
+            self.initial.get("timezone", "UTC")
+        )
 
 
 class ApiKeyForm(forms.Form):
@@ -214,7 +225,9 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].keep_current(self.initial.get("timezone", "UTC"))
+        _own_field(self, "timezone", TimeZoneField).keep_current(
+            self.initial.get("timezone", "UTC")
+        )
         # The fields sit in the schedules card but are sent with the run form's inputs.
         for field in self.fields.values():
             field.widget.attrs["form"] = "run-form"
@@ -275,7 +288,7 @@ class CredentialForm(forms.Form):
 
     def __init__(self, *args: Any, providers: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = providers
+        _own_field(self, "provider", forms.ChoiceField).choices = providers
 
     def clean_credential_type(self) -> str:
         return self.cleaned_data["credential_type"] or "api_key"
@@ -313,6 +326,6 @@ class ChatSessionForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = models
+        _own_field(self, "model", forms.ChoiceField).choices = models
         newest = ("", "Newest of mine, else the platform's")
-        self.fields["credential"].choices = [newest, *credentials]
+        _own_field(self, "credential", forms.ChoiceField).choices = [newest, *credentials]

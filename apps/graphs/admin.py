@@ -8,8 +8,7 @@ from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
 
 class NodeInline(admin.TabularInline):
     model = Node
-    fields = ["key", "block_id", "node_type", "label", "input_default"]
-    readonly_fields = fields
+    fields = readonly_fields = ("key", "block_id", "node_type", "label", "input_default")
     extra = 0
     can_delete = False
     show_change_link = False
@@ -17,8 +16,7 @@ class NodeInline(admin.TabularInline):
 
 class LinkInline(admin.TabularInline):
     model = Link
-    fields = ["source_id", "source_name", "sink_id", "sink_name", "is_static"]
-    readonly_fields = fields
+    fields = readonly_fields = ("source_id", "source_name", "sink_id", "sink_name", "is_static")
     extra = 0
     can_delete = False
 

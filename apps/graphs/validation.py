@@ -240,7 +240,7 @@ def graph_errors_for_run(
     if structural:
         return structural
     errors = _Errors()
-    blocks = {node.key: get_block(node.block_id) for node in spec.nodes}
+    blocks = _resolve_blocks(spec, errors)  # all known: the structural check passed
     executable = [node for node in spec.nodes if blocks[node.key].block_type != BlockType.NOTE]
     input_names: set[str] = set()
     tool_nodes = {link.sink_id for link in spec.links if is_tool_link(link)}

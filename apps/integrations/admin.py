@@ -10,7 +10,7 @@ class CredentialAdmin(admin.ModelAdmin):
     list_display = ["title", "provider", "credential_type", "status", "user", "created_at"]
     list_filter = ["provider", "credential_type", "status"]
     search_fields = ["title", "user__email"]
-    fields = [
+    fields = readonly_fields = (
         "user",
         "provider",
         "credential_type",
@@ -22,8 +22,7 @@ class CredentialAdmin(admin.ModelAdmin):
         "expires_at",
         "created_at",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -14,7 +14,8 @@ class Credential(models.Model):
     `user_password`, the access token of `oauth2`; `encrypted_extra` holds the rest as
     encrypted JSON (the headers of `host_headers`, the refresh token of `oauth2`)."""
 
-    Type = models.TextChoices("Type", [(t.value, t.value) for t in CredentialType])
+    # django-stubs has no overload for the functional Choices API given (name, value) pairs.
+    Type = models.TextChoices("Type", [(t.value, t.value) for t in CredentialType])  # type: ignore[call-overload]
 
     class Status(models.TextChoices):
         ACTIVE = "active"

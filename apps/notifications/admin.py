@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from apps.notifications.models import EmailDelivery, Notification
 
@@ -14,7 +15,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "created_at",
     ]  # fmt: skip
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -25,5 +26,5 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["subject", "user__email"]
     readonly_fields = ["user", "kind", "subject", "created_at"]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,5 +1,6 @@
 """Title and message of each notification type, from the data its producer gave."""
 
+from collections.abc import Callable
 from typing import Any
 
 from apps.notifications.models import NotificationType as T
@@ -61,7 +62,7 @@ def _summary(period: str) -> Any:
     return render
 
 
-RENDERERS = {
+RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     T.AGENT_RUN: _run,
     T.ZERO_BALANCE: lambda d: (
         "Your credit balance is zero",

@@ -53,8 +53,8 @@ def unsubscribe_url(user: User, preference: str) -> str:
 def quota_reserve(*, user: User, kind: str, subject: str) -> bool:
     """Record one email for today if the user's daily cap allows it; False when it does not."""
     with transaction.atomic():
-        locked = User.objects.select_for_update().only("pk", "max_emails_per_day", "timezone")
-        locked = locked.get(pk=user.pk)
+        users = User.objects.select_for_update().only("pk", "max_emails_per_day", "timezone")
+        locked = users.get(pk=user.pk)
         zone = user_zone(locked)
         day_start = datetime.combine(timezone.now().astimezone(zone).date(), time(), zone)
         sent = EmailDelivery.objects.filter(user=locked, created_at__gte=day_start).count()

@@ -17,11 +17,10 @@ from apps.notifications import services, tasks
 from apps.notifications.models import NotificationType as T
 
 logger = logging.getLogger(__name__)
-QUEUE = {"queue": tasks.QUEUE}
 
 
 def _notify(user_id: Any, type: str, data: dict[str, Any], dedupe_key: str = "") -> None:
-    tasks.notify.apply_async(args=[str(user_id), type, data, dedupe_key], **QUEUE)
+    tasks.notify.apply_async(args=(str(user_id), type, data, dedupe_key), queue=tasks.QUEUE)
 
 
 def on_graph_execution_finished(sender: Any, **run: Any) -> None:

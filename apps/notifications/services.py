@@ -6,6 +6,7 @@ Delivery of one notification: it is stored (idempotent per `dedupe_key`), pushed
 allows; `agent_run` waits for the digest instead.
 """
 
+import functools
 import logging
 import uuid
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from apps.common.dates import datetime_text
@@ -82,6 +84,13 @@ _INSERT = (
 _END_BACKOFF = f"DELETE FROM {NotificationBackoff._meta.db_table} WHERE user_id = %s AND key = %s"
 
 
+def _field(model: type[Model], name: str) -> "Field[Any, Any]":  # generic only to mypy
+    found = model._meta.get_field(name)
+    if not isinstance(found, Field):  # a reverse relation: no column of this table
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return found
+
+
 def _insert(notification: Notification, *, digest: bool) -> str | None:
     """Write `notification` in one statement, on the condition that its user is active and its
     (user, type, dedupe_key) is new; returns the email status written, or None for no row.
@@ -90,14 +99,14 @@ def _insert(notification: Notification, *, digest: bool) -> str | None:
     savepoint and the ORM's insert cost several times the statement. A digest type's status
     comes from the user's preference in the same statement."""
     if digest:
-        column = User._meta.get_field(content.PREFERENCE[notification.type]).column
+        column = _field(User, content.PREFERENCE[notification.type]).column
         status = f"CASE WHEN {column} THEN '{Email.PENDING}' ELSE '{Email.OFF}' END"
     else:
         status = f"'{Email.NONE}'"
     sql = _INSERT.format(
         notifications=Notification._meta.db_table, users=User._meta.db_table, status=status
     )
-    field = Notification._meta.get_field
+    field = functools.partial(_field, Notification)
     user_pk = field("user").get_db_prep_value(notification.user_id, connection)
     params = [
         field("id").get_db_prep_value(notification.id, connection),

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from apps.common.exceptions import PlatformError
 from apps.store import services
 from apps.store.models import LibraryAgent, Profile, StoreListing, StoreListingVersion, StoreReview
+from apps.users.requests import AuthenticatedHttpRequest
 
 
 class ReviewForm(forms.Form):
@@ -30,8 +31,14 @@ class ProfileAdmin(admin.ModelAdmin):
 
 class VersionInline(admin.TabularInline):
     model = StoreListingVersion
-    fields = ["version", "name", "status", "is_active", "submitted_at", "reviewed_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "version",
+        "name",
+        "status",
+        "is_active",
+        "submitted_at",
+        "reviewed_at",
+    )
     extra = 0
     can_delete = False
     show_change_link = True
@@ -77,15 +84,19 @@ class StoreListingVersionAdmin(admin.ModelAdmin):
     actions = ["approve", "reject"]
 
     @admin.action(description="Approve the selected submissions")
-    def approve(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+    def approve(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
         return self._review(request, queryset, is_approved=True)
 
     @admin.action(description="Reject the selected submissions")
-    def reject(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+    def reject(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
         return self._review(request, queryset, is_approved=False)
 
     def _review(
-        self, request: HttpRequest, queryset: QuerySet, *, is_approved: bool
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet, *, is_approved: bool
     ) -> TemplateResponse | None:
         form = ReviewForm(request.POST if "apply" in request.POST else None)
         verb = "Approve" if is_approved else "Reject"

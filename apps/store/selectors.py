@@ -288,7 +288,8 @@ def submission_get(
     )
     if for_update:
         listing_id = versions.values_list("listing_id", flat=True).first()
-        StoreListing.objects.select_for_update().filter(pk=listing_id).first()
+        if listing_id is not None:
+            StoreListing.objects.select_for_update().filter(pk=listing_id).first()
     version = versions.select_related("listing").first()
     if version is None:
         raise NotFound("Submission not found.")

@@ -57,7 +57,8 @@ class ApiKeyAuthentication(_LogsUser, _ApiKeys):
     """Authenticates API keys; a Bearer token without the key prefix is left to JWT."""
 
 
-class LoggedJWTAuthentication(_LogsUser, JWTAuthentication):
+# simplejwt types authenticate's user with a TypeVar bound by no argument: no override matches it.
+class LoggedJWTAuthentication(_LogsUser, JWTAuthentication):  # type: ignore[misc]
     """simplejwt's access tokens, with the user logged."""
 
 

@@ -132,9 +132,10 @@ def api_key_authenticate(*, plain_key: str) -> APIKey | None:
             key_hash=digest, hash_algorithm=algorithms.HMAC_SHA256
         )
     user_pk = User._meta.pk.get_db_prep_value(api_key.user_id, connection)
-    api_key.user = next(iter(User.objects.raw(_ACTIVE_USER, [user_pk])), None)
-    if api_key.user is None:
+    user = next(iter(User.objects.raw(_ACTIVE_USER, [user_pk])), None)
+    if user is None:
         return None
+    api_key.user = user
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
         # Conditional, so concurrent requests of one key write once per interval at most.
@@ -203,7 +204,8 @@ def token_authenticate(*, token: str) -> tuple[User, APIKey | None] | None:
     from rest_framework_simplejwt.tokens import AccessToken
 
     try:
-        user_id = AccessToken(token)["user_id"]
+        # simplejwt annotates the encoded token as a Token; it is the string it decodes.
+        user_id = AccessToken(token)["user_id"]  # type: ignore[arg-type]
     except (TokenError, KeyError):
         return None
     user = User.objects.filter(pk=user_id, is_active=True).first()

@@ -19,6 +19,7 @@ from apps.common.exceptions import PlatformError
 from apps.common.throttling import sign_in_throttle_wait
 from apps.users import recovery, services
 from apps.users.forms import SignInForm, SignUpForm
+from apps.users.requests import AuthenticatedHttpRequest
 
 
 class SignInView(LoginView):
@@ -116,7 +117,7 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def verify_email_resend(request: HttpRequest) -> HttpResponse:
+def verify_email_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.user.email_verified_at is not None:
         messages.info(request, "Your email address is already confirmed.")
     elif recovery.user_send_verification_email(user=request.user):

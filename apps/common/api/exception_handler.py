@@ -61,7 +61,7 @@ def _to_platform_error(exc: Exception) -> errors.PlatformError | None:
     if isinstance(exc, (drf.NotFound, Http404)):
         return errors.NotFound()
     if isinstance(exc, drf.Throttled):
-        wait = int(exc.wait or 1)
+        wait = int(exc.wait or 1)  # type: ignore[attr-defined]  # set by __init__; not in the stubs
         return errors.RateLimited(
             f"Too many requests; retry in {wait} s.", details={"retry_after": wait}
         )

@@ -1,15 +1,16 @@
 import uuid
+from typing import Any
 
 from rest_framework import serializers
 
 from apps.credits.models import CreditTransaction
 
 
-class BalanceSerializer(serializers.Serializer):
+class BalanceSerializer(serializers.Serializer[dict[str, Any]]):
     balance = serializers.IntegerField(help_text="Credits (1 credit = US$0.01)")
 
 
-class CreditHistoryRowSerializer(serializers.Serializer):
+class CreditHistoryRowSerializer(serializers.Serializer[dict[str, Any]]):
     """One line of history: an entry, or every USAGE entry of one run added up."""
 
     type = serializers.CharField(source="kind")
@@ -19,18 +20,18 @@ class CreditHistoryRowSerializer(serializers.Serializer):
     description = serializers.CharField(source="label")
     graph_exec_id = serializers.SerializerMethodField()
 
-    def get_graph_exec_id(self, row: dict) -> str | None:
+    def get_graph_exec_id(self, row: dict[str, Any]) -> str | None:
         # SQLite casts a UUID to its bare hex; give it back in the usual form everywhere.
         return str(uuid.UUID(row["run_id"])) if row.get("run_id") else None
 
 
-class GrantRequestSerializer(serializers.Serializer):
+class GrantRequestSerializer(serializers.Serializer[dict[str, Any]]):
     user_id = serializers.UUIDField()
     amount = serializers.IntegerField(min_value=-10_000_000, max_value=10_000_000)
     reason = serializers.CharField(max_length=200)
 
 
-class CreditTransactionSerializer(serializers.ModelSerializer):
+class CreditTransactionSerializer(serializers.ModelSerializer[CreditTransaction]):
     class Meta:
         model = CreditTransaction
         fields = [

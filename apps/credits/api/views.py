@@ -13,6 +13,7 @@ from apps.credits import selectors, services
 from apps.credits.api import serializers as s
 from apps.credits.models import CreditTransaction
 from apps.users.models import APIKey, User
+from apps.users.requests import AuthenticatedRequest
 
 
 def _moment(request: Request, name: str) -> datetime | None:
@@ -44,7 +45,7 @@ class BalanceApi(APIView):
     api_key_permission = APIKey.Permission.READ_CREDITS
 
     @extend_schema(responses=s.BalanceSerializer, tags=["credits"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response({"balance": selectors.credit_balance_get(user_id=request.user.pk)})
 
 
@@ -52,7 +53,7 @@ class UserCreditsApi(BalanceApi):
     """`GET /api/user/credits` (seed 02 §2.3.4): the same balance under the user's resources."""
 
     @extend_schema(responses=s.BalanceSerializer, tags=["user"], operation_id="user_credits")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return super().get(request)
 
 
@@ -65,7 +66,7 @@ class TransactionListApi(APIView):
         tags=["credits"],
         operation_id="credits_transactions_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         rows = selectors.credit_transaction_list(
             user_id=request.user.pk,
             type=_type(request),
@@ -84,7 +85,7 @@ class AdminGrantApi(APIView):
         tags=["admin"],
         summary="Grant (amount > 0) or adjust (amount < 0) a user's credits",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.GrantRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not User.objects.filter(pk=data.validated_data["user_id"]).exists():

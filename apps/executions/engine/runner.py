@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,14 +43,14 @@ CANCEL_GRACE_SECONDS = 1.0
 
 
 def initial_node_executions(
-    graph: EngineGraph, run_inputs: Mapping[str, Any], *, now: float, new_id: Any
+    graph: EngineGraph, run_inputs: Mapping[str, Any], *, now: float, new_id: Callable[[], str]
 ) -> list[NodeExecutionRecord]:
     """The entry node executions of a new run: every node that waits for no link.
 
     Input and Webhook nodes receive their run input on the `value` pin.
     """
     linked = {link.sink_id for link in graph.links}
-    records = []
+    records: list[NodeExecutionRecord] = []
     for node in graph.nodes:
         if node.kind == KIND_NOTE or node.id in linked:
             continue

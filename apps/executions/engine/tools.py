@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apps.executions.engine.pins import split_pin
+from apps.executions.engine.types import EngineLink
 
 # A tool link: from the agent's `tools` output to the tool node's (pin-less) `tool` end.
 TOOLS_PIN = "tools"
@@ -177,5 +178,5 @@ class Toolbox:
         return [result for result in pending.results if result is not None]
 
 
-def is_tool_link(link: Any) -> bool:
+def is_tool_link(link: EngineLink) -> bool:
     return link.source_name == TOOLS_PIN and link.sink_name == TOOL_PIN

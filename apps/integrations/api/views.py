@@ -11,6 +11,7 @@ from apps.integrations import oauth, selectors, services
 from apps.integrations.api import serializers as s
 from apps.integrations.providers import PROVIDERS, oauth_client
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 MANAGE = APIKey.Permission.MANAGE_INTEGRATIONS
 FILES = APIKey.Permission.EXECUTE_GRAPH
@@ -46,7 +47,7 @@ class CredentialListApi(APIView):
         tags=["integrations"],
         operation_id="integrations_credentials_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         rows = selectors.credential_list(user=request.user)
         return paginated_response(request, rows, s.CredentialSerializer)
 
@@ -55,7 +56,7 @@ class CredentialListApi(APIView):
         responses={201: s.CredentialSerializer},
         tags=["integrations"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.CredentialCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         credential = services.credential_create(user=request.user, **data.validated_data)
@@ -66,12 +67,12 @@ class CredentialDetailApi(APIView):
     api_key_permission = MANAGE
 
     @extend_schema(responses=s.CredentialSerializer, tags=["integrations"])
-    def get(self, request: Request, credential_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, credential_id: str) -> Response:
         credential = selectors.credential_get(user=request.user, credential_id=credential_id)
         return Response(s.CredentialSerializer(credential).data)
 
     @extend_schema(responses={204: None}, tags=["integrations"])
-    def delete(self, request: Request, credential_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, credential_id: str) -> Response:
         services.credential_delete(user=request.user, credential_id=credential_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -87,7 +88,7 @@ class OAuthStartApi(APIView):
         responses={200: s.OAuthStartResponseSerializer},
         tags=["integrations"],
     )
-    def post(self, request: Request, provider: str) -> Response:
+    def post(self, request: AuthenticatedRequest, provider: str) -> Response:
         data = s.OAuthStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         credential_id = data.validated_data["credential_id"]
@@ -111,7 +112,7 @@ class FileUploadApi(APIView):
         responses={201: s.UploadedFileSerializer},
         tags=["files"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.FileUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.file_upload(
@@ -131,7 +132,7 @@ class FileListApi(APIView):
         tags=["files"],
         operation_id="files_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         rows = selectors.file_list(user=request.user)
         return paginated_response(request, rows, s.UploadedFileSerializer)
 
@@ -140,11 +141,11 @@ class FileDetailApi(APIView):
     api_key_permission = FILES
 
     @extend_schema(responses=s.UploadedFileSerializer, tags=["files"])
-    def get(self, request: Request, file_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, file_id: str) -> Response:
         row = selectors.file_get(user_id=request.user.pk, file_id=file_id)
         return Response(s.UploadedFileSerializer(row).data)
 
     @extend_schema(responses={204: None}, tags=["files"])
-    def delete(self, request: Request, file_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, file_id: str) -> Response:
         services.file_delete(user=request.user, file_id=file_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,4 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -7,6 +6,7 @@ from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated
 from apps.notifications import selectors, services
 from apps.notifications.api import serializers as s
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 IDENTITY = APIKey.Permission.IDENTITY
 
@@ -20,7 +20,7 @@ class NotificationListApi(APIView):
         tags=["notifications"],
         operation_id="notifications_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         unread = request.query_params.get("unread") in ("1", "true", "yes")
         notifications = selectors.notification_list(user=request.user, unread=unread)
         return paginated_response(request, notifications, s.NotificationSerializer)
@@ -30,7 +30,7 @@ class NotificationReadApi(APIView):
     api_key_permission = IDENTITY
 
     @extend_schema(request=None, responses=s.NotificationSerializer, tags=["notifications"])
-    def post(self, request: Request, notification_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, notification_id: str) -> Response:
         notification = services.notification_mark_read(
             user=request.user, notification_id=notification_id
         )
@@ -41,5 +41,5 @@ class NotificationReadAllApi(APIView):
     api_key_permission = IDENTITY
 
     @extend_schema(request=None, responses=s.NotificationsReadSerializer, tags=["notifications"])
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return Response({"marked_read": services.notification_mark_all_read(user=request.user)})

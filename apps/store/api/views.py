@@ -18,6 +18,7 @@ from apps.store.api import serializers as s
 from apps.store.models import StoreListingVersion
 from apps.users.models import APIKey
 from apps.users.permissions import ApiKeyPermission
+from apps.users.requests import AuthenticatedRequest
 
 READ_STORE = APIKey.Permission.READ_STORE
 LIBRARY = {
@@ -71,7 +72,7 @@ class StoreAgentListApi(PublicStoreApi):
     def get(self, request: Request) -> Response:
         params = request.query_params
         agents = selectors.store_agent_list(
-            user=request.user,
+            user=request.user if request.user.is_authenticated else None,
             featured=bool(_flag(request, "featured")),
             creator=params.get("creator") or None,
             category=params.get("category") or None,
@@ -84,7 +85,8 @@ class StoreAgentListApi(PublicStoreApi):
 class StoreAgentDetailApi(PublicStoreApi):
     @extend_schema(responses=s.StoreAgentDetailSerializer, tags=["store"], auth=[])
     def get(self, request: Request, username: str, slug: str) -> Response:
-        detail = selectors.store_agent_detail(user=request.user, username=username, slug=slug)
+        user = request.user if request.user.is_authenticated else None
+        detail = selectors.store_agent_detail(user=user, username=username, slug=slug)
         return Response(s.StoreAgentDetailSerializer(detail).data)
 
 
@@ -95,7 +97,7 @@ class StoreAgentReviewApi(APIView):
         tags=["store"],
         summary="Review an agent (score 1 to 5); a second review of a version replaces the first",
     )
-    def post(self, request: Request, username: str, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, username: str, slug: str) -> Response:
         review, created = services.review_submit(
             user=request.user, username=username, slug=slug, **_valid(s.ReviewInSerializer, request)
         )
@@ -117,7 +119,7 @@ class CreatorListApi(PublicStoreApi):
     )
     def get(self, request: Request) -> Response:
         creators = selectors.creator_list(
-            user=request.user,
+            user=request.user if request.user.is_authenticated else None,
             featured=bool(_flag(request, "featured")),
             search=request.query_params.get("search") or None,
             sort=request.query_params.get("sort") or None,
@@ -128,8 +130,9 @@ class CreatorListApi(PublicStoreApi):
 class CreatorDetailApi(PublicStoreApi):
     @extend_schema(responses=s.CreatorDetailSerializer, tags=["store"], auth=[])
     def get(self, request: Request, username: str) -> Response:
-        creator = selectors.creator_get(user=request.user, username=username)
-        agents = selectors.store_agent_list(user=request.user, creator=creator.username)
+        user = request.user if request.user.is_authenticated else None
+        creator = selectors.creator_get(user=user, username=username)
+        agents = selectors.store_agent_list(user=user, creator=creator.username)
         return Response(s.CreatorDetailSerializer({"creator": creator, "agents": agents}).data)
 
 
@@ -137,7 +140,7 @@ class ProfileApi(APIView):
     api_key_permission = {"GET": READ_STORE}
 
     @extend_schema(responses=s.ProfileSerializer, tags=["store"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(s.ProfileSerializer(selectors.profile_get(user=request.user)).data)
 
     @extend_schema(
@@ -146,7 +149,7 @@ class ProfileApi(APIView):
         tags=["store"],
         summary="Create or change your creator profile",
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         profile = services.profile_update(
             user=request.user, **_valid(s.ProfileInSerializer, request)
         )
@@ -162,7 +165,7 @@ class ProfileAvatarApi(APIView):
         tags=["store"],
         summary="Upload your creator avatar (PNG, JPEG, GIF or WebP; made a 256 px PNG)",
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         upload = _valid(s.AvatarUploadSerializer, request)["avatar"]
         profile = avatars.profile_avatar_set(user=request.user, upload=upload)
         return Response(s.ProfileSerializer(profile).data)
@@ -188,7 +191,7 @@ class SubmissionListApi(APIView):
         tags=["store"],
         operation_id="store_submissions_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         versions = selectors.submission_list(
             user=request.user, status=request.query_params.get("status") or None
         )
@@ -200,7 +203,7 @@ class SubmissionListApi(APIView):
         tags=["store"],
         summary="Submit a version of one of your graphs to the store",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         version = services.submission_create(
             user=request.user, **_valid(s.SubmissionInSerializer, request)
         )
@@ -214,7 +217,7 @@ class SubmissionDetailApi(APIView):
         tags=["store"],
         summary="Edit a submission (an approved one: the edit becomes a new pending version)",
     )
-    def put(self, request: Request, version_id: str) -> Response:
+    def put(self, request: AuthenticatedRequest, version_id: str) -> Response:
         version = services.submission_update(
             user=request.user,
             version_id=version_id,
@@ -225,7 +228,7 @@ class SubmissionDetailApi(APIView):
         return Response(s.SubmissionSerializer(version).data, status=code)
 
     @extend_schema(responses={204: None}, tags=["store"], summary="Delete a draft or pending one")
-    def delete(self, request: Request, version_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, version_id: str) -> Response:
         services.submission_delete(user=request.user, version_id=version_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -255,7 +258,7 @@ class AdminSubmissionReviewApi(APIView):
         tags=["admin"],
         summary="Approve or reject a submission",
     )
-    def post(self, request: Request, version_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, version_id: str) -> Response:
         version = services.submission_review(
             reviewer=request.user,
             version_id=version_id,
@@ -278,7 +281,7 @@ class LibraryAgentListApi(APIView):
         tags=["library"],
         operation_id="library_agents_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         agents = selectors.library_agent_list(
             user=request.user,
             favorite=_flag(request, "favorite"),
@@ -293,7 +296,7 @@ class LibraryAgentListApi(APIView):
         tags=["library"],
         summary="Add a store agent (an approved listing version) to your library",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _valid(s.LibraryAddSerializer, request)
         agent, created = services.library_agent_add(
             user=request.user, listing_version_id=data["store_listing_version_id"]
@@ -306,7 +309,7 @@ class LibraryAgentDetailApi(APIView):
     api_key_permission = LIBRARY
 
     @extend_schema(responses=s.LibraryAgentDetailSerializer, tags=["library"])
-    def get(self, request: Request, library_agent_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, library_agent_id: str) -> Response:
         agent = selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id)
         version = selectors.library_agent_graph_version(user=request.user, agent=agent)
         context = {"spec": graph_spec_from_version(version)}
@@ -315,7 +318,7 @@ class LibraryAgentDetailApi(APIView):
     @extend_schema(
         request=s.LibraryUpdateSerializer, responses=s.LibraryAgentSerializer, tags=["library"]
     )
-    def patch(self, request: Request, library_agent_id: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, library_agent_id: str) -> Response:
         agent = services.library_agent_update(
             user=request.user,
             library_agent_id=library_agent_id,
@@ -324,7 +327,7 @@ class LibraryAgentDetailApi(APIView):
         return Response(s.LibraryAgentSerializer(agent).data)
 
     @extend_schema(responses={204: None}, tags=["library"])
-    def delete(self, request: Request, library_agent_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, library_agent_id: str) -> Response:
         services.library_agent_delete(user=request.user, library_agent_id=library_agent_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -338,7 +341,7 @@ class LibraryAgentForkApi(APIView):
         tags=["library"],
         summary="Copy a library agent into a new graph of yours",
     )
-    def post(self, request: Request, library_agent_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, library_agent_id: str) -> Response:
         version = services.library_agent_fork(user=request.user, library_agent_id=library_agent_id)
         body = GraphSerializer(version, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -353,7 +356,7 @@ class LibraryAgentExecuteApi(APIView):
         tags=["library"],
         summary="Run a library agent: the run is yours and charged to you",
     )
-    def post(self, request: Request, library_agent_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, library_agent_id: str) -> Response:
         execution = services.library_agent_run(
             user=request.user,
             library_agent_id=library_agent_id,

@@ -12,6 +12,7 @@ from apps.common.throttling import AuthEndpointRateThrottle, SignInAccountRateTh
 from apps.users import recovery, selectors, services
 from apps.users.api import serializers as s
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 
 class RegisterApi(APIView):
@@ -56,11 +57,11 @@ class UserApi(APIView):
     api_key_permission = {"GET": APIKey.Permission.IDENTITY, "HEAD": APIKey.Permission.IDENTITY}
 
     @extend_schema(responses=s.UserProfileSerializer, tags=["user"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(s.UserProfileSerializer(request.user).data)
 
     @extend_schema(request=s.UserUpdateSerializer, responses=s.UserProfileSerializer, tags=["user"])
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         data = s.UserUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -76,7 +77,7 @@ class ApiKeyListApi(APIView):
         tags=["api-keys"],
         operation_id="user_api_keys_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         keys = selectors.api_key_list(user=request.user)
         return paginated_response(request, keys, s.ApiKeySerializer)
 
@@ -85,7 +86,7 @@ class ApiKeyListApi(APIView):
         responses={201: s.ApiKeyCreatedSerializer},
         tags=["api-keys"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.ApiKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         api_key, plain_key = services.api_key_create(user=request.user, **data.validated_data)
@@ -95,28 +96,28 @@ class ApiKeyListApi(APIView):
 
 class ApiKeyDetailApi(APIView):
     @extend_schema(responses=s.ApiKeySerializer, tags=["api-keys"])
-    def get(self, request: Request, key_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(api_key).data)
 
     @extend_schema(
         responses={200: s.ApiKeySerializer}, tags=["api-keys"], summary="Revoke an API key"
     )
-    def delete(self, request: Request, key_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(services.api_key_revoke(api_key=api_key)).data)
 
 
 class ApiKeySuspendApi(APIView):
     @extend_schema(request=None, responses=s.ApiKeySerializer, tags=["api-keys"])
-    def post(self, request: Request, key_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(services.api_key_suspend(api_key=api_key)).data)
 
 
 class ApiKeyActivateApi(APIView):
     @extend_schema(request=None, responses=s.ApiKeySerializer, tags=["api-keys"])
-    def post(self, request: Request, key_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         return Response(s.ApiKeySerializer(services.api_key_activate(api_key=api_key)).data)
 
@@ -125,7 +126,7 @@ class ApiKeyPermissionsApi(APIView):
     @extend_schema(
         request=s.ApiKeyPermissionsSerializer, responses=s.ApiKeySerializer, tags=["api-keys"]
     )
-    def put(self, request: Request, key_id: str) -> Response:
+    def put(self, request: AuthenticatedRequest, key_id: str) -> Response:
         api_key = selectors.api_key_get(user=request.user, key_id=key_id)
         data = s.ApiKeyPermissionsSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,15 +1,21 @@
+from collections.abc import Mapping
+from typing import IO, Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.numbers import parse_int
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 from apps.webhooks import selectors, services
 from apps.webhooks.api import serializers as s
 
@@ -29,7 +35,7 @@ class WebhookListApi(APIView):
         tags=["webhooks"],
         operation_id="webhooks_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             request, selectors.webhook_list(user=request.user), s.WebhookSerializer
         )
@@ -40,7 +46,7 @@ class WebhookListApi(APIView):
         tags=["webhooks"],
         summary="Set a preset up as a trigger (the secret is shown once)",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.WebhookCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         pair = services.webhook_create_for_preset(
@@ -53,7 +59,7 @@ class WebhookDetailApi(APIView):
     api_key_permission = READ_WRITE
 
     @extend_schema(responses=s.WebhookSerializer, tags=["webhooks"])
-    def get(self, request: Request, webhook_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, webhook_id: str) -> Response:
         webhook = selectors.webhook_get(user=request.user, webhook_id=webhook_id)
         return Response(s.WebhookSerializer(webhook).data)
 
@@ -63,7 +69,7 @@ class WebhookDetailApi(APIView):
         tags=["webhooks"],
         summary="Switch a trigger on or off",
     )
-    def patch(self, request: Request, webhook_id: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, webhook_id: str) -> Response:
         data = s.WebhookUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         webhook = services.webhook_set_enabled(
@@ -81,7 +87,7 @@ class WebhookSecretApi(APIView):
         tags=["webhooks"],
         summary="Rotate the secret (the new one is shown once)",
     )
-    def post(self, request: Request, webhook_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, webhook_id: str) -> Response:
         pair = services.webhook_secret_rotate(user=request.user, webhook_id=webhook_id)
         return Response(s.WebhookWithSecretSerializer(pair).data)
 
@@ -95,7 +101,7 @@ class WebhookCallListApi(APIView):
         tags=["webhooks"],
         summary="Recent calls and the runs they started",
     )
-    def get(self, request: Request, webhook_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, webhook_id: str) -> Response:
         calls = selectors.webhook_call_list(user=request.user, webhook_id=webhook_id)
         return paginated_response(request, calls, s.WebhookCallSerializer)
 
@@ -105,16 +111,21 @@ class _RawBodyParser(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> None:
-        return None
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return {}  # never called: the view does not read request.data
 
 
 class WebhookIngressApi(APIView):
     # Authenticity is the HMAC signature; there is no user, session or CSRF token. Throttles
     # would fail senders' bursts: the per-graph run cap and credits bound the work instead.
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes: list[type[BaseThrottle]] = []
     parser_classes = [_RawBodyParser]
 
     @extend_schema(

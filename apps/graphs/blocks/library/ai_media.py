@@ -142,11 +142,12 @@ class SemanticSimilarityBlock(_MediaBlock):
         vectors = _embed(
             client, input_data.model, [input_data.query, *input_data.candidates], context
         )
-        ranked = sorted(
-            ({"text": text, "score": round(cosine(vectors[0], vector), 6)}
+        scored = sorted(
+            ((text, round(cosine(vectors[0], vector), 6))
              for text, vector in zip(input_data.candidates, vectors[1:], strict=True)),
-            key=lambda row: row["score"], reverse=True,
+            key=lambda pair: pair[1], reverse=True,
         )  # fmt: skip
+        ranked = [{"text": text, "score": score} for text, score in scored]
         yield "ranked", ranked
         yield "best", ranked[0]["text"]
 

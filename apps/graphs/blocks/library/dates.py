@@ -72,7 +72,8 @@ class AddToDateBlock(Block):
             value = parse_date(input_data.date, input_data.timezone or context.user_timezone)
             yield (
                 "date",
-                (value + relativedelta(**{input_data.unit: input_data.amount})).isoformat(),
+                # The unit is one of relativedelta's keywords; mypy matches ** against dt1 too.
+                (value + relativedelta(**{input_data.unit: input_data.amount})).isoformat(),  # type: ignore[arg-type]
             )
         except (DateError, OverflowError) as exc:
             yield "error", str(exc) if isinstance(exc, DateError) else "The date is out of range."

@@ -61,7 +61,8 @@ def _failure(api: ProviderApi, exc: Exception) -> ProviderError:
     if isinstance(exc, TimeoutError | socket.timeout):
         return ProviderError(f"{api.title} did not answer in time.", FailureKind.TIMEOUT)
     if isinstance(exc, smtplib.SMTPResponseException) and 400 <= exc.smtp_code < 500:
-        reason = exc.smtp_error.decode(errors="replace")[:200]
+        error = exc.smtp_error
+        reason = (error.decode(errors="replace") if isinstance(error, bytes) else error)[:200]
         return ProviderError(
             f"{api.title} deferred the message ({exc.smtp_code} {reason}).",
             FailureKind.SERVER_ERROR,
@@ -89,7 +90,8 @@ class _PinnedSMTPS(smtplib.SMTP_SSL):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         raw = socket.create_connection((self._address, port), timeout)
-        return self.context.wrap_socket(raw, server_hostname=self._host)
+        # SMTP.connect() sets _host before asking for the socket; private, so not in typeshed.
+        return self.context.wrap_socket(raw, server_hostname=self._host)  # type: ignore[attr-defined]
 
 
 def _addresses(value: str | list[str]) -> list[str]:
@@ -253,12 +255,12 @@ class ReadEmailsBlock(ProviderBlock):
                         f"{self.api.title} has no folder {input_data.folder!r}.",
                         FailureKind.CLIENT_ERROR,
                     )
-                _, found = client.uid("SEARCH", None, "UNSEEN" if input_data.unread_only else "ALL")
+                _, found = client.uid("SEARCH", "UNSEEN" if input_data.unread_only else "ALL")
                 uids = (found[0] or b"").split()[::-1][: input_data.limit]
-                for uid in uids:
+                for uid in (number.decode() for number in uids):
                     _, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
                     raw = next((part[1] for part in data if isinstance(part, tuple)), b"")
-                    emails.append(_parsed(uid.decode(), raw[:MAX_MESSAGE_BYTES]))
+                    emails.append(_parsed(uid, raw[:MAX_MESSAGE_BYTES]))
                     if input_data.mark_read:
                         client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
             finally:

@@ -141,7 +141,8 @@ class FilterListBlock(Block):
     ]
 
     def run(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
-        kept, rejected = [], []
+        kept: list[Any] = []
+        rejected: list[Any] = []
         for item in input_data.list:
             value = _field(item, input_data.key)
             (kept if _holds(value, input_data.operator, input_data.value) else rejected).append(

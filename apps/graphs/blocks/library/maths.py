@@ -42,8 +42,12 @@ def _power_refusal(base: int | float, exponent: int | float) -> str | None:
         return "0 cannot be raised to a negative power"
     # Checked before computing: an integer power is exact, so it would happily build a number
     # of millions of digits before the result check could refuse it. |base| >= 2**(bits - 1).
-    exact = isinstance(base, int) and isinstance(exponent, int) and exponent > 0
-    if exact and (abs(base).bit_length() - 1) * exponent > sys.float_info.max_exp:
+    if (
+        isinstance(base, int)
+        and isinstance(exponent, int)
+        and exponent > 0
+        and (abs(base).bit_length() - 1) * exponent > sys.float_info.max_exp
+    ):
         return "the result is too large"
     return None
 

@@ -102,7 +102,7 @@ class NotionCreatePageBlock(NotionBlock):
         else:
             parent = {"page_id": input_data.parent_id}
             properties = {"title": {"title": title}}
-        body = {"parent": parent, "properties": properties}
+        body: dict[str, Any] = {"parent": parent, "properties": properties}
         if input_data.content:
             body["children"] = _paragraphs(input_data.content)
         page = self.request(context, "POST", "pages", json=body)

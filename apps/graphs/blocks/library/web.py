@@ -128,7 +128,10 @@ class ExtractLinksBlock(ProviderBlock):
         base_host = urljoin(input_data.url, "/") if input_data.url else ""
         links, seen = [], set()
         for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
-            url = urldefrag(urljoin(input_data.url, anchor["href"].strip())).url
+            href = anchor["href"]
+            if not isinstance(href, str):  # a multi-valued attribute; href never is
+                continue
+            url = urldefrag(urljoin(input_data.url, href.strip())).url
             if not url.startswith(("http://", "https://")) or url in seen:
                 continue
             if input_data.same_site_only and not url.startswith(base_host):
