@@ -3,7 +3,7 @@ publishes, so the events publisher can move without touching the rest."""
 
 from typing import Any
 
-from apps.executions import events
+from apps.realtime import events
 
 CHAT_DELTA = "chat_message_delta"
 CHAT_DONE = "chat_message_done"

@@ -26,7 +26,6 @@ from apps.graphs.blocks.context import ProviderCredentials
 from apps.graphs.runtime import provider_credentials, safe_http_client
 from apps.integrations.crypto import SecretUnreadable
 from apps.integrations.selectors import CredentialUnusable, credential_get, credential_resolve
-from apps.realtime import events
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
