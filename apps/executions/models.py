@@ -62,6 +62,9 @@ class GraphExecution(models.Model):
     outputs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     stats = models.JSONField(default=dict)
     error_message = models.TextField(blank=True)
+    # SPEC §17: some node failed (the run may still be `completed`: "completed with errors").
+    # Set when the run ends, by apps.executions.outcome.
+    has_errors = models.BooleanField(default=False)
     preset = models.ForeignKey(
         "graphs.Preset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -90,6 +93,12 @@ class GraphExecution(models.Model):
                 name="ge_live_idx",
             ),
             models.Index(fields=["ended_at"], name="ge_ended_idx"),
+            # The runs list's `has_errors=true` (SPEC §17): few rows, newest first.
+            models.Index(
+                fields=["user", "-created_at"],
+                condition=Q(has_errors=True),
+                name="ge_user_errors_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,6 +107,10 @@ class GraphExecution(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def completed_with_errors(self) -> bool:
+        return self.status == ExecutionStatus.COMPLETED and self.has_errors
 
 
 class NodeExecution(models.Model):

@@ -29,7 +29,7 @@ from apps.common.exceptions import (
 from apps.common.json_limits import storable
 from apps.common.logging import user_context_set
 from apps.credits.selectors import credit_balance_get, credit_usage_for_run
-from apps.executions import drain, events, metrics, reviews, runtime, selectors, signals
+from apps.executions import drain, events, metrics, outcome, reviews, runtime, selectors, signals
 from apps.executions.engine import EngineSettings, Ports, initial_node_executions, run_graph
 from apps.executions.engine.types import RunResult
 from apps.executions.models import (
@@ -203,6 +203,7 @@ def _announce_finished(execution: GraphExecution) -> None:
         "graph_name": runtime.compiled_graph(execution.graph_id, execution.graph_version).name,
         "status": str(execution.status),
         "node_error_count": int(execution.stats.get("node_error_count", 0)),
+        "error_message": execution.error_message,  # SPEC §17 hook: the first failed node's
         "cost": int(execution.stats.get("cost", 0)),
         "duration_seconds": max(0.0, (ended - started).total_seconds()) if started else 0.0,
         "parent_id": execution.parent_id,
@@ -409,6 +410,7 @@ _FINISH_FIELDS = (
     "outputs",
     "stats",
     "error_message",
+    "has_errors",  # SPEC §17 hook (apps.executions.outcome)
     "ended_at",
     "lease_owner",
     "lease_expires_at",
@@ -460,6 +462,7 @@ def _finish(
         "lease_owner": "",
         "lease_expires_at": None,
     }
+    values.update(outcome.finish_fields(execution.pk, result))  # SPEC §17 hook
     with transaction.atomic(savepoint=False):
         moved = _finish_update(execution.pk, owner, result.status.value, values)
         if moved:

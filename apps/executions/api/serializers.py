@@ -36,12 +36,19 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
             "outputs",
             "stats",
             "error_message",
+            "has_errors",
             "preset_id",
             "parent_id",
             "created_at",
             "started_at",
             "ended_at",
         ]
+        extra_kwargs = {
+            "has_errors": {
+                "help_text": "Some node failed. With status `completed`: completed with errors; "
+                "`error_message` is then the first failed node's error."
+            }
+        }
 
 
 class NodeExecutionSerializer(serializers.ModelSerializer):

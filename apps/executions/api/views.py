@@ -23,6 +23,25 @@ STATUS_PARAMETER = OpenApiParameter(
 )
 
 
+HAS_ERRORS_PARAMETER = OpenApiParameter(
+    "has_errors",
+    bool,
+    description="only runs in which some node failed (true) or none did (false)",
+)
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _has_errors_filter(request: Request) -> bool | None:
+    wanted = request.query_params.get("has_errors")
+    if wanted is None or wanted == "":
+        return None
+    if wanted.lower() not in _BOOLEANS:
+        raise ValidationFailed(
+            "has_errors must be true or false.", details={"fields": {"has_errors": wanted}}
+        )
+    return _BOOLEANS[wanted.lower()]
+
+
 def _status_filter(request: Request) -> str | None:
     wanted = request.query_params.get("status") or None
     if wanted is not None and wanted not in ExecutionStatus.values:
@@ -144,14 +163,17 @@ class GraphExecutionListApi(APIView):
 
     @extend_schema(
         responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER],
+        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, HAS_ERRORS_PARAMETER],
         tags=["executions"],
         operation_id="graphs_executions_list",
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph_selectors.graph_get(user=request.user, graph_id=graph_id)
         executions = selectors.graph_execution_list(
-            user=request.user, graph_id=graph_id, status=_status_filter(request)
+            user=request.user,
+            graph_id=graph_id,
+            status=_status_filter(request),
+            has_errors=_has_errors_filter(request),
         )
         return paginated_response(request, executions, s.GraphExecutionSerializer)
 
@@ -161,7 +183,12 @@ class ExecutionListApi(APIView):
 
     @extend_schema(
         responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, OpenApiParameter("graph_id", str)],
+        parameters=[
+            *PAGE_PARAMETERS,
+            STATUS_PARAMETER,
+            HAS_ERRORS_PARAMETER,
+            OpenApiParameter("graph_id", str),
+        ],
         tags=["executions"],
         operation_id="executions_list",
     )
@@ -170,6 +197,7 @@ class ExecutionListApi(APIView):
             user=request.user,
             graph_id=request.query_params.get("graph_id") or None,
             status=_status_filter(request),
+            has_errors=_has_errors_filter(request),
         )
         return paginated_response(request, executions, s.GraphExecutionSerializer)
 

@@ -1411,9 +1411,7 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
-            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -1528,11 +1526,8 @@ export interface components {
             status?: components["schemas"]["ChatMessageStatusEnum"];
             error?: string;
             model?: string;
-            /** Format: int64 */
             prompt_tokens?: number;
-            /** Format: int64 */
             completion_tokens?: number;
-            /** Format: int64 */
             cost?: number;
             /** Format: date-time */
             readonly created_at: string;
@@ -1760,7 +1755,6 @@ export interface components {
         Graph: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1771,7 +1765,6 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
-            /** Format: int64 */
             time_limit_seconds?: number | null;
             /** Format: date-time */
             readonly created_at: string;
@@ -1805,7 +1798,6 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             /** Format: uuid */
             user_id: string;
@@ -1815,6 +1807,8 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
+            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
+            has_errors?: boolean;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -1832,7 +1826,6 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             /** Format: uuid */
             user_id: string;
@@ -1842,6 +1835,8 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
+            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
+            has_errors?: boolean;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -1879,7 +1874,6 @@ export interface components {
         GraphMeta: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1890,7 +1884,6 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
-            /** Format: int64 */
             time_limit_seconds?: number | null;
             readonly node_count: number;
             /** Format: date-time */
@@ -1909,7 +1902,6 @@ export interface components {
         GraphWithStats: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1920,7 +1912,6 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
-            /** Format: int64 */
             time_limit_seconds?: number | null;
             readonly node_count: number;
             /** Format: date-time */
@@ -2074,7 +2065,6 @@ export interface components {
             graph_exec_id: string;
             node_id: string;
             block_id: string;
-            /** Format: int64 */
             sequence: number;
             status: components["schemas"]["ExecutionStatusEnum"];
             input_data?: unknown;
@@ -2405,7 +2395,6 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             readonly graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             name: string;
             description?: string;
@@ -2521,7 +2510,6 @@ export interface components {
             name: string;
             /** Format: uuid */
             readonly graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             cron: string;
             timezone: string;
@@ -2573,7 +2561,6 @@ export interface components {
             name: string;
             /** Format: uuid */
             readonly graph_id: string;
-            /** Format: int64 */
             graph_version: number;
             cron: string;
             timezone: string;
@@ -2618,9 +2605,7 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
-            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -2650,9 +2635,7 @@ export interface components {
         StoreAgentVersion: {
             /** Format: uuid */
             readonly id: string;
-            /** Format: int64 */
             version: number;
-            /** Format: int64 */
             graph_version: number;
             changes_summary?: string;
             /** Format: date-time */
@@ -2689,9 +2672,7 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
-            /** Format: int64 */
             graph_version: number;
-            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -4975,6 +4956,8 @@ export interface operations {
         parameters: {
             query?: {
                 graph_id?: string;
+                /** @description only runs in which some node failed (true) or none did (false) */
+                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -6508,6 +6491,8 @@ export interface operations {
     graphs_executions_list: {
         parameters: {
             query?: {
+                /** @description only runs in which some node failed (true) or none did (false) */
+                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
