@@ -202,3 +202,34 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a user sent with a run start (SPEC §17), for 24 hours: the first
+    request's body hash and, once it answered, its response. Unique per (user, key): of any
+    number of concurrent requests with one key exactly one inserts the row and starts a run
+    (apps.executions.idempotency)."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight"  # the first request is still starting its run
+        DONE = "done"  # its response is stored and answered again
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # sha256 of method, path, query and body
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    graph_execution = models.ForeignKey(
+        GraphExecution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.common.logging import execution_context
-from apps.executions import reviews, services
+from apps.executions import idempotency, reviews, services
 from apps.graphs.api.serializers import MAX_TIME_LIMIT_SECONDS
 
 
@@ -45,3 +45,9 @@ def cleanup() -> dict[str, int]:
 def review_timeouts() -> int:
     """Human reviews nobody decided in time end `timed_out`; their runs resume."""
     return reviews.review_timeouts()
+
+
+@shared_task(name="executions.idempotency_cleanup", ignore_result=True, time_limit=300)
+def idempotency_cleanup() -> int:
+    """Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are removed (SPEC §17)."""
+    return idempotency.idempotency_keys_cleanup()

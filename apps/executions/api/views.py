@@ -10,6 +10,11 @@ from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated
 from apps.common.exceptions import ValidationFailed
 from apps.executions import runtime, selectors, services
 from apps.executions.api import serializers as s
+from apps.executions.api.idempotency import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    idempotency_key,
+    started_response,
+)
 from apps.executions.models import ExecutionStatus
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.api import views as graph_views
@@ -97,29 +102,41 @@ class GraphExecuteApi(APIView):
     @extend_schema(
         request=s.ExecuteRequestSerializer,
         responses=s.GraphExecutionSerializer,
-        parameters=[OpenApiParameter("preset_id", str, description="start from a preset")],
+        parameters=[
+            OpenApiParameter("preset_id", str, description="start from a preset"),
+            IDEMPOTENCY_KEY_PARAMETER,
+        ],
         tags=["executions"],
         summary="Start a run (the active version unless one is given)",
     )
     def post(self, request: Request, graph_id: str, version: int | None = None) -> Response:
+        key = idempotency_key(request)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        execution = services.graph_execution_start(
-            user=request.user,
-            graph_id=graph_id,
-            graph_version=version,
-            preset_id=request.query_params.get("preset_id") or None,
-            **data.validated_data,
+        return started_response(
+            request,
+            key,
+            lambda: services.graph_execution_start(
+                user=request.user,
+                graph_id=graph_id,
+                graph_version=version,
+                preset_id=request.query_params.get("preset_id") or None,
+                **data.validated_data,
+            ),
+            # The serializer's output, built without DRF's field machinery (a test holds them
+            # equal).
+            runtime.graph_execution_payload,
         )
-        # The serializer's output, built without DRF's field machinery (a test holds them equal).
-        return Response(runtime.graph_execution_payload(execution))
 
 
 class GraphExecuteVersionApi(GraphExecuteApi):
     @extend_schema(
         request=s.ExecuteRequestSerializer,
         responses=s.GraphExecutionSerializer,
-        parameters=[OpenApiParameter("preset_id", str, description="start from a preset")],
+        parameters=[
+            OpenApiParameter("preset_id", str, description="start from a preset"),
+            IDEMPOTENCY_KEY_PARAMETER,
+        ],
         tags=["executions"],
         summary="Start a run of a given version",
         operation_id="graphs_execute_version_create",
@@ -134,17 +151,26 @@ class PresetExecuteApi(APIView):
     @extend_schema(
         request=s.ExecuteRequestSerializer,
         responses=s.GraphExecutionSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         tags=["presets"],
         summary="Start a run from a preset (request inputs override the preset's)",
     )
     def post(self, request: Request, preset_id: str) -> Response:
+        key = idempotency_key(request)
         preset = graph_selectors.preset_get(user=request.user, preset_id=preset_id)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        execution = services.graph_execution_start(
-            user=request.user, graph_id=preset.graph_id, preset_id=preset.pk, **data.validated_data
+        return started_response(
+            request,
+            key,
+            lambda: services.graph_execution_start(
+                user=request.user,
+                graph_id=preset.graph_id,
+                preset_id=preset.pk,
+                **data.validated_data,
+            ),
+            lambda execution: s.GraphExecutionSerializer(execution).data,
         )
-        return Response(s.GraphExecutionSerializer(execution).data)
 
 
 class GraphExecutionStopApi(APIView):

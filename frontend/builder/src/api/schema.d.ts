@@ -6275,7 +6275,10 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 graph_id: string;
             };
@@ -6384,7 +6387,10 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 graph_id: string;
                 version: number;
@@ -8710,7 +8716,10 @@ export interface operations {
     library_agents_execute_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 library_agent_id: string;
             };
@@ -9665,7 +9674,10 @@ export interface operations {
     presets_execute_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 preset_id: string;
             };
