@@ -222,6 +222,10 @@ IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 # taking the key and starting the run) gives the key up to the next request.
 IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 120, minimum=5)
 
+# A schedule's firing sent this many seconds after its time was missed (beat was down): it
+# follows the schedule's catch_up policy (SPEC §17).
+SCHEDULE_MISFIRE_GRACE_SECONDS = env_int("SCHEDULE_MISFIRE_GRACE_SECONDS", 300, minimum=1)
+
 # --- Notifications (SPEC §11) ---------------------------------------------------------------
 # Finished runs are emailed as one digest per user this often (agent_run notifications).
 NOTIFICATION_DIGEST_MINUTES = env_int("NOTIFICATION_DIGEST_MINUTES", 60, minimum=1)

@@ -1518,6 +1518,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description * `skip` - Skip
+         *     * `run_once` - Run Once
+         * @enum {string}
+         */
+        CatchUpEnum: "skip" | "run_once";
         ChatMessage: {
             /** Format: uuid */
             readonly id: string;
@@ -2372,6 +2378,7 @@ export interface components {
             name?: string;
             cron?: string;
             timezone?: string;
+            catch_up?: components["schemas"]["CatchUpEnum"];
         };
         PatchedWebhookUpdateRequest: {
             enabled?: boolean;
@@ -2520,6 +2527,9 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
+            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
+            readonly next_run_times: string[];
+            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -2528,23 +2538,29 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @description A row of the firing ledger (SPEC §17). */
         ScheduleAttempt: {
             /** Format: uuid */
             readonly id: string;
+            /** Format: date-time */
+            firing_time?: string | null;
             status: components["schemas"]["ScheduleAttemptStatusEnum"];
             /** Format: uuid */
             graph_execution_id?: string | null;
+            reason?: string;
             error_code?: string;
             error_message?: string;
             /** Format: date-time */
             readonly fired_at: string;
         };
         /**
-         * @description * `started` - Started
+         * @description * `fired` - Fired
+         *     * `skipped` - Skipped
+         *     * `deduplicated` - Deduplicated
          *     * `failed` - Failed
          * @enum {string}
          */
-        ScheduleAttemptStatusEnum: "started" | "failed";
+        ScheduleAttemptStatusEnum: "fired" | "skipped" | "deduplicated" | "failed";
         ScheduleCreateRequest: {
             name: string;
             /** @description minute hour day month weekday */
@@ -2554,6 +2570,14 @@ export interface components {
             timezone?: string | null;
             inputs?: unknown;
             credentials_inputs?: unknown;
+            /**
+             * @description firings missed while the scheduler was down: skip them, or run once
+             *
+             *     * `skip` - Skip
+             *     * `run_once` - Run Once
+             * @default skip
+             */
+            catch_up: components["schemas"]["CatchUpEnum"];
         };
         ScheduleDetail: {
             /** Format: uuid */
@@ -2571,6 +2595,9 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
+            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
+            readonly next_run_times: string[];
+            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;

@@ -1,19 +1,25 @@
-"""Honest outcomes in a real browser (SPEC §17): a run with a failed node shows the amber
+"""Runs you can trust, in a real browser (SPEC §17): a run with a failed node shows the amber
 "completed with errors" badge and its first error on the run page and the runs list, never
-"Error: none" or an unexplained "This run produced no outputs"."""
+"Error: none" or an unexplained "This run produced no outputs"; a schedule's page shows its next
+firings and its firing ledger."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from playwright.sync_api import Browser, Page, expect
 from rest_framework.test import APIClient
 
 from apps.executions.models import GraphExecution
 from apps.executions.services import graph_execution_start
+from apps.schedules import services
+from apps.schedules.models import Schedule
 from apps.users.models import User
 from tests.dashboard.browser import shot, sign_in
 from tests.executions.test_outcome import BAD_TEMPLATE
 from tests.factories import UserFactory
+from tests.graphs.graphs import echo_graph
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -63,3 +69,38 @@ def test_a_run_with_a_failed_node_shows_an_amber_completed_with_errors(worker, p
     page.goto("/runs?errors=1")
     expect(page.locator("tbody tr")).to_have_count(1)
     shot(page, "runs-with-errors")
+
+
+def test_the_schedule_page_shows_its_firing_ledger(page: Page) -> None:
+    user: User = UserFactory()
+    client = APIClient()
+    client.force_authenticate(user)
+    graph = client.post("/api/graphs", echo_graph(), format="json").json()
+    body = {"name": "Hourly", "cron": "0 * * * *", "timezone": "UTC", "inputs": {"topic": "x"}}
+    with time_machine.travel(datetime(2026, 6, 1, 8, 30, tzinfo=UTC), tick=False):
+        created = client.post(f"/api/graphs/{graph['id']}/schedules", body, format="json")
+    assert created.status_code == 201, created.content
+    schedule = Schedule.objects.get(pk=created.json()["id"])
+    nine = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    fired = services.schedule_fire(schedule_id=schedule.pk, task_id="a", sent_at=nine)
+    services.schedule_fire(schedule_id=schedule.pk, task_id="b", sent_at=nine)
+    services.schedule_fire(
+        schedule_id=schedule.pk, task_id="c", sent_at=datetime(2026, 6, 1, 11, 30, tzinfo=UTC)
+    )
+    sign_in(page, user.email)
+    page.goto(f"/agents/{graph['id']}")
+    page.locator("#schedules a", has_text="Hourly").click()
+    expect(page.locator("h1")).to_contain_text("Hourly")
+    expect(page.locator("#next-firings li")).to_have_count(5)
+    rows = page.locator("#firing-ledger tbody tr")
+    expect(rows).to_have_count(4)
+    outcomes = [rows.nth(i).get_attribute("data-outcome") for i in range(4)]
+    assert outcomes == ["skipped", "skipped", "fired", "deduplicated"]
+    expect(rows.nth(0)).to_contain_text("Missed while the scheduler was down")
+    fired_row = page.locator('#firing-ledger tr[data-outcome="fired"]')
+    expect(fired_row.locator("a.mono")).to_have_text(str(fired.graph_execution_id)[:8])
+    expect(page.locator('#firing-ledger tr[data-outcome="deduplicated"]')).to_contain_text(
+        "already delivered"
+    )
+    shot(page, "schedule-ledger")
+    GraphExecution.objects.filter(user=user).update(status="cancelled")  # no worker here
