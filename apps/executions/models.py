@@ -65,6 +65,9 @@ class GraphExecution(models.Model):
     # SPEC §17: some node failed (the run may still be `completed`: "completed with errors").
     # Set when the run ends, by apps.executions.outcome.
     has_errors = models.BooleanField(default=False)
+    # SPEC §17: the most credits this run may use, as the request gave it (null: no cap). Stored
+    # only: the worker does not enforce it yet.
+    max_credits = models.PositiveIntegerField(null=True, blank=True)
     preset = models.ForeignKey(
         "graphs.Preset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

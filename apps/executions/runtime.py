@@ -161,6 +161,7 @@ def graph_execution_payload(execution: GraphExecution) -> dict[str, Any]:
         "stats": jsonable(execution.stats),
         "error_message": execution.error_message,
         "has_errors": execution.has_errors,  # SPEC §17 hook
+        "max_credits": execution.max_credits,  # SPEC §17 hook
         "preset_id": str(execution.preset_id) if execution.preset_id else None,
         "parent_id": str(execution.parent_id) if execution.parent_id else None,
         **{

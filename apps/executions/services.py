@@ -96,6 +96,7 @@ def graph_execution_start(
     parent: GraphExecution | None = None,
     enqueue: bool = True,
     access_checked: bool = False,
+    max_credits: int | None = None,
 ) -> GraphExecution:
     """Validate and create a run with its entry node executions; enqueue it after commit.
 
@@ -137,6 +138,7 @@ def graph_execution_start(
             preset=preset,
             parent=parent,
             enqueued_at=timezone.now() if enqueue else None,
+            max_credits=max_credits,  # SPEC §17 budget cap: stored, not yet enforced
         )
         records = initial_node_executions(
             compiled.graph, inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())

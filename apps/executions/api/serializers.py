@@ -37,6 +37,7 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
             "stats",
             "error_message",
             "has_errors",
+            "max_credits",
             "preset_id",
             "parent_id",
             "created_at",
@@ -92,6 +93,13 @@ class GraphExecutionDetailSerializer(GraphExecutionSerializer):
 class ExecuteRequestSerializer(serializers.Serializer):
     inputs = serializers.DictField(required=False, default=dict)
     credentials_inputs = serializers.DictField(required=False, default=dict)
+    max_credits = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="The most credits this run may use (stored on the run; SPEC §17 budget cap)",
+    )
 
 
 class NodeResultSerializer(serializers.Serializer):

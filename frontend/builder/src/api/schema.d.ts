@@ -1724,6 +1724,8 @@ export interface components {
             credentials_inputs?: {
                 [key: string]: unknown;
             };
+            /** @description The most credits this run may use (stored on the run; SPEC §17 budget cap) */
+            max_credits?: number | null;
         };
         ExecutionResults: {
             /** Format: uuid */
@@ -1782,6 +1784,10 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly output_names: string[];
+            /** @description Credits one run costs at least (as GET graphs/{id}/cost-estimate), shown before a run */
+            readonly cost_estimate: {
+                [key: string]: unknown;
+            };
         };
         GraphAnalysis: {
             node_count: number;
@@ -1815,6 +1821,7 @@ export interface components {
             error_message?: string;
             /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
             has_errors?: boolean;
+            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -1843,6 +1850,7 @@ export interface components {
             error_message?: string;
             /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
             has_errors?: boolean;
+            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
