@@ -218,6 +218,15 @@ WATCHDOG_QUEUED_SECONDS = env_int("WATCHDOG_QUEUED_SECONDS", 60, minimum=1)
 # this many days after they started (0: never).
 EXECUTION_SHARE_LINK_DAYS = env_int("EXECUTION_SHARE_LINK_DAYS", 90, minimum=0)
 EXECUTION_PURGE_DELETED_DAYS = env_int("EXECUTION_PURGE_DELETED_DAYS", 30, minimum=0)
+# Idempotency-Key on run starts (SPEC §17): a key answers its first run this long...
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+# ...and a first request that has not answered after this long (its process died between
+# taking the key and starting the run) gives the key up to the next request.
+IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 120, minimum=5)
+
+# A schedule's firing sent this many seconds after its time was missed (beat was down): it
+# follows the schedule's catch_up policy (SPEC §17).
+SCHEDULE_MISFIRE_GRACE_SECONDS = env_int("SCHEDULE_MISFIRE_GRACE_SECONDS", 300, minimum=1)
 
 # --- Notifications (SPEC §11) ---------------------------------------------------------------
 # Finished runs are emailed as one digest per user this often (agent_run notifications).
@@ -233,6 +242,8 @@ NOTIFICATION_BACKOFF_MAX_MINUTES = env_int("NOTIFICATION_BACKOFF_MAX_MINUTES", 1
 HOUSEKEEPING_SCHEDULE = {
     "execution-watchdog": {"task": "executions.watchdog", "every": WATCHDOG_INTERVAL_SECONDS},
     "execution-cleanup": {"task": "executions.cleanup", "cron": "17 3 * * *"},
+    # Hourly: Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are removed (SPEC §17).
+    "idempotency-keys-cleanup": {"task": "executions.idempotency_cleanup", "cron": "29 * * * *"},
     # Human reviews past their timeout end `timed_out` and their runs resume (SPEC §15).
     "review-timeouts": {"task": "executions.review_timeouts", "every": 60},
     # Hourly: it refills once per month per user (an idempotent ledger key).

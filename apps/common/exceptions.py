@@ -102,6 +102,16 @@ class InsufficientCredits(PlatformError):
         )
 
 
+class IdempotencyKeyReused(PlatformError):
+    """The same Idempotency-Key came with another request body (SPEC §17)."""
+
+    status_code = 422
+    error_code = "IDEMPOTENCY_KEY_REUSED"
+    severity = ErrorSeverity.LOW
+    category = ErrorCategory.VALIDATION
+    default_message = "This Idempotency-Key was already used with another request."
+
+
 class Conflict(PlatformError):
     status_code = 409
     error_code = "CONFLICT"

@@ -38,10 +38,13 @@ def run_page(
     page: int | str = 1,
     graph_id: uuid.UUID | str | None = None,
     status: str | None = None,
+    has_errors: bool | None = None,
     per_page: int = RUNS_PER_PAGE,
 ) -> Page:
     """One page of the user's runs, newest first, each with its graph's name (two queries)."""
-    runs = execution_selectors.graph_execution_list(user=user, graph_id=graph_id, status=status)
+    runs = execution_selectors.graph_execution_list(
+        user=user, graph_id=graph_id, status=status, has_errors=has_errors
+    )
     return Paginator(_with_graph_name(runs, user), per_page).get_page(page)
 
 

@@ -74,6 +74,7 @@ urlpatterns = [
     path("agents/<uuid:graph_id>/submit", store.agent_submit, name="agent-submit"),
     path("blocks", blocks.block_catalogue, name="blocks"),
     path("schedules/preview", schedules.cron_preview, name="cron-preview"),
+    path("schedules/<uuid:schedule_id>", schedules.schedule_detail, name="schedule"),
     path("schedules/<uuid:schedule_id>/toggle", schedules.schedule_toggle, name="schedule-toggle"),
     path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),
     path("store", store.store_browse, name="store"),

@@ -58,6 +58,7 @@ def announce_finished(execution: GraphExecution) -> None:
         graph_name=runtime.compiled_graph(execution.graph_id, execution.graph_version).name,
         status=str(execution.status),
         node_error_count=int(execution.stats.get("node_error_count", 0)),
+        error_message=execution.error_message,  # the first failed node's (apps.executions.outcome)
         cost=int(execution.stats.get("cost", 0)),
         duration_seconds=max(0.0, (ended - started).total_seconds()) if started else 0.0,
         parent_id=execution.parent_id,

@@ -62,6 +62,12 @@ class GraphExecution(models.Model):
     outputs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     stats = models.JSONField(default=dict)
     error_message = models.TextField(blank=True)
+    # SPEC §17: some node failed (the run may still be `completed`: "completed with errors").
+    # Set when the run ends, by apps.executions.outcome.
+    has_errors = models.BooleanField(default=False)
+    # SPEC §17: the most credits this run may use, as the request gave it (null: no cap). Stored
+    # only: the worker does not enforce it yet.
+    max_credits = models.PositiveIntegerField(null=True, blank=True)
     preset = models.ForeignKey(
         "graphs.Preset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -90,6 +96,12 @@ class GraphExecution(models.Model):
                 name="ge_live_idx",
             ),
             models.Index(fields=["ended_at"], name="ge_ended_idx"),
+            # The runs list's `has_errors=true` (SPEC §17): few rows, newest first.
+            models.Index(
+                fields=["user", "-created_at"],
+                condition=Q(has_errors=True),
+                name="ge_user_errors_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,6 +110,10 @@ class GraphExecution(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def completed_with_errors(self) -> bool:
+        return self.status == ExecutionStatus.COMPLETED and self.has_errors
 
 
 class NodeExecution(models.Model):
@@ -189,3 +205,34 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a user sent with a run start (SPEC §17), for 24 hours: the first
+    request's body hash and, once it answered, its response. Unique per (user, key): of any
+    number of concurrent requests with one key exactly one inserts the row and starts a run
+    (apps.executions.idempotency)."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight"  # the first request is still starting its run
+        DONE = "done"  # its response is stored and answered again
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # sha256 of method, path, query and body
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    graph_execution = models.ForeignKey(
+        GraphExecution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

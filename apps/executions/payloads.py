@@ -70,6 +70,8 @@ def graph_execution_payload(
         "outputs": clean(execution.outputs),
         "stats": clean(execution.stats),
         "error_message": execution.error_message,
+        "has_errors": execution.has_errors,
+        "max_credits": execution.max_credits,
         "preset_id": str(execution.preset_id) if execution.preset_id else None,
         "parent_id": str(execution.parent_id) if execution.parent_id else None,
         "created_at": datetime_text(execution.created_at),

@@ -31,13 +31,19 @@ def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
 
 
 def graph_execution_list(
-    *, user: User, graph_id: uuid.UUID | str | None = None, status: str | None = None
+    *,
+    user: User,
+    graph_id: uuid.UUID | str | None = None,
+    status: str | None = None,
+    has_errors: bool | None = None,
 ) -> QuerySet[GraphExecution]:
     executions = GraphExecution.objects.filter(user=user, is_deleted=False)
     if graph_id is not None:
         executions = executions.filter(graph_id=_uuid(graph_id, "Graph"))
     if status:
         executions = executions.filter(status=status)
+    if has_errors is not None:
+        executions = executions.filter(has_errors=has_errors)
     return executions.order_by("-created_at")
 
 

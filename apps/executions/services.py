@@ -48,6 +48,7 @@ def graph_execution_start(
     parent: GraphExecution | None = None,
     enqueue: bool = True,
     access_checked: bool = False,
+    max_credits: int | None = None,
 ) -> GraphExecution:
     """Validate and create a run with its entry node executions; enqueue it after commit.
 
@@ -81,6 +82,7 @@ def graph_execution_start(
         preset=preset,
         parent=parent,
         enqueued_at=timezone.now() if enqueue else None,
+        max_credits=max_credits,  # SPEC §17 budget cap: stored, not yet enforced
     )
     _run_insert(execution, compiled, inputs, enqueue=enqueue)
     return execution

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.common.logging import execution_context
-from apps.executions import reviews, services, worker
+from apps.executions import idempotency, reviews, services, worker
 
 # The longest time limit a graph may set (apps.graphs.api.serializers.MAX_TIME_LIMIT_SECONDS, which
 # tests/executions/test_layout.py holds equal: a task module does not import the HTTP layer).
@@ -48,3 +48,9 @@ def cleanup() -> dict[str, int]:
 def review_timeouts() -> int:
     """Human reviews nobody decided in time end `timed_out`; their runs resume."""
     return reviews.review_timeouts()
+
+
+@shared_task(name="executions.idempotency_cleanup", ignore_result=True, time_limit=300)
+def idempotency_cleanup() -> int:
+    """Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are removed (SPEC §17)."""
+    return idempotency.idempotency_keys_cleanup()

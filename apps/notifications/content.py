@@ -24,22 +24,33 @@ def credits_phrase(amount: object) -> str:
     return f"{amount} credit" if str(amount) in ("1", "-1") else f"{amount} credits"
 
 
+def run_outcome(status: object, node_error_count: object) -> str:
+    """A run's outcome in words (SPEC §17): "completed with errors" when nodes failed."""
+    failed = int(str(node_error_count or 0))
+    return "completed with errors" if status == "completed" and failed > 0 else str(status)
+
+
 def _run(data: dict[str, Any]) -> tuple[str, str]:
     name = data.get("graph_name") or "Your agent"
     seconds = float(data.get("duration_seconds") or 0)
-    return (
-        f"{name} finished: {data.get('status')}",
-        f"The run took {seconds:.1f} s and used {credits_phrase(data.get('cost', 0))}.",
-    )
+    failed = int(data.get("node_error_count") or 0)
+    message = f"The run took {seconds:.1f} s and used {credits_phrase(data.get('cost', 0))}."
+    if failed:
+        nodes = "1 node" if failed == 1 else f"{failed} nodes"
+        first = str(data.get("error_message") or "").strip()
+        message += f" {nodes} failed" + (f"; the first error: {first[:300]}" if first else ".")
+    return (f"{name} finished: {run_outcome(data.get('status'), failed)}", message)
 
 
 def _block_failed(data: dict[str, Any]) -> tuple[str, str]:
     name = data.get("graph_name") or "Your agent"
     held = data.get("suppressed", 0)
     more = f" {held} more failing runs since the last notice." if held else ""
+    first = str(data.get("error_message") or "")[:300]
     return (
         f"Blocks failed in {name}",
-        f"{data.get('node_error_count', 0)} node(s) failed in the latest run.{more}",
+        f"{data.get('node_error_count', 0)} node(s) failed in the latest run.{more}"
+        + (f" The first error: {first}" if first else ""),
     )
 
 
@@ -53,9 +64,11 @@ def _schedule_failed(data: dict[str, Any]) -> tuple[str, str]:
 def _summary(period: str) -> Any:
     def render(data: dict[str, Any]) -> tuple[str, str]:
         rate = round(100 * float(data.get("success_rate", 0)))
+        with_errors = int(data.get("completed_with_errors") or 0)
+        errors = f" ({with_errors} completed with errors)" if with_errors else ""
         return (
             f"Your {period} summary: {data.get('runs', 0)} runs",
-            f"{rate}% succeeded, {credits_phrase(data.get('credits_used', 0))} used, "
+            f"{rate}% succeeded{errors}, {credits_phrase(data.get('credits_used', 0))} used, "
             f"top agent: {data.get('top_agent') or '-'}.",
         )
 

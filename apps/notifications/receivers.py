@@ -48,6 +48,7 @@ def _run_finished(run: dict[str, Any]) -> None:
         node_error_count=run["node_error_count"],
         cost=run["cost"],
         duration_seconds=run["duration_seconds"],
+        error_message=run.get("error_message") or "",
     )
 
 

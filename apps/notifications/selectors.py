@@ -52,10 +52,13 @@ def digest_groups(notifications: list[Notification]) -> list[dict[str, Any]]:
         group = groups.setdefault(
             data.get("graph_id", ""),
             {"graph_name": data.get("graph_name") or "Untitled agent", "runs": 0,
-             "completed": 0, "failed": 0, "cost": 0},
+             "completed": 0, "with_errors": 0, "failed": 0, "cost": 0},
         )  # fmt: skip
         group["runs"] += 1
         group["completed"] += data.get("status") == ExecutionStatus.COMPLETED
+        group["with_errors"] += data.get("status") == ExecutionStatus.COMPLETED and bool(
+            data.get("node_error_count")
+        )
         group["failed"] += data.get("status") != ExecutionStatus.COMPLETED
         group["cost"] += int(data.get("cost") or 0)
     return sorted(groups.values(), key=lambda g: (-g["runs"], g["graph_name"]))
@@ -94,9 +97,11 @@ def run_summary(*, user: User, start: datetime, end: datetime) -> dict[str, Any]
             created_at__gte=start,
             created_at__lt=end,
             status__in=TERMINAL_STATUSES,
-        ).values_list("graph_id", "graph_version", "status", "started_at", "ended_at")
+        ).values_list("graph_id", "graph_version", "status", "has_errors", "started_at", "ended_at")
     )
     completed = sum(1 for run in runs if run[2] == ExecutionStatus.COMPLETED)
+    # SPEC §17: a run that completed with failed nodes is no success.
+    with_errors = sum(1 for run in runs if run[2] == ExecutionStatus.COMPLETED and run[3])
     durations = [(e - s).total_seconds() for *_, s, e in runs if s and e]
     top_agent, top_runs = "", 0
     if runs:
@@ -113,7 +118,8 @@ def run_summary(*, user: User, start: datetime, end: datetime) -> dict[str, Any]
     return {
         "runs": len(runs),
         "completed": completed,
-        "success_rate": round(completed / len(runs), 4) if runs else 0.0,
+        "completed_with_errors": with_errors,
+        "success_rate": round((completed - with_errors) / len(runs), 4) if runs else 0.0,
         "credits_used": -(used or 0),
         "top_agent": top_agent,
         "top_agent_runs": top_runs,

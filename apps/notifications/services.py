@@ -186,6 +186,7 @@ def run_finished_notify(
     node_error_count: int,
     cost: int,
     duration_seconds: float,
+    error_message: str = "",
 ) -> None:
     """A top-level run ended: an `agent_run` notification (emailed in the digest) and, when
     nodes failed, `block_execution_failed`, backed off per graph. A clean run ends the back-off."""
@@ -196,6 +197,9 @@ def run_finished_notify(
         "graph_name": graph_name,
         "status": status,
         "node_error_count": node_error_count,
+        # A run that completed with failed nodes says so, with its first error (SPEC §17).
+        "outcome": content.run_outcome(status, node_error_count),
+        "error_message": (error_message or "")[:1000],
         "cost": cost,
         "duration_seconds": round(duration_seconds, 3),
     }

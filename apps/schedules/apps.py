@@ -13,3 +13,8 @@ class SchedulesConfig(AppConfig):
         post_delete.connect(
             receivers.drop_periodic_task, sender=Schedule, dispatch_uid="schedule-periodic-task"
         )
+        from celery.signals import before_task_publish
+
+        before_task_publish.connect(
+            receivers.stamp_beat_message, dispatch_uid="schedule-stamp-beat-message"
+        )

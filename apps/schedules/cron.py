@@ -6,7 +6,7 @@ what beat fires on, so the next firing time is computed with the very same objec
 """
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from celery.schedules import crontab
 from django.core.exceptions import ValidationError
@@ -57,3 +57,47 @@ def next_run_time(cron: str, tz_name: str, *, after: datetime | None = None) -> 
     # Add in UTC: aware arithmetic in a zone with DST adds wall-clock time, an hour off
     # across a change.
     return (after.astimezone(UTC) + schedule.remaining_estimate(after)).astimezone(tz)
+
+
+def next_run_times(
+    cron: str, tz_name: str, count: int, *, after: datetime | None = None
+) -> list[datetime]:
+    """The next `count` firings strictly after `after` (default: now), in the time zone."""
+    times: list[datetime] = []
+    for _ in range(count):
+        after = next_run_time(cron, tz_name, after=after)
+        times.append(after)
+    return times
+
+
+def run_times_between(
+    cron: str, tz_name: str, start: datetime, end: datetime, *, limit: int = 10_000
+) -> list[datetime]:
+    """The firings in (start, end], oldest first, at most `limit` (the oldest ones)."""
+    times: list[datetime] = []
+    moment = next_run_time(cron, tz_name, after=start)
+    while moment <= end and len(times) < limit:
+        times.append(moment)
+        moment = next_run_time(cron, tz_name, after=moment)
+    return times
+
+
+# Windows looked back through for the latest firing at or before a moment: short ones first,
+# so a cron firing every minute is not walked through for a year.
+_LOOKBACK = (
+    timedelta(minutes=2),
+    timedelta(hours=2),
+    timedelta(days=2),
+    timedelta(days=33),
+    timedelta(days=367),
+    timedelta(days=366 * 8),  # 29 February on a Monday comes round within 28 years; enough
+)
+
+
+def previous_run_time(cron: str, tz_name: str, *, at: datetime) -> datetime | None:
+    """The latest firing at or before `at` (None if there was none for years)."""
+    for span in _LOOKBACK:
+        found = run_times_between(cron, tz_name, at - span, at, limit=100_000)
+        if found:
+            return found[-1]
+    return None

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from apps.common.exceptions import NotFound
 from apps.schedules import cron
@@ -39,5 +39,17 @@ def schedule_next_run_time(schedule: Schedule, *, after: datetime | None = None)
     return cron.next_run_time(schedule.cron, schedule.timezone, after=after)
 
 
-def schedule_attempt_list(*, schedule: Schedule, limit: int = 10) -> list[ScheduleAttempt]:
-    return list(schedule.attempts.order_by("-fired_at")[:limit])
+def schedule_next_run_times(
+    schedule: Schedule, *, count: int = 5, after: datetime | None = None
+) -> list[datetime]:
+    """The next `count` firing times in the schedule's time zone; none while it is paused."""
+    if not schedule.is_enabled:
+        return []
+    return cron.next_run_times(schedule.cron, schedule.timezone, count, after=after)
+
+
+def schedule_attempt_list(*, schedule: Schedule, limit: int = 20) -> list[ScheduleAttempt]:
+    """The firing ledger, newest firing time first; a firing time's repeats after its row."""
+    return list(
+        schedule.attempts.order_by(F("firing_time").desc(nulls_last=True), "fired_at")[:limit]
+    )

@@ -437,6 +437,7 @@ def library_agent_run(
     library_agent_id: uuid.UUID | str,
     inputs: dict[str, Any] | None = None,
     credentials_inputs: dict[str, Any] | None = None,
+    max_credits: int | None = None,
 ) -> GraphExecution:
     """Run a library agent: the run belongs to `user` and is charged to them, though the graph
     is the creator's (executions trust the library membership checked here)."""
@@ -448,6 +449,7 @@ def library_agent_run(
         graph_version=version.graph_version,
         inputs=inputs,
         credentials_inputs=credentials_inputs,
+        max_credits=max_credits,
         access_checked=True,
     )
 

@@ -52,10 +52,13 @@
     }
   };
 
-  function setBadge(el, status) {
+  /* A run that completed with failed nodes (SPEC §17) shows "completed with errors" in amber. */
+  function setBadge(el, status, hasErrors) {
     if (!el) return;
-    el.textContent = status;
-    el.className = el.className.replace(/status-\S+/, "status-" + status);
+    var withErrors = status === "completed" && hasErrors;
+    el.dataset.status = status;
+    el.textContent = withErrors ? "completed with errors" : status;
+    el.className = el.className.replace(/status-\S+/, "status-" + (withErrors ? "completed-errors" : status));
   }
 
   function seconds(start, end) {
@@ -132,7 +135,7 @@
 
     function seed() {  // what the server rendered counts as seen
       var status = document.querySelector("#run-head [data-status]");
-      if (status && TERMINAL.indexOf(status.textContent.trim()) >= 0) finished = true;
+      if (status && TERMINAL.indexOf((status.dataset.status || status.textContent).trim()) >= 0) finished = true;
       byNode = {};
       document.querySelectorAll(".tl-row").forEach(function (row) {
         var badge = row.querySelector("[data-status]");
@@ -151,7 +154,7 @@
     }
 
     function onRun(data) {
-      setBadge(document.querySelector("#run-head [data-status]"), data.status);
+      setBadge(document.querySelector("#run-head [data-status]"), data.status, data.has_errors);
       var cost = document.querySelector('[data-field="cost"]');
       if (cost && data.stats && data.stats.cost !== undefined) cost.textContent = data.stats.cost;
       // A run waiting for a human review: its review card appears (and goes with the decision).
@@ -235,7 +238,7 @@
         if (wanted !== undefined && (wanted === "" || wanted === data.status)) reload();
         return;
       }
-      setBadge(row.querySelector("[data-status]"), data.status);
+      setBadge(row.querySelector("[data-status]"), data.status, data.has_errors);
       if (data.stats && data.stats.cost !== undefined) row.querySelector("[data-cost]").textContent = data.stats.cost;
       row.querySelector("[data-duration]").textContent = seconds(data.started_at, data.ended_at);
       if (TERMINAL.indexOf(data.status) >= 0) row.removeAttribute("data-live");

@@ -37,6 +37,7 @@ def test_stopping_a_queued_run_announces_it_once(owner: User, owner_client: APIC
             "graph_name": "Echo",
             "status": "cancelled",
             "node_error_count": 0,
+            "error_message": "The run was stopped.",
             "cost": 0,
             "duration_seconds": 0.0,
             "parent_id": None,

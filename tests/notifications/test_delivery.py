@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
-from apps.notifications import services
+from apps.notifications import selectors, services
 from apps.notifications.content import credits_phrase
 from apps.notifications.models import EmailDelivery, Notification, NotificationBackoff
 from apps.users.models import User
@@ -128,8 +128,12 @@ def test_the_digest_groups_runs_per_agent(
     assert services.notification_digests_send() == 1
     [digest] = mailoutbox
     assert digest.subject == "Your agents ran 4 times"
-    assert "- News digest: 3 runs, 2 completed, 1 not completed, 6 credits" in digest.body
-    assert "- Mail sorter: 1 run, 1 completed, 0 not completed, 4 credits" in digest.body
+    assert (
+        "- News digest: 3 runs, 2 completed (0 with errors), 1 not completed, 6 credits"
+    ) in digest.body
+    assert (
+        "- Mail sorter: 1 run, 1 completed (0 with errors), 0 not completed, 4 credits"
+    ) in digest.body
     assert digest.body.index("News digest") < digest.body.index("Mail sorter")
     assert "<td>News digest</td>" in digest.alternatives[0][0]
     assert set(runs.values_list("email_status", flat=True)) == {"sent"}
@@ -187,3 +191,17 @@ def test_block_failures_are_backed_off_per_graph(
 )
 def test_it_counts_credits_in_good_english(amount: int, phrase: str) -> None:
     assert credits_phrase(amount) == phrase
+
+
+def test_the_digest_counts_runs_completed_with_errors(owner: User, owner_client: APIClient) -> None:
+    news = _graph(owner_client, "News digest")
+    _run_finished(owner, news, 1)
+    _run_finished(owner, news, 2, errors=2)
+    runs = list(Notification.objects.filter(user=owner, type="agent_run"))
+    [group] = selectors.digest_groups(runs)
+    assert (group["runs"], group["completed"], group["with_errors"]) == (2, 2, 1)
+    titles = {n.data["execution_id"][-1]: n.title for n in runs}
+    assert titles == {
+        "1": "News digest finished: completed",
+        "2": "News digest finished: completed with errors",
+    }

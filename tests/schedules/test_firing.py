@@ -3,7 +3,7 @@ run through the same service as the API, and a run that cannot start is a record
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -53,7 +53,8 @@ def test_beat_firing_starts_a_run_that_completes(worker, owner_client: APIClient
     schedule, name = _scheduled(owner_client)
     fire(name, DUE, send=True)
     attempt = _attempt(schedule)
-    assert attempt.status == "started"
+    assert attempt.status == "fired"
+    assert attempt.firing_time == DUE  # stamped on beat's message when beat sent it
     run = wait_for(
         lambda: GraphExecution.objects.filter(
             pk=attempt.graph_execution_id, status="completed"
@@ -96,11 +97,14 @@ def test_a_user_without_credits_gets_a_failed_attempt_and_a_notification(
 
 def test_a_redelivered_message_starts_one_run(worker, owner_client: APIClient) -> None:
     schedule, _ = _scheduled(owner_client)
-    first = services.schedule_fire(schedule_id=schedule.pk, task_id="message-1")
-    again = services.schedule_fire(schedule_id=schedule.pk, task_id="message-1")
-    assert again.pk == first.pk
+    first = services.schedule_fire(schedule_id=schedule.pk, task_id="message-1", sent_at=DUE)
+    again = services.schedule_fire(schedule_id=schedule.pk, task_id="message-1", sent_at=DUE)
+    assert again.status == "deduplicated"
+    assert again.graph_execution_id == first.graph_execution_id
     assert GraphExecution.objects.filter(user=schedule.user).count() == 1
-    services.schedule_fire(schedule_id=schedule.pk, task_id="message-2")
+    services.schedule_fire(
+        schedule_id=schedule.pk, task_id="message-2", sent_at=DUE + timedelta(days=1)
+    )
     runs = GraphExecution.objects.filter(user=schedule.user)
     assert runs.count() == 2
     # The runs went to the worker: let them end before the test's data is taken away.

@@ -35,6 +35,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in ExecutionStatus.values else ""
     graph_id = request.GET.get("agent", "")
+    errors = request.GET.get("errors") == "1"  # only runs in which some node failed
     agent = None
     if graph_id:
         agent = graph_selectors.graph_version_get(user=request.user, graph_id=graph_id)
@@ -43,6 +44,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page", 1),
         graph_id=agent.graph_id if agent else None,
         status=status or None,
+        has_errors=True if errors else None,
     )
     agents = list(graph_selectors.graph_list(user=request.user).values_list("graph_id", "name"))
     if agent:
@@ -56,6 +58,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
+            "errors": errors,
             "statuses": ExecutionStatus.values,
             "agent": agent,
             "agents": agents,

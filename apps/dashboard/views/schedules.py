@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,6 +55,24 @@ def cron_preview(request: HttpRequest) -> JsonResponse:
             "next": [t.isoformat() for t in times],
             "shown": [t.strftime("%a %-d %b %Y, %H:%M %Z") for t in times],
         }
+    )
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def schedule_detail(request: HttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
+    """A schedule's page: its next 5 firing times and its firing ledger (SPEC §17)."""
+    schedule = schedule_selectors.schedule_get(user=request.user, schedule_id=schedule_id)
+    return render(
+        request,
+        "dashboard/schedule.html",
+        {
+            "schedule": schedule,
+            "next_times": schedule_selectors.schedule_next_run_times(schedule),
+            "ledger": schedule_selectors.schedule_attempt_list(schedule=schedule, limit=100),
+            "nav_section": "agents",
+        },
     )
 
 

@@ -29,12 +29,20 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
             "outputs",
             "stats",
             "error_message",
+            "has_errors",
+            "max_credits",
             "preset_id",
             "parent_id",
             "created_at",
             "started_at",
             "ended_at",
         ]
+        extra_kwargs = {
+            "has_errors": {
+                "help_text": "Some node failed. With status `completed`: completed with errors; "
+                "`error_message` is then the first failed node's error."
+            }
+        }
 
     def to_representation(self, instance: GraphExecution) -> dict[str, Any]:
         return payloads.graph_execution_rest(instance)
@@ -91,6 +99,13 @@ class GraphExecutionDetailSerializer(GraphExecutionSerializer):
 class ExecuteRequestSerializer(serializers.Serializer):
     inputs = serializers.DictField(required=False, default=dict)
     credentials_inputs = serializers.DictField(required=False, default=dict)
+    max_credits = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="The most credits this run may use (stored on the run; SPEC §17 budget cap)",
+    )
 
 
 class NodeResultSerializer(serializers.Serializer):

@@ -10,6 +10,11 @@ from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated
 from apps.common.exceptions import ValidationFailed
 from apps.executions import payloads, selectors, services
 from apps.executions.api import serializers as s
+from apps.executions.api.idempotency import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    idempotency_key,
+    started_response,
+)
 from apps.executions.models import ExecutionStatus
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.api.serializers import BlockOutputsSerializer
@@ -20,6 +25,25 @@ READ = APIKey.Permission.READ_GRAPH
 STATUS_PARAMETER = OpenApiParameter(
     "status", str, enum=[choice.value for choice in ExecutionStatus], description="filter"
 )
+
+
+HAS_ERRORS_PARAMETER = OpenApiParameter(
+    "has_errors",
+    bool,
+    description="only runs in which some node failed (true) or none did (false)",
+)
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _has_errors_filter(request: Request) -> bool | None:
+    wanted = request.query_params.get("has_errors")
+    if wanted is None or wanted == "":
+        return None
+    if wanted.lower() not in _BOOLEANS:
+        raise ValidationFailed(
+            "has_errors must be true or false.", details={"fields": {"has_errors": wanted}}
+        )
+    return _BOOLEANS[wanted.lower()]
 
 
 def _status_filter(request: Request) -> str | None:
@@ -58,28 +82,39 @@ class GraphExecuteApi(APIView):
     @extend_schema(
         request=s.ExecuteRequestSerializer,
         responses=s.GraphExecutionSerializer,
-        parameters=[OpenApiParameter("preset_id", str, description="start from a preset")],
+        parameters=[
+            OpenApiParameter("preset_id", str, description="start from a preset"),
+            IDEMPOTENCY_KEY_PARAMETER,
+        ],
         tags=["executions"],
         summary="Start a run (the active version unless one is given)",
     )
     def post(self, request: Request, graph_id: str, version: int | None = None) -> Response:
+        key = idempotency_key(request)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        execution = services.graph_execution_start(
-            user=request.user,
-            graph_id=graph_id,
-            graph_version=version,
-            preset_id=request.query_params.get("preset_id") or None,
-            **data.validated_data,
+        return started_response(
+            request,
+            key,
+            lambda: services.graph_execution_start(
+                user=request.user,
+                graph_id=graph_id,
+                graph_version=version,
+                preset_id=request.query_params.get("preset_id") or None,
+                **data.validated_data,
+            ),
+            payloads.graph_execution_rest,
         )
-        return Response(payloads.graph_execution_rest(execution))
 
 
 class GraphExecuteVersionApi(GraphExecuteApi):
     @extend_schema(
         request=s.ExecuteRequestSerializer,
         responses=s.GraphExecutionSerializer,
-        parameters=[OpenApiParameter("preset_id", str, description="start from a preset")],
+        parameters=[
+            OpenApiParameter("preset_id", str, description="start from a preset"),
+            IDEMPOTENCY_KEY_PARAMETER,
+        ],
         tags=["executions"],
         summary="Start a run of a given version",
         operation_id="graphs_execute_version_create",
@@ -94,17 +129,26 @@ class PresetExecuteApi(APIView):
     @extend_schema(
         request=s.ExecuteRequestSerializer,
         responses=s.GraphExecutionSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         tags=["presets"],
         summary="Start a run from a preset (request inputs override the preset's)",
     )
     def post(self, request: Request, preset_id: str) -> Response:
+        key = idempotency_key(request)
         preset = graph_selectors.preset_get(user=request.user, preset_id=preset_id)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        execution = services.graph_execution_start(
-            user=request.user, graph_id=preset.graph_id, preset_id=preset.pk, **data.validated_data
+        return started_response(
+            request,
+            key,
+            lambda: services.graph_execution_start(
+                user=request.user,
+                graph_id=preset.graph_id,
+                preset_id=preset.pk,
+                **data.validated_data,
+            ),
+            lambda execution: s.GraphExecutionSerializer(execution).data,
         )
-        return Response(s.GraphExecutionSerializer(execution).data)
 
 
 class GraphExecutionStopApi(APIView):
@@ -123,14 +167,17 @@ class GraphExecutionListApi(APIView):
 
     @extend_schema(
         responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER],
+        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, HAS_ERRORS_PARAMETER],
         tags=["executions"],
         operation_id="graphs_executions_list",
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph_selectors.graph_get(user=request.user, graph_id=graph_id)
         executions = selectors.graph_execution_list(
-            user=request.user, graph_id=graph_id, status=_status_filter(request)
+            user=request.user,
+            graph_id=graph_id,
+            status=_status_filter(request),
+            has_errors=_has_errors_filter(request),
         )
         return paginated_response(request, executions, s.GraphExecutionSerializer)
 
@@ -140,7 +187,12 @@ class ExecutionListApi(APIView):
 
     @extend_schema(
         responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, OpenApiParameter("graph_id", str)],
+        parameters=[
+            *PAGE_PARAMETERS,
+            STATUS_PARAMETER,
+            HAS_ERRORS_PARAMETER,
+            OpenApiParameter("graph_id", str),
+        ],
         tags=["executions"],
         operation_id="executions_list",
     )
@@ -149,6 +201,7 @@ class ExecutionListApi(APIView):
             user=request.user,
             graph_id=request.query_params.get("graph_id") or None,
             status=_status_filter(request),
+            has_errors=_has_errors_filter(request),
         )
         return paginated_response(request, executions, s.GraphExecutionSerializer)
 

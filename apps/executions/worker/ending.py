@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.common.json_limits import storable
 from apps.credits.selectors import credit_usage_for_run
-from apps.executions import metrics
+from apps.executions import metrics, outcome
 from apps.executions.engine.types import RunResult
 from apps.executions.events import graph_execution_event
 from apps.executions.lifecycle import announce_finished, transition
@@ -26,6 +26,7 @@ _FINISH_FIELDS = (
     "outputs",
     "stats",
     "error_message",
+    "has_errors",
     "ended_at",
     "lease_owner",
     "lease_expires_at",
@@ -50,10 +51,11 @@ def run_cost(execution: GraphExecution, compiled: CompiledGraph) -> int:
 def result_values(
     execution: GraphExecution, result: RunResult, *, cost: int, now: datetime
 ) -> dict[str, Any]:
-    """The run's row as the result leaves it; a run waiting for a review is not ended."""
+    """The run's row as the result leaves it, its honest outcome included (apps.executions.
+    outcome); a run waiting for a review is not ended."""
     assert result.status is not None
     waits = result.status.value == ExecutionStatus.REVIEW
-    return {
+    values: dict[str, Any] = {
         "status": result.status.value,
         "outputs": jsonable(result.outputs),
         "stats": {
@@ -69,6 +71,8 @@ def result_values(
         "lease_owner": "",
         "lease_expires_at": None,
     }
+    values.update(outcome.finish_fields(execution.pk, result))
+    return values
 
 
 def result_write(pk: uuid.UUID, owner: str, values: dict[str, Any]) -> bool:

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.graphs.analysis import graph_input_schema, graph_output_names
+from apps.graphs.analysis import graph_cost_estimate, graph_input_schema, graph_output_names
 from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import MAX_TIME_LIMIT_SECONDS, graph_spec_from_version
@@ -128,6 +128,10 @@ class GraphSerializer(GraphMetaSerializer):
     links = LinkOutSerializer(many=True)
     input_schema = serializers.SerializerMethodField()
     output_names = serializers.SerializerMethodField()
+    cost_estimate = serializers.SerializerMethodField(
+        help_text="Credits one run costs at least (as GET graphs/{id}/cost-estimate), shown "
+        "before a run"
+    )
 
     class Meta(GraphMetaSerializer.Meta):
         fields = [
@@ -136,6 +140,7 @@ class GraphSerializer(GraphMetaSerializer):
             "links",
             "input_schema",
             "output_names",
+            "cost_estimate",
         ]
 
     def to_representation(self, version: GraphVersion) -> dict[str, Any]:
@@ -160,6 +165,10 @@ class GraphSerializer(GraphMetaSerializer):
 
     def get_output_names(self, version: GraphVersion) -> list[str]:
         return graph_output_names(self._spec(version))
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_cost_estimate(self, version: GraphVersion) -> dict[str, Any]:
+        return graph_cost_estimate(self._spec(version))
 
 
 class ActiveVersionSerializer(serializers.Serializer):

@@ -14,6 +14,12 @@ class ScheduleCreateSerializer(serializers.Serializer):
     )
     inputs = serializers.JSONField(required=False, default=dict)
     credentials_inputs = serializers.JSONField(required=False, default=dict)
+    catch_up = serializers.ChoiceField(
+        choices=Schedule.CatchUp.choices,
+        required=False,
+        default=Schedule.CatchUp.SKIP,
+        help_text="firings missed while the scheduler was down: skip them, or run once",
+    )
 
 
 class ScheduleUpdateSerializer(serializers.Serializer):
@@ -21,6 +27,7 @@ class ScheduleUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     cron = serializers.CharField(max_length=200, required=False)
     timezone = serializers.CharField(max_length=64, required=False)
+    catch_up = serializers.ChoiceField(choices=Schedule.CatchUp.choices, required=False)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
@@ -28,6 +35,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
     is_enabled = serializers.BooleanField(read_only=True)
     next_run_time = serializers.SerializerMethodField(
         help_text="In the schedule's time zone; null while paused"
+    )
+    next_run_times = serializers.SerializerMethodField(
+        help_text="The next 5 firing times in the schedule's time zone (DST-correct); "
+        "empty while paused"
     )
     last_run_at = serializers.DateTimeField(source="periodic_task.last_run_at", read_only=True)
     run_count = serializers.IntegerField(source="periodic_task.total_run_count", read_only=True)
@@ -44,6 +55,8 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "inputs",
             "is_enabled",
             "next_run_time",
+            "next_run_times",
+            "catch_up",
             "last_run_at",
             "run_count",
             "created_at",
@@ -55,11 +68,26 @@ class ScheduleSerializer(serializers.ModelSerializer):
         moment = selectors.schedule_next_run_time(schedule)
         return moment.isoformat() if moment else None
 
+    @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
+    def get_next_run_times(self, schedule: Schedule) -> list[str]:
+        return [moment.isoformat() for moment in selectors.schedule_next_run_times(schedule)]
+
 
 class ScheduleAttemptSerializer(serializers.ModelSerializer):
+    """A row of the firing ledger (SPEC §17)."""
+
     class Meta:
         model = ScheduleAttempt
-        fields = ["id", "status", "graph_execution_id", "error_code", "error_message", "fired_at"]
+        fields = [
+            "id",
+            "firing_time",
+            "status",
+            "graph_execution_id",
+            "reason",
+            "error_code",
+            "error_message",
+            "fired_at",
+        ]
 
 
 class ScheduleDetailSerializer(ScheduleSerializer):

@@ -10,6 +10,11 @@ from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.exceptions import ValidationFailed
+from apps.executions.api.idempotency import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    idempotency_key,
+    started_response,
+)
 from apps.executions.api.serializers import ExecuteRequestSerializer, GraphExecutionSerializer
 from apps.graphs.api.serializers import GraphSerializer
 from apps.graphs.compile import graph_spec_from_version
@@ -353,13 +358,18 @@ class LibraryAgentExecuteApi(APIView):
     @extend_schema(
         request=ExecuteRequestSerializer,
         responses=GraphExecutionSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         tags=["library"],
         summary="Run a library agent: the run is yours and charged to you",
     )
     def post(self, request: AuthenticatedRequest, library_agent_id: str) -> Response:
-        execution = services.library_agent_run(
-            user=request.user,
-            library_agent_id=library_agent_id,
-            **_valid(ExecuteRequestSerializer, request),
+        key = idempotency_key(request)
+        data = _valid(ExecuteRequestSerializer, request)
+        return started_response(
+            request,
+            key,
+            lambda: services.library_agent_run(
+                user=request.user, library_agent_id=library_agent_id, **data
+            ),
+            lambda execution: GraphExecutionSerializer(execution).data,
         )
-        return Response(GraphExecutionSerializer(execution).data)

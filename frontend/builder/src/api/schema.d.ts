@@ -1584,6 +1584,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description * `skip` - Skip
+         *     * `run_once` - Run Once
+         * @enum {string}
+         */
+        CatchUpEnum: "skip" | "run_once";
         ChatMessage: {
             /** Format: uuid */
             readonly id: string;
@@ -1863,6 +1869,8 @@ export interface components {
             credentials_inputs?: {
                 [key: string]: unknown;
             };
+            /** @description The most credits this run may use (stored on the run; SPEC §17 budget cap) */
+            max_credits?: number | null;
         };
         ExecutionResults: {
             /** Format: uuid */
@@ -1921,6 +1929,10 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly output_names: string[];
+            /** @description Credits one run costs at least (as GET graphs/{id}/cost-estimate), shown before a run */
+            readonly cost_estimate: {
+                [key: string]: unknown;
+            };
         };
         GraphAnalysis: {
             node_count: number;
@@ -1952,6 +1964,9 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
+            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
+            has_errors?: boolean;
+            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -1978,6 +1993,9 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
+            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
+            has_errors?: boolean;
+            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -2515,6 +2533,7 @@ export interface components {
             name?: string;
             cron?: string;
             timezone?: string;
+            catch_up?: components["schemas"]["CatchUpEnum"];
         };
         PatchedWebhookUpdateRequest: {
             enabled?: boolean;
@@ -2670,6 +2689,9 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
+            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
+            readonly next_run_times: string[];
+            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -2678,23 +2700,29 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @description A row of the firing ledger (SPEC §17). */
         ScheduleAttempt: {
             /** Format: uuid */
             readonly id: string;
+            /** Format: date-time */
+            firing_time?: string | null;
             status: components["schemas"]["ScheduleAttemptStatusEnum"];
             /** Format: uuid */
             graph_execution_id?: string | null;
+            reason?: string;
             error_code?: string;
             error_message?: string;
             /** Format: date-time */
             readonly fired_at: string;
         };
         /**
-         * @description * `started` - Started
+         * @description * `fired` - Fired
+         *     * `skipped` - Skipped
+         *     * `deduplicated` - Deduplicated
          *     * `failed` - Failed
          * @enum {string}
          */
-        ScheduleAttemptStatusEnum: "started" | "failed";
+        ScheduleAttemptStatusEnum: "fired" | "skipped" | "deduplicated" | "failed";
         ScheduleCreateRequest: {
             name: string;
             /** @description minute hour day month weekday */
@@ -2704,6 +2732,14 @@ export interface components {
             timezone?: string | null;
             inputs?: unknown;
             credentials_inputs?: unknown;
+            /**
+             * @description firings missed while the scheduler was down: skip them, or run once
+             *
+             *     * `skip` - Skip
+             *     * `run_once` - Run Once
+             * @default skip
+             */
+            catch_up: components["schemas"]["CatchUpEnum"];
         };
         ScheduleDetail: {
             /** Format: uuid */
@@ -2721,6 +2757,9 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
+            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
+            readonly next_run_times: string[];
+            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -5491,6 +5530,8 @@ export interface operations {
         parameters: {
             query?: {
                 graph_id?: string;
+                /** @description only runs in which some node failed (true) or none did (false) */
+                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -6808,7 +6849,10 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 graph_id: string;
             };
@@ -6917,7 +6961,10 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 graph_id: string;
                 version: number;
@@ -7024,6 +7071,8 @@ export interface operations {
     graphs_executions_list: {
         parameters: {
             query?: {
+                /** @description only runs in which some node failed (true) or none did (false) */
+                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -9241,7 +9290,10 @@ export interface operations {
     library_agents_execute_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 library_agent_id: string;
             };
@@ -10196,7 +10248,10 @@ export interface operations {
     presets_execute_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 preset_id: string;
             };
