@@ -25,14 +25,20 @@ COMMIT_DELAY_SECONDS = 0.5
 class RowReadingSubscriber(threading.Thread):
     """Subscribed to every run's group on the channel layer's Redis, as the web process is; on
     the first node event it reads the run and the node execution the event names through a
-    database connection of its own."""
+    database connection of its own. Events of other runs (a test before this one may have left
+    a run going) are read too, and kept apart by run."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
         self.pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub()
         self.pubsub.psubscribe(f"{prefix}__group__exec.*")
-        self.found: dict[str, Any] | None = None
+        self.found_by_run: dict[str, dict[str, Any]] = {}
+        self.wanted: str | None = None  # the run under test, once its start has returned
+
+    @property
+    def found(self) -> dict[str, Any] | None:
+        return self.found_by_run.get(self.wanted) if self.wanted else None
 
     def run(self) -> None:
         try:
@@ -48,13 +54,13 @@ class RowReadingSubscriber(threading.Thread):
     def _read(self, data: bytes) -> None:
         batch = get_channel_layer().deserialize(data)
         for message in batch["messages"]:
-            if message["method"] == "node_execution_event":
-                event = message["data"]
-                self.found = {
+            event = message["data"]
+            run_id = str(event.get("graph_exec_id"))
+            if message["method"] == "node_execution_event" and run_id not in self.found_by_run:
+                self.found_by_run[run_id] = {
                     "run": GraphExecution.objects.filter(pk=event["graph_exec_id"]).exists(),
                     "node_execution": NodeExecution.objects.filter(pk=event["id"]).exists(),
                 }
-                return
 
 
 @pytest.fixture
@@ -91,8 +97,9 @@ def test_the_entry_nodes_events_leave_after_the_run_is_committed(
     )
     subscriber = RowReadingSubscriber()
     subscriber.start()
-    services.graph_execution_start(
+    execution = services.graph_execution_start(
         user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
     )
+    subscriber.wanted = str(execution.id)
     subscriber.join(timeout=15)
     assert subscriber.found == {"run": True, "node_execution": True}
