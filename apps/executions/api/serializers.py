@@ -134,22 +134,82 @@ class GraphWithStatsSerializer(GraphMetaSerializer):
         ]
 
 
-def execution_results(execution: GraphExecution) -> dict[str, Any]:
-    """`GET executions/{id}/results` (seed 02 §2.3.2): per node its input and output."""
-    nodes = [
-        {
-            "node_id": node_execution.node.key,
-            "node_exec_id": node_execution.id,
-            "block_id": node_execution.node.block_id,
-            "status": node_execution.status,
-            "input": node_execution.input_data,
-            "output": grouped_outputs((row.pin, row.value) for row in node_execution.outputs.all()),
-        }
-        for node_execution in execution.node_executions.all()
-    ]
+_WHEN = serializers.DateTimeField()
+_TIMES = ("queued_at", "started_at", "ended_at")
+
+
+def _when(value: Any) -> str | None:
+    return _WHEN.to_representation(value) if value else None
+
+
+def _optional_id(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def graph_execution_data(execution: GraphExecution) -> dict[str, Any]:
+    """GraphExecutionSerializer's output, built without DRF's per-field machinery (a test
+    holds the two equal)."""
+    return {
+        "id": str(execution.id),
+        "graph_id": str(execution.graph_id),
+        "graph_version": execution.graph_version,
+        "user_id": str(execution.user_id),
+        "status": execution.status,
+        "inputs": execution.inputs,
+        "credentials_inputs": execution.credentials_inputs,
+        "outputs": execution.outputs,
+        "stats": execution.stats,
+        "error_message": execution.error_message,
+        "preset_id": _optional_id(execution.preset_id),
+        "parent_id": _optional_id(execution.parent_id),
+        "created_at": _when(execution.created_at),
+        "started_at": _when(execution.started_at),
+        "ended_at": _when(execution.ended_at),
+    }
+
+
+def node_execution_data(row: dict[str, Any]) -> dict[str, Any]:
+    """NodeExecutionSerializer's output from a `selectors.node_execution_rows` row."""
+    return {
+        "id": str(row["id"]),
+        "graph_exec_id": str(row["graph_exec_id"]),
+        "node_id": row["node_id"],
+        "block_id": row["block_id"],
+        "sequence": row["sequence"],
+        "status": row["status"],
+        "input_data": row["input_data"],
+        "output_data": row["output_data"],
+        "error": row["error"],
+        "stats": row["stats"],
+        **{name: _when(row[name]) for name in _TIMES},
+    }
+
+
+def graph_execution_detail_data(
+    execution: GraphExecution, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """GraphExecutionDetailSerializer's output (a test holds the two equal)."""
+    return {
+        **graph_execution_data(execution),
+        "node_executions": [node_execution_data(r) for r in rows],
+    }
+
+
+def execution_results_data(execution: GraphExecution, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`GET executions/{id}/results` from `selectors.node_execution_rows`."""
     return {
         "execution_id": execution.id,
         "status": execution.status,
-        "nodes": nodes,
+        "nodes": [
+            {
+                "node_id": row["node_id"],
+                "node_exec_id": row["id"],
+                "block_id": row["block_id"],
+                "status": row["status"],
+                "input": row["input_data"],
+                "output": row["output_data"],
+            }
+            for row in rows
+        ],
         "output": execution.outputs,
     }

@@ -179,10 +179,9 @@ class ExecutionDetailApi(APIView):
 
     @extend_schema(responses=s.GraphExecutionDetailSerializer, tags=["executions"])
     def get(self, request: Request, graph_exec_id: str) -> Response:
-        execution = selectors.graph_execution_get_detailed(
-            user=request.user, graph_exec_id=graph_exec_id
-        )
-        return Response(s.GraphExecutionDetailSerializer(execution).data)
+        execution = selectors.graph_execution_get(user=request.user, graph_exec_id=graph_exec_id)
+        rows = selectors.node_execution_rows(execution=execution)
+        return Response(s.graph_execution_detail_data(execution, rows))
 
     @extend_schema(responses={204: None}, tags=["executions"], summary="Delete (soft)")
     def delete(self, request: Request, graph_exec_id: str) -> Response:
@@ -195,10 +194,9 @@ class ExecutionResultsApi(APIView):
 
     @extend_schema(responses=s.ExecutionResultsSerializer, tags=["executions"])
     def get(self, request: Request, graph_exec_id: str) -> Response:
-        execution = selectors.graph_execution_get_detailed(
-            user=request.user, graph_exec_id=graph_exec_id
-        )
-        return Response(s.execution_results(execution))
+        execution = selectors.graph_execution_get(user=request.user, graph_exec_id=graph_exec_id)
+        rows = selectors.node_execution_rows(execution=execution)
+        return Response(s.execution_results_data(execution, rows))
 
 
 class ExecutionShareApi(APIView):

@@ -3,11 +3,13 @@
 import json
 import secrets
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from apps.executions.benchmark import Benchmark
+from apps.executions.benchmark_lists import measure_lists
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
+from apps.executions.seed import SEED_EMAIL
 from apps.users.models import APIKey, User
 from apps.users.services import api_key_create
 
@@ -46,8 +48,21 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=8, help="concurrent clients (c)")
         parser.add_argument("--seconds", type=float, default=15.0, help="duration of (c)")
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        parser.add_argument(
+            "--lists",
+            action="store_true",
+            help="instead: time the list endpoints and pages in-process over a seeded history"
+            " (manage.py seed_history), p50/p95 and queries per request",
+        )
+        parser.add_argument(
+            "--lists-user", default=SEED_EMAIL, help="whose history --lists reads (an email)"
+        )
+        parser.add_argument("--repeats", type=int, default=20, help="requests per list (--lists)")
 
     def handle(self, *args: object, **options: object) -> None:
+        if options["lists"]:
+            self._lists(options)
+            return
         _vacuum()
         # Rate limits apply to staff too: measure a platform started with RATE_LIMIT_USER raised
         # (README, "Measuring an installation"), or the figures measure the throttle.
@@ -95,3 +110,25 @@ class Command(BaseCommand):
             self.stdout.write(f"{label:<{width}}  {value}")
         for sample in throughput["error_samples"]:
             self.stdout.write(f"error: {sample}")
+
+    def _lists(self, options: dict[str, object]) -> None:
+        user = User.objects.filter(email=str(options["lists_user"])).first()
+        if user is None:
+            raise CommandError(
+                f"No user {options['lists_user']}: seed one with `manage.py seed_history` first."
+            )
+        quiet = options["json"]
+        timings = measure_lists(
+            user=user,
+            repeats=max(1, int(options["repeats"])),
+            log=(lambda text: None) if quiet else (lambda text: self.stderr.write(text)),
+        )
+        if quiet:
+            self.stdout.write(json.dumps({t.name: t.as_dict() for t in timings}, indent=2))
+            return
+        width = max(len(t.name) for t in timings)
+        self.stdout.write(f"{'list':<{width}}  status  queries   p50 ms   p95 ms")
+        for t in timings:
+            self.stdout.write(
+                f"{t.name:<{width}}  {t.status:>6}  {t.queries:>7}  {t.p50_ms:>7}  {t.p95_ms:>7}"
+            )
