@@ -1,9 +1,13 @@
 """Reads of executions. Every fetch takes the user: another user's execution is NotFound."""
 
+import base64
+import datetime
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     F,
@@ -15,7 +19,7 @@ from django.db.models import (
     Subquery,
 )
 
-from apps.common.exceptions import NotFound
+from apps.common.exceptions import NotFound, ValidationFailed
 from apps.executions.models import (
     ExecutionStatus,
     GraphExecution,
@@ -42,7 +46,94 @@ def graph_execution_list(
         executions = executions.filter(graph_id=_uuid(graph_id, "Graph"))
     if status:
         executions = executions.filter(status=status)
-    return executions.order_by("-created_at")
+    return executions.order_by("-created_at", "-id")
+
+
+# Counted exactly up to this many rows; beyond, the database's estimate is the total.
+EXACT_COUNT_LIMIT = 10_000
+# From this offset on, a page reads the ids from the index first, then only its rows.
+DEEP_OFFSET = 1000
+
+
+def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
+    """(total, is_estimate): an exact count while it is at most EXACT_COUNT_LIMIT (a bounded
+    index-only scan), else PostgreSQL's planner estimate, which costs no scan at all. Other
+    databases count exactly."""
+    exact = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT or connection.vendor != "postgresql":
+        return (exact if exact <= EXACT_COUNT_LIMIT else queryset.count()), False
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
+    return max(int(plan[0]["Plan"]["Plan Rows"]), exact), True
+
+
+class RunList:
+    """A run list read a page (a slice) at a time with a bounded cost whatever the history:
+    `count()` is exact up to EXACT_COUNT_LIMIT and estimated beyond (`is_estimate` says which);
+    a deep page reads its ids from the index (an index-only scan) and then only its rows; and
+    `after(cursor)` continues from a page's last run (keyset), for pages at constant cost.
+    Works with `PagePagination` and Django's `Paginator`."""
+
+    ordered = True  # for Paginator: the runs are ordered newest first
+
+    def __init__(self, runs: QuerySet[GraphExecution]) -> None:
+        self.runs = runs
+        self.is_estimate = False
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count, self.is_estimate = estimated_count(self.runs)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[GraphExecution]:
+        if not isinstance(index, slice):
+            raise TypeError("RunList is read a page (a slice) at a time")
+        if (index.start or 0) < DEEP_OFFSET:
+            return list(self.runs[index])
+        ids = list(self.runs.values_list("pk", flat=True)[index])
+        found = self.runs.filter(pk__in=ids).in_bulk()
+        return [found[pk] for pk in ids if pk in found]
+
+    def __iter__(self) -> Iterator[GraphExecution]:
+        return iter(self.runs)
+
+    def after(self, cursor: str) -> "RunList":
+        """The runs after the one `cursor` names (see `cursor_of`), newest first."""
+        created_at, pk = parse_cursor(cursor)
+        # (created_at, id) < (c, i), written so the index range is on created_at ≤ c
+        older = Q(created_at__lte=created_at) & (Q(created_at__lt=created_at) | Q(pk__lt=pk))
+        return RunList(self.runs.filter(older))
+
+
+def cursor_of(run: GraphExecution) -> str:
+    """An opaque position in a run list: its run's (created_at, id)."""
+    raw = f"{run.created_at.isoformat()}|{run.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, pk = raw.split("|")
+        when = datetime.datetime.fromisoformat(created_at)
+        if when.tzinfo is None:
+            raise ValueError
+        return when, uuid.UUID(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "cursor is not one this list gave (next_cursor).",
+            details={"fields": {"cursor": cursor[:100]}},
+        ) from None
+
+
+def graph_execution_pages(
+    *, user: User, graph_id: uuid.UUID | str | None = None, status: str | None = None
+) -> RunList:
+    """`graph_execution_list` for paging at scale (the API's and the dashboard's run lists)."""
+    return RunList(graph_execution_list(user=user, graph_id=graph_id, status=status))
 
 
 def graph_execution_get(
@@ -136,25 +227,26 @@ def graph_run_stats(*, user: User, graph_ids: list[uuid.UUID]) -> dict[uuid.UUID
     (an index-only scan of `ge_user_graph_status_live`)."""
     if not graph_ids:
         return {}
-    rows = (
+    rows = (  # grouped by (graph, status): the cheapest per row, a few rows per graph out
         GraphExecution.objects.filter(user=user, is_deleted=False, graph_id__in=graph_ids)
         .order_by()
-        .values("graph_id")
-        .annotate(
-            runs=Count("pk"),
-            last=Max("created_at"),
-            finished=Count("pk", filter=Q(status__in=FINISHED)),
-            completed=Count("pk", filter=Q(status=ExecutionStatus.COMPLETED)),
-        )
+        .values_list("graph_id", "status")
+        .annotate(runs=Count("pk"), last=Max("created_at"))
     )
-    return {
-        row["graph_id"]: {
-            "execution_count": row["runs"],
-            "last_execution_at": row["last"],
-            "success_rate": row["completed"] / row["finished"] if row["finished"] else None,
-        }
-        for row in rows
-    }
+    stats: dict[uuid.UUID, dict[str, Any]] = {}
+    counts: dict[uuid.UUID, tuple[int, int]] = {}
+    for graph_id, status, runs, last in rows:
+        figures = stats.setdefault(graph_id, {"execution_count": 0, "last_execution_at": last})
+        figures["execution_count"] += runs
+        figures["last_execution_at"] = max(figures["last_execution_at"], last)
+        finished, completed = counts.get(graph_id, (0, 0))
+        counts[graph_id] = (
+            finished + (runs if status in FINISHED else 0),
+            completed + (runs if status == ExecutionStatus.COMPLETED else 0),
+        )
+    for graph_id, (finished, completed) in counts.items():
+        stats[graph_id]["success_rate"] = completed / finished if finished else None
+    return stats
 
 
 NO_RUNS = {"execution_count": 0, "last_execution_at": None, "success_rate": None}

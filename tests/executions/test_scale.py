@@ -2,6 +2,7 @@
 it with a number of queries that does not grow with the number of runs."""
 
 import datetime
+import json
 
 import pytest
 from django.core.management import call_command
@@ -96,3 +97,67 @@ def test_the_lists_benchmark_times_every_list(capsys) -> None:
 def test_the_lists_benchmark_explains_a_missing_history() -> None:
     with pytest.raises(CommandError, match="seed_history"):
         call_command("benchmark", lists=True)
+
+
+def _api() -> Client:
+    client = Client()
+    client.force_login(seeded_user())
+    return client
+
+
+def test_a_run_and_its_results_are_built_as_the_serializers_would() -> None:
+    from apps.executions import selectors
+    from apps.executions.api.serializers import GraphExecutionDetailSerializer
+
+    report = seed_history(runs=5, node_executions=30, graphs=2, big_run_nodes=12)
+    user = seeded_user()
+    detailed = selectors.graph_execution_get_detailed(user=user, graph_exec_id=report.big_run_id)
+    expected = GraphExecutionDetailSerializer(detailed).data
+    client = _api()
+    answer = client.get(f"/api/executions/{report.big_run_id}").json()
+    assert answer == json.loads(json.dumps(expected))
+    assert len(answer["node_executions"]) == 12
+    assert [n["sequence"] for n in answer["node_executions"]] == list(range(1, 13))
+    results = client.get(f"/api/executions/{report.big_run_id}/results").json()
+    assert [n["node_exec_id"] for n in results["nodes"]] == [
+        n["id"] for n in answer["node_executions"]
+    ]
+    assert results["nodes"][1]["output"] == answer["node_executions"][1]["output_data"]
+    assert results["output"] == answer["outputs"]
+
+
+def test_run_lists_follow_a_cursor_and_estimate_a_total_past_the_exact_limit(
+    monkeypatch,
+) -> None:
+    from apps.executions import selectors
+
+    seed_history(runs=45, node_executions=90, graphs=2, big_run_nodes=2)
+    client = _api()
+    everything = [
+        run["id"]
+        for page in (1, 2, 3)
+        for run in client.get(f"/api/executions?page={page}&page_size=20").json()["data"]
+    ]
+    assert len(everything) == len(set(everything)) == 45
+    first = client.get("/api/executions?page_size=20").json()
+    assert (first["total"], first["total_is_estimate"], first["total_pages"]) == (45, False, 3)
+    followed, cursor = list(first["data"]), first["next_cursor"]
+    while cursor:
+        page = client.get(f"/api/executions?page_size=20&cursor={cursor}").json()
+        assert page["total"] == 45
+        followed += page["data"]
+        cursor = page["next_cursor"]
+    assert [run["id"] for run in followed] == everything
+    # A deep page by number reads its ids first: the same runs.
+    monkeypatch.setattr(selectors, "DEEP_OFFSET", 10)
+    assert [r["id"] for r in client.get("/api/executions?page=2&page_size=20").json()["data"]] == (
+        everything[20:40]
+    )
+    # Past the exact limit the total is PostgreSQL's estimate (other databases count).
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 10)
+    answer = client.get("/api/executions").json()
+    assert answer["total_is_estimate"] is (connection.vendor == "postgresql")
+    assert answer["total"] >= 11
+    bad = client.get("/api/executions?cursor=not-a-cursor")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"]["fields"] == {"cursor": "not-a-cursor"}

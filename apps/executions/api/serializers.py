@@ -1,6 +1,9 @@
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from apps.executions.models import GraphExecution, NodeExecution
@@ -134,12 +137,16 @@ class GraphWithStatsSerializer(GraphMetaSerializer):
         ]
 
 
-_WHEN = serializers.DateTimeField()
 _TIMES = ("queued_at", "started_at", "ended_at")
 
 
-def _when(value: Any) -> str | None:
-    return _WHEN.to_representation(value) if value else None
+def _when(value: datetime.datetime | None, zone: datetime.tzinfo | None = None) -> str | None:
+    """DRF's DateTimeField output (ISO 8601 in the current time zone, UTC as `Z`) at a fraction
+    of its cost: a run of 1,000 nodes has 3,000 of them."""
+    if not value:
+        return None
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _optional_id(value: Any) -> str | None:
@@ -168,7 +175,29 @@ def graph_execution_data(execution: GraphExecution) -> dict[str, Any]:
     }
 
 
-def node_execution_data(row: dict[str, Any]) -> dict[str, Any]:
+def graph_execution_list_data(executions: list[GraphExecution]) -> list[dict[str, Any]]:
+    return [graph_execution_data(execution) for execution in executions]
+
+
+RUN_LIST_SCHEMA = inline_serializer(
+    name="PaginatedGraphExecutionList",
+    fields={
+        "data": GraphExecutionSerializer(many=True),
+        "total": serializers.IntegerField(
+            help_text="exact up to 10,000 runs; beyond, the database's estimate"
+        ),
+        "total_is_estimate": serializers.BooleanField(),
+        "page": serializers.IntegerField(),
+        "page_size": serializers.IntegerField(),
+        "total_pages": serializers.IntegerField(),
+        "next_cursor": serializers.CharField(
+            allow_null=True, help_text="pass as `cursor` for the next page; null on the last"
+        ),
+    },
+)
+
+
+def node_execution_data(row: dict[str, Any], zone: datetime.tzinfo | None = None) -> dict[str, Any]:
     """NodeExecutionSerializer's output from a `selectors.node_execution_rows` row."""
     return {
         "id": str(row["id"]),
@@ -181,7 +210,7 @@ def node_execution_data(row: dict[str, Any]) -> dict[str, Any]:
         "output_data": row["output_data"],
         "error": row["error"],
         "stats": row["stats"],
-        **{name: _when(row[name]) for name in _TIMES},
+        **{name: _when(row[name], zone) for name in _TIMES},
     }
 
 
@@ -189,9 +218,10 @@ def graph_execution_detail_data(
     execution: GraphExecution, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """GraphExecutionDetailSerializer's output (a test holds the two equal)."""
+    zone = timezone.get_current_timezone()
     return {
         **graph_execution_data(execution),
-        "node_executions": [node_execution_data(r) for r in rows],
+        "node_executions": [node_execution_data(row, zone) for row in rows],
     }
 
 

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.exceptions import ValidationFailed
+from apps.common.pagination import PagePagination
 from apps.executions import runtime, selectors, services
 from apps.executions.api import serializers as s
 from apps.executions.models import ExecutionStatus
@@ -31,6 +32,32 @@ def _status_filter(request: Request) -> str | None:
             details={"fields": {"status": wanted}},
         )
     return wanted
+
+
+CURSOR_PARAMETER = OpenApiParameter(
+    "cursor",
+    str,
+    description="continue after the last run of a page: its `next_cursor` (constant cost at"
+    " any depth; `page` is then only echoed back)",
+)
+
+
+def run_list_response(request: Request, runs: selectors.RunList) -> Response:
+    """The paginated shape plus `total_is_estimate` (past 10,000 runs `total` is the
+    database's estimate) and `next_cursor` (null on the last page)."""
+    paginator = PagePagination()
+    cursor = request.query_params.get("cursor") or None
+    if cursor is None:
+        page = paginator.paginate_queryset(runs, request)
+    else:
+        paginator.paginate_queryset([], request)  # validates page and page_size
+        paginator.total = runs.count()
+        page = runs.after(cursor)[0 : paginator.page_size]
+    response = paginator.get_paginated_response(s.graph_execution_list_data(page))
+    response.data["total_is_estimate"] = runs.is_estimate
+    full = len(page) == paginator.page_size
+    response.data["next_cursor"] = selectors.cursor_of(page[-1]) if full else None
+    return response
 
 
 class GraphListWithStatsApi(graph_views.GraphListApi):
@@ -143,35 +170,40 @@ class GraphExecutionListApi(APIView):
     api_key_permission = READ
 
     @extend_schema(
-        responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER],
+        responses=s.RUN_LIST_SCHEMA,
+        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, CURSOR_PARAMETER],
         tags=["executions"],
         operation_id="graphs_executions_list",
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph_selectors.graph_get(user=request.user, graph_id=graph_id)
-        executions = selectors.graph_execution_list(
+        executions = selectors.graph_execution_pages(
             user=request.user, graph_id=graph_id, status=_status_filter(request)
         )
-        return paginated_response(request, executions, s.GraphExecutionSerializer)
+        return run_list_response(request, executions)
 
 
 class ExecutionListApi(APIView):
     api_key_permission = READ
 
     @extend_schema(
-        responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, OpenApiParameter("graph_id", str)],
+        responses=s.RUN_LIST_SCHEMA,
+        parameters=[
+            *PAGE_PARAMETERS,
+            STATUS_PARAMETER,
+            OpenApiParameter("graph_id", str),
+            CURSOR_PARAMETER,
+        ],
         tags=["executions"],
         operation_id="executions_list",
     )
     def get(self, request: Request) -> Response:
-        executions = selectors.graph_execution_list(
+        executions = selectors.graph_execution_pages(
             user=request.user,
             graph_id=request.query_params.get("graph_id") or None,
             status=_status_filter(request),
         )
-        return paginated_response(request, executions, s.GraphExecutionSerializer)
+        return run_list_response(request, executions)
 
 
 class ExecutionDetailApi(APIView):
