@@ -28,7 +28,7 @@ from apps.executions.models import (
 )
 from apps.graphs import services as graph_services
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
-from apps.graphs.models import GraphVersion
+from apps.graphs.models import GraphVersion, Node
 from apps.users.models import User
 
 SEED_EMAIL = "history@benchmark.invalid"
@@ -283,9 +283,8 @@ def seed_history(
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         log("VACUUM (ANALYZE)")
         with connection.cursor() as cursor:
-            tables = [
-                m._meta.db_table for m in (GraphExecution, NodeExecution, NodeExecutionOutput)
-            ]
+            models = (GraphExecution, NodeExecution, NodeExecutionOutput, GraphVersion, Node)
+            tables = [model._meta.db_table for model in models]
             cursor.execute("VACUUM (ANALYZE) " + ", ".join(tables))
     return SeedReport(
         user_email=SEED_EMAIL,
