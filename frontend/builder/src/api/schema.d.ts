@@ -2271,10 +2271,14 @@ export interface components {
         };
         PaginatedGraphExecutionList: {
             data: components["schemas"]["GraphExecution"][];
+            /** @description exact up to 10,000 runs; beyond, the database's estimate */
             total: number;
+            total_is_estimate: boolean;
             page: number;
             page_size: number;
             total_pages: number;
+            /** @description pass as `cursor` for the next page; null on the last */
+            next_cursor: string | null;
         };
         PaginatedGraphMetaList: {
             data: components["schemas"]["GraphMeta"][];
@@ -4974,6 +4978,8 @@ export interface operations {
     executions_list: {
         parameters: {
             query?: {
+                /** @description continue after the last run of a page: its `next_cursor` (constant cost at any depth; `page` is then only echoed back) */
+                cursor?: string;
                 graph_id?: string;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
@@ -6508,6 +6514,8 @@ export interface operations {
     graphs_executions_list: {
         parameters: {
             query?: {
+                /** @description continue after the last run of a page: its `next_cursor` (constant cost at any depth; `page` is then only echoed back) */
+                cursor?: string;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
