@@ -41,11 +41,14 @@ def run_page(
     has_errors: bool | None = None,
     per_page: int = RUNS_PER_PAGE,
 ) -> Page:
-    """One page of the user's runs, newest first, each with its graph's name (two queries)."""
+    """One page of the user's runs, newest first, each with its graph's name: two queries (three
+    on a deep page), a count capped at `EXACT_COUNT_LIMIT` runs and estimated beyond."""
     runs = execution_selectors.graph_execution_list(
         user=user, graph_id=graph_id, status=status, has_errors=has_errors
     )
-    return Paginator(_with_graph_name(runs, user), per_page).get_page(page)
+    return Paginator(execution_selectors.RunList(_with_graph_name(runs, user)), per_page).get_page(
+        page
+    )
 
 
 def credit_usage_by_day(

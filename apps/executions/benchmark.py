@@ -1,12 +1,16 @@
 """Measures an installation end to end through its public surface (REST + /ws), SPEC §6 targets.
 
 (a) per-node overhead: server-side wall time of a 100-node chain of trivial nodes, minus that of
-    a 2-node graph, per node; (b) latency of a 3-node run from `POST …/execute` to its terminal
-    `graph_execution_event` on a WebSocket; (c) sustained 3-node runs/s with N concurrent
-    clients. It creates its own staff user, key and graphs and deletes them afterwards.
+    a 2-node graph, per node; (a') the same seen by the client, from its `POST …/execute` to the
+    terminal `graph_execution_event` on its WebSocket, on chains of 100 and 1,000 nodes and a
+    fan-out of 200 two-node branches; (b) latency of a 3-node run, POST → terminal event;
+    (c) sustained 3-node runs/s with N concurrent clients, and the server CPU each run cost
+    over that phase (from /proc: web, worker and PostgreSQL processes). It creates its own
+    staff user, key and graphs and deletes them afterwards.
 """
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -44,6 +48,39 @@ def chain_graph(length: int) -> dict[str, Any]:
     return {"name": f"benchmark chain of {length}", "nodes": nodes, "links": links}
 
 
+def fan_out_graph(branches: int) -> dict[str, Any]:
+    """input → `branches` parallel branches of two Store Value nodes each: as many nodes as a
+    chain of twice as many, run side by side."""
+    nodes = [{"id": "in", "block_id": AgentInputBlock.id, "input_default": {"name": "x"}}]
+    links = []
+    for index in range(branches):
+        first, second = f"a{index}", f"b{index}"
+        nodes += [
+            {"id": first, "block_id": StoreValueBlock.id},
+            {"id": second, "block_id": StoreValueBlock.id},
+        ]
+        links += [
+            {"source_id": "in", "source_name": "result", "sink_id": first, "sink_name": "input"},
+            {"source_id": first, "source_name": "output", "sink_id": second, "sink_name": "input"},
+        ]
+    return {"name": f"benchmark fan-out of {branches}", "nodes": nodes, "links": links}
+
+
+class RedirectedError(RuntimeError):
+    """The platform answered a redirect: said plainly rather than failing on an empty body."""
+
+
+def redirect_message(method: str, url: str, status: int, location: str) -> str:
+    hint = ""
+    if url.startswith("http://") and location.startswith("https://"):
+        hint = (
+            " The platform redirects plain HTTP to HTTPS: with DEBUG=false, SECURE_SSL_REDIRECT"
+            " is on. Measure it over HTTPS (--url https://…), through the proxy that terminates"
+            " TLS, or start it with SECURE_SSL_REDIRECT=false for the benchmark."
+        )
+    return f"{method} {url} answered {status}, a redirect to {location or '(no Location)'}.{hint}"
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -59,6 +96,7 @@ class Http:
         kind = HTTPSConnection if parts.scheme == "https" else HTTPConnection
         self.connection = kind(parts.hostname or "localhost", parts.port, timeout=timeout)
         self.prefix = parts.path.rstrip("/")
+        self.base_url = base_url.rstrip("/")
         self.headers = {**headers, "Content-Type": "application/json"}
         self.used = 0.0
 
@@ -70,6 +108,15 @@ class Http:
         self.connection.request(method, self.prefix + path, body=body, headers=self.headers)
         response = self.connection.getresponse()
         data = response.read()
+        if 300 <= response.status < 400:
+            raise RedirectedError(
+                redirect_message(
+                    method,
+                    self.base_url + path,
+                    response.status,
+                    response.getheader("Location") or "",
+                )
+            )
         if response.status >= 400:
             raise RuntimeError(f"{method} {path}: HTTP {response.status} {data[:300]!r}")
         return json.loads(data) if data else None
@@ -133,6 +180,108 @@ class FinalEvents:
             return self.done.pop(graph_exec_id)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds used: user + system) of a process, from /proc; None once it
+    is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree(roots: list[int]) -> set[int]:
+    """The processes and all their descendants (a Celery worker's pool, runplatform's
+    children)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := proc_stat(int(entry))) is not None:
+            parents[int(entry)] = stat[0]
+    found = {pid for pid in roots if pid in parents}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in found} - found
+        found |= more
+        grew = bool(more)
+    return found
+
+
+def listening_pids(port: int) -> list[int]:
+    """The processes holding a listening TCP socket on `port` (this machine only)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            links = {
+                os.readlink(f"/proc/{entry}/fd/{fd}") for fd in os.listdir(f"/proc/{entry}/fd")
+            }
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            pids.append(int(entry))
+    return pids
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+class CpuMeter:
+    """CPU seconds used by the server's processes over a span: `server_pids` and their
+    descendants, plus the database backends `database_pids()` names at the start and the end
+    (one that appeared in between is counted whole)."""
+
+    def __init__(
+        self, server_pids: list[int], database_pids: Callable[[], list[int]] | None = None
+    ) -> None:
+        self.server_pids = server_pids
+        self.database_pids = database_pids or (lambda: [])
+        self.before: dict[int, float] = {}
+        self.start_pids: set[int] = set()
+
+    def _sample(self, pids: set[int]) -> dict[int, float]:
+        return {pid: stat[1] for pid in pids if (stat := proc_stat(pid)) is not None}
+
+    def _pids(self) -> tuple[set[int], set[int]]:
+        return process_tree(self.server_pids), set(self.database_pids())
+
+    def start(self) -> None:
+        server, database = self._pids()
+        self.start_pids = server | database
+        self.before = self._sample(self.start_pids)
+
+    def stop(self) -> dict[str, Any]:
+        server, database = self._pids()
+        after = self._sample(server | database | self.start_pids)
+        used = {pid: after[pid] - self.before.get(pid, 0.0) for pid in after}
+        return {
+            "server_seconds": round(sum(v for p, v in used.items() if p not in database), 3),
+            "database_seconds": round(sum(v for p, v in used.items() if p in database), 3),
+            "processes": len(used),
+        }
+
+
 @dataclass
 class Report:
     per_node_ms: float = 0.0
@@ -144,6 +293,40 @@ class Report:
     throughput_errors: int = 0
     error_samples: list[str] = field(default_factory=list)
     clients: int = 0
+    # client-side, POST → final event, per graph: {"chain 100": [ms, …], …}
+    client_ms: dict[str, list[float]] = field(default_factory=dict)
+    client_nodes: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, Any] | None = None
+
+    def _client_figures(self) -> dict[str, Any]:
+        if not self.client_ms:
+            return {}
+        base = statistics.median(self.client_ms["chain 0"])
+        figures: dict[str, Any] = {"base_2_node_ms_median": round(base, 2)}
+        for name, values in self.client_ms.items():
+            if name == "chain 0":
+                continue
+            median = statistics.median(values)
+            figures[name.replace(" ", "_")] = {
+                "runs": len(values),
+                "ms_median": round(median, 2),
+                "nodes": self.client_nodes[name],
+                "per_node_ms": round((median - base) / (self.client_nodes[name] - 2), 3),
+            }
+        return figures
+
+    def _cpu_figures(self) -> dict[str, Any] | None:
+        if self.cpu is None or not self.throughput_runs:
+            return None
+        total = self.cpu["server_seconds"] + self.cpu["database_seconds"]
+        return {
+            **self.cpu,
+            "ms_per_run": round(total * 1000 / self.throughput_runs, 2),
+            "server_ms_per_run": round(self.cpu["server_seconds"] * 1000 / self.throughput_runs, 2),
+            "database_ms_per_run": round(
+                self.cpu["database_seconds"] * 1000 / self.throughput_runs, 2
+            ),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         latency = self.latency_ms
@@ -165,11 +348,21 @@ class Report:
                 "errors": self.throughput_errors,
                 "error_samples": self.error_samples,
             },
+            "client_side": self._client_figures(),
+            "cpu_per_run": self._cpu_figures(),
         }
 
 
 class Benchmark:
-    def __init__(self, *, base_url: str, api_key: str, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        log: Callable[[str], None],
+        cpu: CpuMeter | None = None,
+    ) -> None:
+        self.cpu = cpu
         self.base_url = base_url.rstrip("/")
         self.ws_url = "ws" + self.base_url.removeprefix("http")
         self.api_key = api_key
@@ -188,24 +381,77 @@ class Benchmark:
     def _server_ms(self, data: dict[str, Any]) -> float:
         return float(data["stats"]["wall_time"]) * 1000
 
-    def run(self, *, latency_runs: int, clients: int, seconds: float, chain_runs: int) -> Report:
+    def run(
+        self,
+        *,
+        latency_runs: int,
+        clients: int,
+        seconds: float,
+        chain_runs: int,
+        client_runs: int = 3,
+        long_chain: int = 1000,
+        fan_out: int = 200,
+    ) -> Report:
         report = Report(clients=clients)
         with self._client() as client:
-            chain = self._graph(client, chain_graph(100))
-            base = self._graph(client, chain_graph(0))
-            small = self._graph(client, chain_graph(1))
-            url = f"{self.ws_url}/ws?token={self.api_key}"
+            created: list[str] = []
             try:
+                chain = self._graph(client, chain_graph(100))
+                created.append(chain)
+                base = self._graph(client, chain_graph(0))
+                created.append(base)
+                small = self._graph(client, chain_graph(1))
+                created.append(small)
+                shapes = {"chain 100": chain_graph(100)}
+                if long_chain:
+                    shapes[f"chain {long_chain}"] = chain_graph(max(long_chain - 2, 0))
+                if fan_out:
+                    shapes[f"fan-out {fan_out}"] = fan_out_graph(fan_out)
+                graphs = {"chain 0": base, "chain 100": chain}
+                for name, payload in shapes.items():
+                    if name not in graphs:
+                        graphs[name] = self._graph(client, payload)
+                        created.append(graphs[name])
+                    report.client_nodes[name] = len(payload["nodes"])
+                url = f"{self.ws_url}/ws?token={self.api_key}"
                 with connect(url, max_size=None, compression=None) as socket:
-                    events = FinalEvents(socket, [chain, base, small])
+                    events = FinalEvents(socket, created)
                     self._per_node(report, client, events, chain, base, chain_runs)
+                    self._client_side(report, client, events, graphs, client_runs)
                     self._latency(report, client, events, small, latency_runs)
                     self.log(f"(c) throughput: {clients} clients for {seconds:g} s")
+                    if self.cpu is not None:
+                        self.cpu.start()
                     self._throughput(report, events, small, clients, seconds)
+                    if self.cpu is not None:
+                        report.cpu = self.cpu.stop()
             finally:
-                for graph_id in (chain, base, small):
+                for graph_id in created:
                     client.request("DELETE", f"/api/graphs/{graph_id}")
         return report
+
+    def _client_side(
+        self,
+        report: Report,
+        client: Http,
+        events: FinalEvents,
+        graphs: dict[str, str],
+        runs: int,
+    ) -> None:
+        """(a') POST → final event as the client sees it, per graph shape, `runs` times each
+        (interleaved, so a burst of load from elsewhere spreads over all of them)."""
+        if runs <= 0:
+            return
+        self.log(f"(a') client-side: {runs} runs each of {', '.join(graphs)}")
+        for name in graphs:
+            report.client_ms[name] = []
+        for _ in range(runs):
+            for name, graph_id in graphs.items():
+                started = time.perf_counter()
+                arrived, data = events.wait(self._start(client, graph_id), timeout=300)
+                if data["status"] != "completed":
+                    raise RuntimeError(f"benchmark run of {name} ended {data['status']}: {data}")
+                report.client_ms[name].append((arrived - started) * 1000)
 
     def _per_node(
         self, report: Report, client: Http, events: FinalEvents, chain: str, base: str, runs: int

@@ -102,6 +102,18 @@ class GraphExecution(models.Model):
                 condition=Q(has_errors=True),
                 name="ge_user_errors_idx",
             ),
+            # The run lists (newest first, keyset on (created_at, id)) and their capped counts.
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                condition=Q(is_deleted=False),
+                name="ge_user_live_created",
+            ),
+            # The graph list's statistics: an index-only scan grouped by graph.
+            models.Index(
+                fields=["user", "graph", "status", "created_at"],
+                condition=Q(is_deleted=False),
+                name="ge_user_graph_status_live",
+            ),
         ]
 
     def __str__(self) -> str:

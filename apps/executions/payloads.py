@@ -94,14 +94,16 @@ def node_execution_payload(
     sequence: int,
     status: str,
     input_data: Any,
-    outputs: Iterable[tuple[str, Any]],
+    output_data: dict[str, list[Any]],
     error: str,
     stats: Any,
     queued_at: datetime | None,
     started_at: datetime | None,
     ended_at: datetime | None,
 ) -> dict[str, Any]:
-    """One node execution: `NodeExecutionSerializer`'s body and `node_execution_event`'s data."""
+    """One node execution: `NodeExecutionSerializer`'s body and `node_execution_event`'s data.
+    `output_data` is grouped by pin in yield order (`grouped_outputs`); the keyword names are
+    those of `selectors.node_execution_rows`' rows."""
     return {
         "id": str(id),
         "graph_exec_id": str(graph_exec_id),
@@ -110,7 +112,7 @@ def node_execution_payload(
         "sequence": sequence,
         "status": str(status),
         "input_data": input_data,
-        "output_data": grouped_outputs(outputs),
+        "output_data": output_data,
         "error": error,
         "stats": stats,
         "queued_at": datetime_text(queued_at),
@@ -129,7 +131,7 @@ def node_execution_rest(row: NodeExecution) -> dict[str, Any]:
         sequence=row.sequence,
         status=row.status,
         input_data=row.input_data,
-        outputs=((output.pin, output.value) for output in row.outputs.all()),
+        output_data=grouped_outputs((output.pin, output.value) for output in row.outputs.all()),
         error=row.error,
         stats=row.stats,
         queued_at=row.queued_at,

@@ -23,7 +23,7 @@ from apps.executions.engine import NodeExecutionRecord
 from apps.executions.engine.types import Status
 from apps.executions.events import node_execution_events
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
-from apps.executions.payloads import jsonable, node_execution_payload
+from apps.executions.payloads import grouped_outputs, jsonable, node_execution_payload
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.models import Node
 from apps.realtime.events import publish
@@ -198,7 +198,7 @@ class DatabaseStore:
             sequence=record.sequence,
             status=record.status.value,
             input_data=input_data,
-            outputs=outputs,
+            output_data=grouped_outputs(outputs),
             error=storable(record.error or ""),
             stats=stats,
             queued_at=to_datetime(record.queued_at),

@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from apps.executions import payloads
@@ -139,22 +140,51 @@ class SharedExecutionSerializer(serializers.ModelSerializer):
         fields = ["id", "graph_name", "status", "outputs", "created_at", "ended_at"]
 
 
-def execution_results(execution: GraphExecution) -> dict[str, Any]:
-    """`GET executions/{id}/results` (seed 02 §2.3.2): per node its input and output."""
-    nodes = [
-        {
-            "node_id": node_execution.node.key,
-            "node_exec_id": node_execution.id,
-            "block_id": node_execution.node.block_id,
-            "status": node_execution.status,
-            "input": node_execution.input_data,
-            "output": grouped_outputs((row.pin, row.value) for row in node_execution.outputs.all()),
-        }
-        for node_execution in execution.node_executions.all()
-    ]
+RUN_LIST_SCHEMA = inline_serializer(
+    name="PaginatedGraphExecutionList",
+    fields={
+        "data": GraphExecutionSerializer(many=True),
+        "total": serializers.IntegerField(
+            help_text="exact up to 10,000 runs; beyond, the database's estimate"
+        ),
+        "total_is_estimate": serializers.BooleanField(),
+        "page": serializers.IntegerField(),
+        "page_size": serializers.IntegerField(),
+        "total_pages": serializers.IntegerField(),
+        "next_cursor": serializers.CharField(
+            allow_null=True, help_text="pass as `cursor` for the next page; null on the last"
+        ),
+    },
+)
+
+
+def graph_execution_detail_data(
+    execution: GraphExecution, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """GraphExecutionDetailSerializer's body from `selectors.node_execution_rows` (two queries
+    and no model instances for the node executions)."""
+    return {
+        **payloads.graph_execution_rest(execution),
+        "node_executions": [payloads.node_execution_payload(**row) for row in rows],
+    }
+
+
+def execution_results_data(execution: GraphExecution, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`GET executions/{id}/results` (seed 02 §2.3.2) from `selectors.node_execution_rows`: per
+    node its input and output."""
     return {
         "execution_id": execution.id,
         "status": execution.status,
-        "nodes": nodes,
+        "nodes": [
+            {
+                "node_id": row["node_id"],
+                "node_exec_id": row["id"],
+                "block_id": row["block_id"],
+                "status": row["status"],
+                "input": row["input_data"],
+                "output": row["output_data"],
+            }
+            for row in rows
+        ],
         "output": execution.outputs,
     }

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
+from apps.common.api.lists import PAGE_PARAMETERS
 from apps.common.exceptions import ValidationFailed
 from apps.executions import payloads, selectors, services
 from apps.executions.api import serializers as s
@@ -166,44 +166,45 @@ class GraphExecutionListApi(APIView):
     api_key_permission = READ
 
     @extend_schema(
-        responses=paginated_schema(s.GraphExecutionSerializer),
-        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, HAS_ERRORS_PARAMETER],
+        responses=s.RUN_LIST_SCHEMA,
+        parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER, HAS_ERRORS_PARAMETER, CURSOR_PARAMETER],
         tags=["executions"],
         operation_id="graphs_executions_list",
     )
     def get(self, request: Request, graph_id: str) -> Response:
         graph_selectors.graph_get(user=request.user, graph_id=graph_id)
-        executions = selectors.graph_execution_list(
+        executions = selectors.graph_execution_pages(
             user=request.user,
             graph_id=graph_id,
             status=_status_filter(request),
             has_errors=_has_errors_filter(request),
         )
-        return paginated_response(request, executions, s.GraphExecutionSerializer)
+        return run_list_response(request, executions)
 
 
 class ExecutionListApi(APIView):
     api_key_permission = READ
 
     @extend_schema(
-        responses=paginated_schema(s.GraphExecutionSerializer),
+        responses=s.RUN_LIST_SCHEMA,
         parameters=[
             *PAGE_PARAMETERS,
             STATUS_PARAMETER,
             HAS_ERRORS_PARAMETER,
             OpenApiParameter("graph_id", str),
+            CURSOR_PARAMETER,
         ],
         tags=["executions"],
         operation_id="executions_list",
     )
     def get(self, request: Request) -> Response:
-        executions = selectors.graph_execution_list(
+        executions = selectors.graph_execution_pages(
             user=request.user,
             graph_id=request.query_params.get("graph_id") or None,
             status=_status_filter(request),
             has_errors=_has_errors_filter(request),
         )
-        return paginated_response(request, executions, s.GraphExecutionSerializer)
+        return run_list_response(request, executions)
 
 
 class ExecutionDetailApi(APIView):
@@ -211,10 +212,9 @@ class ExecutionDetailApi(APIView):
 
     @extend_schema(responses=s.GraphExecutionDetailSerializer, tags=["executions"])
     def get(self, request: Request, graph_exec_id: str) -> Response:
-        execution = selectors.graph_execution_get_detailed(
-            user=request.user, graph_exec_id=graph_exec_id
-        )
-        return Response(s.GraphExecutionDetailSerializer(execution).data)
+        execution = selectors.graph_execution_get(user=request.user, graph_exec_id=graph_exec_id)
+        rows = selectors.node_execution_rows(execution=execution)
+        return Response(s.graph_execution_detail_data(execution, rows))
 
     @extend_schema(responses={204: None}, tags=["executions"], summary="Delete (soft)")
     def delete(self, request: Request, graph_exec_id: str) -> Response:
@@ -227,10 +227,9 @@ class ExecutionResultsApi(APIView):
 
     @extend_schema(responses=s.ExecutionResultsSerializer, tags=["executions"])
     def get(self, request: Request, graph_exec_id: str) -> Response:
-        execution = selectors.graph_execution_get_detailed(
-            user=request.user, graph_exec_id=graph_exec_id
-        )
-        return Response(s.execution_results(execution))
+        execution = selectors.graph_execution_get(user=request.user, graph_exec_id=graph_exec_id)
+        rows = selectors.node_execution_rows(execution=execution)
+        return Response(s.execution_results_data(execution, rows))
 
 
 class ExecutionShareApi(APIView):

@@ -194,72 +194,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/chat/proposals/{proposal_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["chat_proposals_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/chat/proposals/{proposal_id}/save": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Save the proposal as a new agent or a new version (the user's click) */
-        post: operations["chat_proposals_save_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/chat/runs/{run_id}/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start the run the copilot asked for (the user's confirmation) */
-        post: operations["chat_runs_confirm_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/chat/runs/{run_id}/decline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["chat_runs_decline_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/chat/sessions": {
         parameters: {
             query?: never;
@@ -495,13 +429,13 @@ export interface paths {
         };
         /**
          * @description `GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-         *     rate.
+         *     rate, which come from executions, a layer above graphs.
          */
         get: operations["graphs_list"];
         put?: never;
         /**
          * @description `GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-         *     rate.
+         *     rate, which come from executions, a layer above graphs.
          */
         post: operations["graphs_create"];
         delete?: never;
@@ -1477,7 +1411,9 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
+            /** Format: int64 */
             graph_version: number;
+            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -1584,12 +1520,6 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /**
-         * @description * `skip` - Skip
-         *     * `run_once` - Run Once
-         * @enum {string}
-         */
-        CatchUpEnum: "skip" | "run_once";
         ChatMessage: {
             /** Format: uuid */
             readonly id: string;
@@ -1598,12 +1528,12 @@ export interface components {
             status?: components["schemas"]["ChatMessageStatusEnum"];
             error?: string;
             model?: string;
+            /** Format: int64 */
             prompt_tokens?: number;
+            /** Format: int64 */
             completion_tokens?: number;
+            /** Format: int64 */
             cost?: number;
-            tool_calls?: unknown;
-            tool_call_id?: string;
-            tool_name?: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -1633,7 +1563,6 @@ export interface components {
             system_prompt?: string;
             /** Format: uuid */
             readonly credential_id: string | null;
-            copilot?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1648,11 +1577,6 @@ export interface components {
             system_prompt: string;
             /** Format: uuid */
             credential_id?: string | null;
-            /**
-             * @description The assistant may search blocks, draft and propose agents, and ask to run them (SPEC §18)
-             * @default false
-             */
-            copilot: boolean;
         };
         ChatSessionDetail: {
             /** Format: uuid */
@@ -1662,82 +1586,12 @@ export interface components {
             system_prompt?: string;
             /** Format: uuid */
             readonly credential_id: string | null;
-            copilot?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
             readonly messages: components["schemas"]["ChatMessage"][];
-            readonly proposals: components["schemas"]["CopilotProposal"][];
-            readonly runs: components["schemas"]["CopilotRun"][];
         };
-        CopilotProposal: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly session_id: string;
-            /** Format: uuid */
-            readonly message_id: string | null;
-            name: string;
-            description?: string;
-            readonly nodes: components["schemas"]["NodeIn"][];
-            readonly links: components["schemas"]["LinkIn"][];
-            /**
-             * Format: uuid
-             * @description The agent it changes; null: a new agent
-             */
-            readonly base_graph_id: string | null;
-            status?: components["schemas"]["CopilotProposalStatusEnum"];
-            /** Format: uuid */
-            readonly saved_graph_id: string | null;
-            saved_version?: number | null;
-            /** Format: date-time */
-            readonly created_at: string;
-        };
-        CopilotProposalSaveRequest: {
-            /**
-             * @description Default: a new version of the agent it changes, else a new agent
-             *
-             *     * `new` - new
-             *     * `version` - version
-             */
-            save_as?: (components["schemas"]["SaveAsEnum"] | components["schemas"]["NullEnum"]) | null;
-        };
-        /**
-         * @description * `draft` - Draft
-         *     * `saved` - Saved
-         * @enum {string}
-         */
-        CopilotProposalStatusEnum: "draft" | "saved";
-        CopilotRun: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly session_id: string;
-            /** Format: uuid */
-            readonly message_id: string | null;
-            /** Format: uuid */
-            readonly graph_id: string;
-            graph_version: number;
-            graph_name: string;
-            inputs?: unknown;
-            status?: components["schemas"]["CopilotRunStatusEnum"];
-            /** Format: uuid */
-            readonly execution_id: string | null;
-            error?: string;
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            decided_at?: string | null;
-        };
-        /**
-         * @description * `pending` - Pending
-         *     * `started` - Started
-         *     * `declined` - Declined
-         *     * `refused` - Refused
-         * @enum {string}
-         */
-        CopilotRunStatusEnum: "pending" | "started" | "declined" | "refused";
         Creator: {
             username: string;
             name?: string;
@@ -1869,8 +1723,6 @@ export interface components {
             credentials_inputs?: {
                 [key: string]: unknown;
             };
-            /** @description The most credits this run may use (stored on the run; SPEC §17 budget cap) */
-            max_credits?: number | null;
         };
         ExecutionResults: {
             /** Format: uuid */
@@ -1908,6 +1760,7 @@ export interface components {
         Graph: {
             /** Format: uuid */
             id: string;
+            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -1918,6 +1771,7 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
+            /** Format: int64 */
             time_limit_seconds?: number | null;
             /** Format: date-time */
             readonly created_at: string;
@@ -1929,10 +1783,6 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly output_names: string[];
-            /** @description Credits one run costs at least (as GET graphs/{id}/cost-estimate), shown before a run */
-            readonly cost_estimate: {
-                [key: string]: unknown;
-            };
         };
         GraphAnalysis: {
             node_count: number;
@@ -1955,6 +1805,7 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             graph_id: string;
+            /** Format: int64 */
             graph_version: number;
             /** Format: uuid */
             user_id: string;
@@ -1964,9 +1815,6 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
-            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
-            has_errors?: boolean;
-            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -1984,6 +1832,7 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             graph_id: string;
+            /** Format: int64 */
             graph_version: number;
             /** Format: uuid */
             user_id: string;
@@ -1993,9 +1842,6 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
-            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
-            has_errors?: boolean;
-            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -2033,6 +1879,7 @@ export interface components {
         GraphMeta: {
             /** Format: uuid */
             id: string;
+            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -2043,6 +1890,7 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
+            /** Format: int64 */
             time_limit_seconds?: number | null;
             readonly node_count: number;
             /** Format: date-time */
@@ -2061,6 +1909,7 @@ export interface components {
         GraphWithStats: {
             /** Format: uuid */
             id: string;
+            /** Format: int64 */
             version: number;
             is_active?: boolean;
             is_template: boolean;
@@ -2071,6 +1920,7 @@ export interface components {
             /** Format: uuid */
             forked_from_id: string | null;
             forked_from_version: number | null;
+            /** Format: int64 */
             time_limit_seconds?: number | null;
             readonly node_count: number;
             /** Format: date-time */
@@ -2224,6 +2074,7 @@ export interface components {
             graph_exec_id: string;
             node_id: string;
             block_id: string;
+            /** Format: int64 */
             sequence: number;
             status: components["schemas"]["ExecutionStatusEnum"];
             input_data?: unknown;
@@ -2344,8 +2195,6 @@ export interface components {
         NotificationsRead: {
             marked_read: number;
         };
-        /** @enum {unknown} */
-        NullEnum: null;
         OAuthStartRequest: {
             /** @default  */
             title: string;
@@ -2422,10 +2271,14 @@ export interface components {
         };
         PaginatedGraphExecutionList: {
             data: components["schemas"]["GraphExecution"][];
+            /** @description exact up to 10,000 runs; beyond, the database's estimate */
             total: number;
+            total_is_estimate: boolean;
             page: number;
             page_size: number;
             total_pages: number;
+            /** @description pass as `cursor` for the next page; null on the last */
+            next_cursor: string | null;
         };
         PaginatedGraphMetaList: {
             data: components["schemas"]["GraphMeta"][];
@@ -2533,7 +2386,6 @@ export interface components {
             name?: string;
             cron?: string;
             timezone?: string;
-            catch_up?: components["schemas"]["CatchUpEnum"];
         };
         PatchedWebhookUpdateRequest: {
             enabled?: boolean;
@@ -2557,6 +2409,7 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             readonly graph_id: string;
+            /** Format: int64 */
             graph_version: number;
             name: string;
             description?: string;
@@ -2663,22 +2516,16 @@ export interface components {
         /**
          * @description * `user` - User
          *     * `assistant` - Assistant
-         *     * `tool` - Tool
          * @enum {string}
          */
-        RoleEnum: "user" | "assistant" | "tool";
-        /**
-         * @description * `new` - new
-         *     * `version` - version
-         * @enum {string}
-         */
-        SaveAsEnum: "new" | "version";
+        RoleEnum: "user" | "assistant";
         Schedule: {
             /** Format: uuid */
             readonly id: string;
             name: string;
             /** Format: uuid */
             readonly graph_id: string;
+            /** Format: int64 */
             graph_version: number;
             cron: string;
             timezone: string;
@@ -2689,9 +2536,6 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
-            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
-            readonly next_run_times: string[];
-            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -2700,29 +2544,23 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
-        /** @description A row of the firing ledger (SPEC §17). */
         ScheduleAttempt: {
             /** Format: uuid */
             readonly id: string;
-            /** Format: date-time */
-            firing_time?: string | null;
             status: components["schemas"]["ScheduleAttemptStatusEnum"];
             /** Format: uuid */
             graph_execution_id?: string | null;
-            reason?: string;
             error_code?: string;
             error_message?: string;
             /** Format: date-time */
             readonly fired_at: string;
         };
         /**
-         * @description * `fired` - Fired
-         *     * `skipped` - Skipped
-         *     * `deduplicated` - Deduplicated
+         * @description * `started` - Started
          *     * `failed` - Failed
          * @enum {string}
          */
-        ScheduleAttemptStatusEnum: "fired" | "skipped" | "deduplicated" | "failed";
+        ScheduleAttemptStatusEnum: "started" | "failed";
         ScheduleCreateRequest: {
             name: string;
             /** @description minute hour day month weekday */
@@ -2732,14 +2570,6 @@ export interface components {
             timezone?: string | null;
             inputs?: unknown;
             credentials_inputs?: unknown;
-            /**
-             * @description firings missed while the scheduler was down: skip them, or run once
-             *
-             *     * `skip` - Skip
-             *     * `run_once` - Run Once
-             * @default skip
-             */
-            catch_up: components["schemas"]["CatchUpEnum"];
         };
         ScheduleDetail: {
             /** Format: uuid */
@@ -2747,6 +2577,7 @@ export interface components {
             name: string;
             /** Format: uuid */
             readonly graph_id: string;
+            /** Format: int64 */
             graph_version: number;
             cron: string;
             timezone: string;
@@ -2757,9 +2588,6 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
-            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
-            readonly next_run_times: string[];
-            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -2794,7 +2622,9 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
+            /** Format: int64 */
             graph_version: number;
+            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -2824,7 +2654,9 @@ export interface components {
         StoreAgentVersion: {
             /** Format: uuid */
             readonly id: string;
+            /** Format: int64 */
             version: number;
+            /** Format: int64 */
             graph_version: number;
             changes_summary?: string;
             /** Format: date-time */
@@ -2861,7 +2693,9 @@ export interface components {
             slug: string;
             /** Format: uuid */
             graph_id: string;
+            /** Format: int64 */
             graph_version: number;
+            /** Format: int64 */
             version: number;
             name: string;
             sub_heading?: string;
@@ -4062,391 +3896,6 @@ export interface operations {
             };
         };
     };
-    chat_proposals_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                proposal_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CopilotProposal"];
-                };
-            };
-            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Missing or invalid credentials (session, JWT or API key). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The user, or the API key's permissions, may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description No such object, or one the user may not see. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Rate limited; `Retry-After` says when to try again. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A service the platform depends on is unavailable for now; try again later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    chat_proposals_save_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                proposal_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["CopilotProposalSaveRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CopilotProposal"];
-                };
-            };
-            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Missing or invalid credentials (session, JWT or API key). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not enough credits. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The user, or the API key's permissions, may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description No such object, or one the user may not see. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The request conflicts with the object's current state. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Rate limited; `Retry-After` says when to try again. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A service the platform depends on is unavailable for now; try again later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    chat_runs_confirm_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                run_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CopilotRun"];
-                };
-            };
-            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Missing or invalid credentials (session, JWT or API key). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not enough credits. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The user, or the API key's permissions, may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description No such object, or one the user may not see. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The request conflicts with the object's current state. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Rate limited; `Retry-After` says when to try again. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A service the platform depends on is unavailable for now; try again later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    chat_runs_decline_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                run_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CopilotRun"];
-                };
-            };
-            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Missing or invalid credentials (session, JWT or API key). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not enough credits. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The user, or the API key's permissions, may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description No such object, or one the user may not see. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The request conflicts with the object's current state. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Rate limited; `Retry-After` says when to try again. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A service the platform depends on is unavailable for now; try again later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     chat_sessions_list: {
         parameters: {
             query?: {
@@ -4822,7 +4271,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events: `message_start`, one `delta` per piece of the reply ({content}), then `done` (the saved message) or `error` ({message}). A copilot session also sends `tool_call` ({message_id, tool_call_id, name, arguments}), `tool_result` ({message_id, tool_call_id, name, result, proposal_id, run_request_id}) and `turn` ({message_id}: the next model call). */
+            /** @description Server-sent events: `message_start`, one `delta` per piece of the reply ({content}), then `done` (the saved message) or `error` ({message}). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5529,9 +4978,9 @@ export interface operations {
     executions_list: {
         parameters: {
             query?: {
+                /** @description continue after the last run of a page: its `next_cursor` (constant cost at any depth; `page` is then only echoed back) */
+                cursor?: string;
                 graph_id?: string;
-                /** @description only runs in which some node failed (true) or none did (false) */
-                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -6849,10 +6298,7 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: {
-                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 graph_id: string;
             };
@@ -6961,10 +6407,7 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: {
-                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 graph_id: string;
                 version: number;
@@ -7071,8 +6514,8 @@ export interface operations {
     graphs_executions_list: {
         parameters: {
             query?: {
-                /** @description only runs in which some node failed (true) or none did (false) */
-                has_errors?: boolean;
+                /** @description continue after the last run of a page: its `next_cursor` (constant cost at any depth; `page` is then only echoed back) */
+                cursor?: string;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -9290,10 +8733,7 @@ export interface operations {
     library_agents_execute_create: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 library_agent_id: string;
             };
@@ -10248,10 +9688,7 @@ export interface operations {
     presets_execute_create: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 preset_id: string;
             };
