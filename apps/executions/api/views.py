@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.common.api.lists import PAGE_PARAMETERS
 from apps.common.exceptions import ValidationFailed
+from apps.common.pagination import PagePagination
 from apps.executions import payloads, selectors, services
 from apps.executions.api import serializers as s
 from apps.executions.api.idempotency import (
@@ -54,6 +55,34 @@ def _status_filter(request: Request) -> str | None:
             details={"fields": {"status": wanted}},
         )
     return wanted
+
+
+CURSOR_PARAMETER = OpenApiParameter(
+    "cursor",
+    str,
+    description="continue after the last run of a page: its `next_cursor` (constant cost at"
+    " any depth; `page` is then only echoed back)",
+)
+
+
+def run_list_response(request: Request, runs: selectors.RunList) -> Response:
+    """The paginated shape plus `total_is_estimate` (past 10,000 runs `total` is the
+    database's estimate) and `next_cursor` (null on the last page)."""
+    paginator = PagePagination()
+    cursor = request.query_params.get("cursor") or None
+    if cursor is None:
+        page = paginator.paginate_queryset(runs, request)
+    else:
+        paginator.paginate_queryset([], request)  # validates page and page_size
+        paginator.total = runs.count()
+        page = runs.after(cursor)[0 : paginator.page_size]
+    response = paginator.get_paginated_response(
+        [payloads.graph_execution_rest(run) for run in page]
+    )
+    response.data["total_is_estimate"] = runs.is_estimate
+    full = len(page) == paginator.page_size
+    response.data["next_cursor"] = selectors.cursor_of(page[-1]) if full else None
+    return response
 
 
 class BlockExecuteApi(APIView):

@@ -194,6 +194,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/proposals/{proposal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["chat_proposals_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/proposals/{proposal_id}/save": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Save the proposal as a new agent or a new version (the user's click) */
+        post: operations["chat_proposals_save_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/runs/{run_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the run the copilot asked for (the user's confirmation) */
+        post: operations["chat_runs_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/runs/{run_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["chat_runs_decline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/sessions": {
         parameters: {
             query?: never;
@@ -429,13 +495,13 @@ export interface paths {
         };
         /**
          * @description `GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-         *     rate, which come from executions, a layer above graphs.
+         *     rate.
          */
         get: operations["graphs_list"];
         put?: never;
         /**
          * @description `GET/POST /api/graphs`: the list carries each graph's run count, last run and success
-         *     rate, which come from executions, a layer above graphs.
+         *     rate.
          */
         post: operations["graphs_create"];
         delete?: never;
@@ -1520,6 +1586,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description * `skip` - Skip
+         *     * `run_once` - Run Once
+         * @enum {string}
+         */
+        CatchUpEnum: "skip" | "run_once";
         ChatMessage: {
             /** Format: uuid */
             readonly id: string;
@@ -1534,6 +1606,9 @@ export interface components {
             completion_tokens?: number;
             /** Format: int64 */
             cost?: number;
+            tool_calls?: unknown;
+            tool_call_id?: string;
+            tool_name?: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -1563,6 +1638,7 @@ export interface components {
             system_prompt?: string;
             /** Format: uuid */
             readonly credential_id: string | null;
+            copilot?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1577,6 +1653,11 @@ export interface components {
             system_prompt: string;
             /** Format: uuid */
             credential_id?: string | null;
+            /**
+             * @description The assistant may search blocks, draft and propose agents, and ask to run them (SPEC §18)
+             * @default false
+             */
+            copilot: boolean;
         };
         ChatSessionDetail: {
             /** Format: uuid */
@@ -1586,12 +1667,84 @@ export interface components {
             system_prompt?: string;
             /** Format: uuid */
             readonly credential_id: string | null;
+            copilot?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
             readonly messages: components["schemas"]["ChatMessage"][];
+            readonly proposals: components["schemas"]["CopilotProposal"][];
+            readonly runs: components["schemas"]["CopilotRun"][];
         };
+        CopilotProposal: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly session_id: string;
+            /** Format: uuid */
+            readonly message_id: string | null;
+            name: string;
+            description?: string;
+            readonly nodes: components["schemas"]["NodeIn"][];
+            readonly links: components["schemas"]["LinkIn"][];
+            /**
+             * Format: uuid
+             * @description The agent it changes; null: a new agent
+             */
+            readonly base_graph_id: string | null;
+            status?: components["schemas"]["CopilotProposalStatusEnum"];
+            /** Format: uuid */
+            readonly saved_graph_id: string | null;
+            /** Format: int64 */
+            saved_version?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        CopilotProposalSaveRequest: {
+            /**
+             * @description Default: a new version of the agent it changes, else a new agent
+             *
+             *     * `new` - new
+             *     * `version` - version
+             */
+            save_as?: (components["schemas"]["SaveAsEnum"] | components["schemas"]["NullEnum"]) | null;
+        };
+        /**
+         * @description * `draft` - Draft
+         *     * `saved` - Saved
+         * @enum {string}
+         */
+        CopilotProposalStatusEnum: "draft" | "saved";
+        CopilotRun: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly session_id: string;
+            /** Format: uuid */
+            readonly message_id: string | null;
+            /** Format: uuid */
+            readonly graph_id: string;
+            /** Format: int64 */
+            graph_version: number;
+            graph_name: string;
+            inputs?: unknown;
+            status?: components["schemas"]["CopilotRunStatusEnum"];
+            /** Format: uuid */
+            readonly execution_id: string | null;
+            error?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `started` - Started
+         *     * `declined` - Declined
+         *     * `refused` - Refused
+         * @enum {string}
+         */
+        CopilotRunStatusEnum: "pending" | "started" | "declined" | "refused";
         Creator: {
             username: string;
             name?: string;
@@ -1723,6 +1876,8 @@ export interface components {
             credentials_inputs?: {
                 [key: string]: unknown;
             };
+            /** @description The most credits this run may use (stored on the run; SPEC §17 budget cap) */
+            max_credits?: number | null;
         };
         ExecutionResults: {
             /** Format: uuid */
@@ -1783,6 +1938,10 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly output_names: string[];
+            /** @description Credits one run costs at least (as GET graphs/{id}/cost-estimate), shown before a run */
+            readonly cost_estimate: {
+                [key: string]: unknown;
+            };
         };
         GraphAnalysis: {
             node_count: number;
@@ -1799,7 +1958,10 @@ export interface components {
                 [key: string]: components["schemas"]["NodeCost"];
             };
         };
-        /** @description The execution meta: REST responses and `graph_execution_event` payloads. */
+        /**
+         * @description The execution meta of REST responses. The fields describe the schema; the body is
+         *     `payloads.graph_execution_rest`, the one definition shared with `graph_execution_event`.
+         */
         GraphExecution: {
             /** Format: uuid */
             readonly id: string;
@@ -1815,6 +1977,10 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
+            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
+            has_errors?: boolean;
+            /** Format: int64 */
+            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -1826,7 +1992,10 @@ export interface components {
             /** Format: date-time */
             ended_at?: string | null;
         };
-        /** @description The execution meta: REST responses and `graph_execution_event` payloads. */
+        /**
+         * @description The execution meta of REST responses. The fields describe the schema; the body is
+         *     `payloads.graph_execution_rest`, the one definition shared with `graph_execution_event`.
+         */
         GraphExecutionDetail: {
             /** Format: uuid */
             readonly id: string;
@@ -1842,6 +2011,10 @@ export interface components {
             outputs?: unknown;
             stats?: unknown;
             error_message?: string;
+            /** @description Some node failed. With status `completed`: completed with errors; `error_message` is then the first failed node's error. */
+            has_errors?: boolean;
+            /** Format: int64 */
+            max_credits?: number | null;
             /** Format: uuid */
             preset_id: string | null;
             /** Format: uuid */
@@ -2064,8 +2237,8 @@ export interface components {
             unit: string;
         };
         /**
-         * @description One node execution (REST detail). Its `node_execution_event` twin is built by
-         *     apps.executions.store with the same fields (a test holds them equal).
+         * @description One node execution (REST detail). The fields describe the schema; the body is
+         *     `payloads.node_execution_rest`, the one definition shared with `node_execution_event`.
          */
         NodeExecution: {
             /** Format: uuid */
@@ -2195,6 +2368,8 @@ export interface components {
         NotificationsRead: {
             marked_read: number;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
         OAuthStartRequest: {
             /** @default  */
             title: string;
@@ -2386,6 +2561,7 @@ export interface components {
             name?: string;
             cron?: string;
             timezone?: string;
+            catch_up?: components["schemas"]["CatchUpEnum"];
         };
         PatchedWebhookUpdateRequest: {
             enabled?: boolean;
@@ -2516,9 +2692,16 @@ export interface components {
         /**
          * @description * `user` - User
          *     * `assistant` - Assistant
+         *     * `tool` - Tool
          * @enum {string}
          */
-        RoleEnum: "user" | "assistant";
+        RoleEnum: "user" | "assistant" | "tool";
+        /**
+         * @description * `new` - new
+         *     * `version` - version
+         * @enum {string}
+         */
+        SaveAsEnum: "new" | "version";
         Schedule: {
             /** Format: uuid */
             readonly id: string;
@@ -2536,6 +2719,9 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
+            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
+            readonly next_run_times: string[];
+            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -2544,23 +2730,29 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @description A row of the firing ledger (SPEC §17). */
         ScheduleAttempt: {
             /** Format: uuid */
             readonly id: string;
+            /** Format: date-time */
+            firing_time?: string | null;
             status: components["schemas"]["ScheduleAttemptStatusEnum"];
             /** Format: uuid */
             graph_execution_id?: string | null;
+            reason?: string;
             error_code?: string;
             error_message?: string;
             /** Format: date-time */
             readonly fired_at: string;
         };
         /**
-         * @description * `started` - Started
+         * @description * `fired` - Fired
+         *     * `skipped` - Skipped
+         *     * `deduplicated` - Deduplicated
          *     * `failed` - Failed
          * @enum {string}
          */
-        ScheduleAttemptStatusEnum: "started" | "failed";
+        ScheduleAttemptStatusEnum: "fired" | "skipped" | "deduplicated" | "failed";
         ScheduleCreateRequest: {
             name: string;
             /** @description minute hour day month weekday */
@@ -2570,6 +2762,14 @@ export interface components {
             timezone?: string | null;
             inputs?: unknown;
             credentials_inputs?: unknown;
+            /**
+             * @description firings missed while the scheduler was down: skip them, or run once
+             *
+             *     * `skip` - Skip
+             *     * `run_once` - Run Once
+             * @default skip
+             */
+            catch_up: components["schemas"]["CatchUpEnum"];
         };
         ScheduleDetail: {
             /** Format: uuid */
@@ -2588,6 +2788,9 @@ export interface components {
              * @description In the schedule's time zone; null while paused
              */
             readonly next_run_time: string | null;
+            /** @description The next 5 firing times in the schedule's time zone (DST-correct); empty while paused */
+            readonly next_run_times: string[];
+            catch_up?: components["schemas"]["CatchUpEnum"];
             /** Format: date-time */
             readonly last_run_at: string;
             readonly run_count: number;
@@ -3896,6 +4099,391 @@ export interface operations {
             };
         };
     };
+    chat_proposals_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotProposal"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    chat_proposals_save_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CopilotProposalSaveRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotProposal"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    chat_runs_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotRun"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    chat_runs_decline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotRun"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     chat_sessions_list: {
         parameters: {
             query?: {
@@ -4271,7 +4859,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events: `message_start`, one `delta` per piece of the reply ({content}), then `done` (the saved message) or `error` ({message}). */
+            /** @description Server-sent events: `message_start`, one `delta` per piece of the reply ({content}), then `done` (the saved message) or `error` ({message}). A copilot session also sends `tool_call` ({message_id, tool_call_id, name, arguments}), `tool_result` ({message_id, tool_call_id, name, result, proposal_id, run_request_id}) and `turn` ({message_id}: the next model call). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4981,6 +5569,8 @@ export interface operations {
                 /** @description continue after the last run of a page: its `next_cursor` (constant cost at any depth; `page` is then only echoed back) */
                 cursor?: string;
                 graph_id?: string;
+                /** @description only runs in which some node failed (true) or none did (false) */
+                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -6298,7 +6888,10 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 graph_id: string;
             };
@@ -6407,7 +7000,10 @@ export interface operations {
                 /** @description start from a preset */
                 preset_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 graph_id: string;
                 version: number;
@@ -6516,6 +7112,8 @@ export interface operations {
             query?: {
                 /** @description continue after the last run of a page: its `next_cursor` (constant cost at any depth; `page` is then only echoed back) */
                 cursor?: string;
+                /** @description only runs in which some node failed (true) or none did (false) */
+                has_errors?: boolean;
                 /** @description 1-based page number, at most 9223372036854775807 (a larger one is a 400) */
                 page?: number;
                 /** @description items per page, 1 to 100 (default 20) */
@@ -8733,7 +9331,10 @@ export interface operations {
     library_agents_execute_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 library_agent_id: string;
             };
@@ -9688,7 +10289,10 @@ export interface operations {
     presets_execute_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 preset_id: string;
             };
