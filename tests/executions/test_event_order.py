@@ -25,25 +25,20 @@ COMMIT_DELAY_SECONDS = 0.5
 class RowReadingSubscriber(threading.Thread):
     """Subscribed to every run's group on the channel layer's Redis, as the web process is; on
     the first node event it reads the run and the node execution the event names through a
-    database connection of its own. Events of other runs (a test before this one may have left
-    a run going) are read too, and kept apart by run."""
+    database connection of its own."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
         self.pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub()
         self.pubsub.psubscribe(f"{prefix}__group__exec.*")
-        self.found_by_run: dict[str, dict[str, Any]] = {}
-        self.wanted: str | None = None  # the run under test, once its start has returned
-
-    @property
-    def found(self) -> dict[str, Any] | None:
-        return self.found_by_run.get(self.wanted) if self.wanted else None
+        self.run_id: str | None = None  # set once the run is created
+        self.seen: dict[str, dict[str, bool]] = {}  # by run: rows found at its first node event
 
     def run(self) -> None:
         try:
             deadline = time.monotonic() + 10
-            while self.found is None and time.monotonic() < deadline:
+            while not (self.run_id and self.run_id in self.seen) and time.monotonic() < deadline:
                 received = self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
                 if received is not None:
                     self._read(received["data"])
@@ -54,13 +49,18 @@ class RowReadingSubscriber(threading.Thread):
     def _read(self, data: bytes) -> None:
         batch = get_channel_layer().deserialize(data)
         for message in batch["messages"]:
+            # Every run's group on this Redis (other tests' and processes' runs too): the first
+            # node event of each run is checked, the test looks at its own run's.
             event = message["data"]
-            run_id = str(event.get("graph_exec_id"))
-            if message["method"] == "node_execution_event" and run_id not in self.found_by_run:
-                self.found_by_run[run_id] = {
+            if (
+                message["method"] == "node_execution_event"
+                and event["graph_exec_id"] not in self.seen
+            ):
+                self.seen[event["graph_exec_id"]] = {
                     "run": GraphExecution.objects.filter(pk=event["graph_exec_id"]).exists(),
                     "node_execution": NodeExecution.objects.filter(pk=event["id"]).exists(),
                 }
+                return
 
 
 @pytest.fixture
@@ -100,6 +100,6 @@ def test_the_entry_nodes_events_leave_after_the_run_is_committed(
     execution = services.graph_execution_start(
         user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
     )
-    subscriber.wanted = str(execution.id)
+    subscriber.run_id = str(execution.id)
     subscriber.join(timeout=15)
-    assert subscriber.found == {"run": True, "node_execution": True}
+    assert subscriber.seen.get(str(execution.id)) == {"run": True, "node_execution": True}
