@@ -18,8 +18,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 
 from apps.common.exceptions import NotFound
 from apps.executions.models import ExecutionStatus, GraphExecution, NodeExecution
-from apps.graphs import selectors as graph_selectors
-from apps.graphs.models import GraphVersion
+from apps.graphs.runnable import GraphVersion, graph_list
 from apps.users.models import User
 
 
@@ -103,7 +102,7 @@ def graph_list_with_stats(*, user: User, templates: bool = False) -> QuerySet[Gr
         ]
     )
     return (
-        graph_selectors.graph_list(user=user, templates=templates)
+        graph_list(user=user, templates=templates)
         .annotate(
             execution_count=Coalesce(
                 Subquery(per_graph.annotate(n=Count("pk")).values("n")[:1]), Value(0)

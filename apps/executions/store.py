@@ -9,7 +9,7 @@ PostgreSQL and SQLite. Event payloads come from apps.executions.payloads, as RES
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -24,8 +24,7 @@ from apps.executions.engine.types import Status
 from apps.executions.events import node_execution_events
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
 from apps.executions.payloads import jsonable, node_execution_payload
-from apps.graphs.blocks.registry import get_block
-from apps.graphs.models import Node
+from apps.graphs.runnable import Node, get_block
 from apps.realtime.events import publish
 
 _FINISHED = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
@@ -89,7 +88,7 @@ class DatabaseStore:
     """Records ↔ NodeExecution rows of one graph execution."""
 
     def __init__(
-        self, execution: GraphExecution, nodes: dict[str, Node], *, relaxed: bool = False
+        self, execution: GraphExecution, nodes: Mapping[str, Node], *, relaxed: bool = False
     ) -> None:
         self.execution = execution
         self.relaxed = relaxed  # a worker's steps: see relax_durability

@@ -11,8 +11,8 @@ from apps.common.exceptions import ValidationFailed
 from apps.executions import payloads, selectors, services
 from apps.executions.api import serializers as s
 from apps.executions.models import ExecutionStatus
-from apps.graphs import selectors as graph_selectors
 from apps.graphs.api.serializers import BlockOutputsSerializer
+from apps.graphs.runnable import graph_get, preset_get
 from apps.users.models import APIKey
 
 EXECUTE = APIKey.Permission.EXECUTE_GRAPH
@@ -98,7 +98,7 @@ class PresetExecuteApi(APIView):
         summary="Start a run from a preset (request inputs override the preset's)",
     )
     def post(self, request: Request, preset_id: str) -> Response:
-        preset = graph_selectors.preset_get(user=request.user, preset_id=preset_id)
+        preset = preset_get(user=request.user, preset_id=preset_id)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         execution = services.graph_execution_start(
@@ -128,7 +128,7 @@ class GraphExecutionListApi(APIView):
         operation_id="graphs_executions_list",
     )
     def get(self, request: Request, graph_id: str) -> Response:
-        graph_selectors.graph_get(user=request.user, graph_id=graph_id)
+        graph_get(user=request.user, graph_id=graph_id)
         executions = selectors.graph_execution_list(
             user=request.user, graph_id=graph_id, status=_status_filter(request)
         )
