@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Field, Model
 
 from apps.common.json_limits import storable
 from apps.executions import metrics
@@ -65,8 +66,8 @@ def relax_durability(cursor: Any) -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _prep(model: type, name: str) -> Callable[[Any], Any]:
-    field = model._meta.get_field(name)
+def _prep(model: type[Model], name: str) -> Callable[[Any], Any]:
+    field = cast("Field[Any, Any]", model._meta.get_field(name))  # a concrete column
     return lambda value: field.get_db_prep_save(value, connection)
 
 
@@ -137,7 +138,9 @@ class DatabaseStore:
 
     def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
         payloads = [self._payload(record) for record in changes]
-        inserts, updates, outputs = [], [], []
+        inserts: list[Any] = []
+        updates: list[Any] = []
+        outputs: list[Any] = []
         for record, payload in zip(changes, payloads, strict=True):
             times = [
                 self._when(to_datetime(moment))
