@@ -75,7 +75,7 @@ def result_write(pk: uuid.UUID, owner: str, values: dict[str, Any]) -> bool:
     """The guarded UPDATE to the result, only by the lease holder (plain SQL, as the lease),
     inside the caller's transaction."""
     meta = GraphExecution._meta
-    fields = [cast(Field[Any, Any], meta.get_field(name)) for name in _FINISH_FIELDS]
+    fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in _FINISH_FIELDS]
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     sources = ALLOWED_SOURCES[values["status"]]
     sql = _FINISH.format(sources=", ".join(["%s"] * len(sources)))
