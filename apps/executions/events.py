@@ -7,7 +7,7 @@ from typing import Any
 from apps.executions import selectors
 from apps.executions.models import GraphExecution
 from apps.executions.payloads import graph_execution_payload
-from apps.graphs import selectors as graph_selectors
+from apps.graphs.runnable import graph_get
 from apps.realtime.events import Event, message
 from apps.realtime.topics import Topic, topic_register
 from apps.users.models import APIKey
@@ -50,7 +50,7 @@ def _execution_group_of(user: Any, graph_exec_id: str) -> str:
 
 
 def _graph_group_of(user: Any, graph_id: str) -> str:
-    graph = graph_selectors.graph_get(user=user, graph_id=graph_id)
+    graph = graph_get(user=user, graph_id=graph_id)
     return graph_group(str(graph.id), str(user.pk))
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from celery import current_app
 from django.utils import timezone
 
-from apps.executions import runtime, signals
+from apps.executions import signals
 from apps.executions.models import ALLOWED_SOURCES, TERMINAL_STATUSES, GraphExecution
+from apps.graphs.runnable import compiled_version
 
 RUN_TASK = "executions.run_graph"
 
@@ -55,7 +56,7 @@ def announce_finished(execution: GraphExecution) -> None:
         graph_id=execution.graph_id,
         graph_version=execution.graph_version,
         # From the compiled graph the worker holds: no query on a run's path.
-        graph_name=runtime.compiled_graph(execution.graph_id, execution.graph_version).name,
+        graph_name=compiled_version(execution.graph_id, execution.graph_version).name,
         status=str(execution.status),
         node_error_count=int(execution.stats.get("node_error_count", 0)),
         error_message=execution.error_message,  # the first failed node's (apps.executions.outcome)

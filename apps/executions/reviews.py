@@ -24,12 +24,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.common.exceptions import Conflict, NotFound, ValidationFailed
-from apps.executions import runtime, signals
+from apps.executions import signals
 from apps.executions.events import graph_execution_event
 from apps.executions.lifecycle import enqueue_run, transition
 from apps.executions.models import ExecutionStatus, GraphExecution, NodeExecution, Review
 from apps.executions.payloads import jsonable
-from apps.graphs.blocks.context import ReviewDecision
+from apps.graphs.runnable import ReviewDecision, compiled_version
 from apps.realtime.events import publish
 from apps.users.models import User
 
@@ -80,7 +80,7 @@ class DatabaseReviewDesk:
 
 
 def _announce(review: Review, execution: GraphExecution) -> None:
-    name = runtime.compiled_graph(execution.graph_id, execution.graph_version).name
+    name = compiled_version(execution.graph_id, execution.graph_version).name
     signals.review_requested.send(
         None,
         review_id=review.pk,

@@ -26,8 +26,7 @@ from apps.executions.models import (
     NodeExecution,
     NodeExecutionOutput,
 )
-from apps.graphs import selectors as graph_selectors
-from apps.graphs.models import GraphVersion
+from apps.graphs.runnable import GraphVersion, graph_list
 from apps.users.models import User
 
 
@@ -298,6 +297,4 @@ class GraphsWithStats:
 
 def graph_list_with_stats(*, user: User, templates: bool = False) -> GraphsWithStats:
     """The graph list with the user's run count, last run and success rate per graph."""
-    return GraphsWithStats(
-        user=user, versions=graph_selectors.graph_list(user=user, templates=templates)
-    )
+    return GraphsWithStats(user=user, versions=graph_list(user=user, templates=templates))

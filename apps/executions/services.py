@@ -12,27 +12,23 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.common.exceptions import GraphValidationFailed, InsufficientCredits, ValidationFailed
+from apps.common.exceptions import InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get
 from apps.executions import payloads, reviews, runtime, selectors
 from apps.executions.engine import initial_node_executions
 from apps.executions.events import graph_execution_event
 from apps.executions.lifecycle import announce_finished, send_run_task
 from apps.executions.models import ExecutionStatus, GraphExecution
-from apps.graphs import selectors as graph_selectors
-from apps.graphs.analysis import graph_cost_estimate
-from apps.graphs.blocks.base import Block
-from apps.graphs.costs import block_cost_amount
-from apps.graphs.runtime import (
+from apps.graphs.runnable import (
+    Block,
     Credentials,
+    RunnableGraph,
+    block_cost_amount,
     block_execute,
-    credentials_selection_check,
-    node_credentials_check,
-    selected_credential,
+    preset_get,
+    runnable_version,
     uses_own_credentials,
 )
-from apps.graphs.services import CREDENTIALS_METADATA_KEY, check_run_inputs
-from apps.graphs.validation import graph_errors_for_run
 from apps.realtime.events import publish
 from apps.users.models import User
 
@@ -63,18 +59,18 @@ def graph_execution_start(
     preset, graph_version, inputs, credentials_inputs = _with_preset(
         user, graph_id, preset_id, graph_version, inputs or {}, credentials_inputs or {}
     )
-    graph_id, graph_version, compiled = graph_run_check(
+    runnable = runnable_version(
         user=user,
         graph_id=graph_id,
-        graph_version=graph_version,
+        version=graph_version,
         inputs=inputs,
         credentials_inputs=credentials_inputs,
         access_checked=access_checked,
     )
-    _check_balance(user, compiled)
+    _check_balance(user, runnable)
     execution = GraphExecution(
-        graph_id=graph_id,
-        graph_version=graph_version,
+        graph_id=runnable.graph_id,
+        graph_version=runnable.version,
         user=user,
         status=ExecutionStatus.QUEUED,
         inputs=payloads.jsonable(inputs),
@@ -84,13 +80,13 @@ def graph_execution_start(
         enqueued_at=timezone.now() if enqueue else None,
         max_credits=max_credits,  # SPEC §17 budget cap: stored, not yet enforced
     )
-    _run_insert(execution, compiled, inputs, enqueue=enqueue)
+    _run_insert(execution, runnable, inputs, enqueue=enqueue)
     return execution
 
 
 def _run_insert(
     execution: GraphExecution,
-    compiled: runtime.CompiledGraph,
+    runnable: RunnableGraph,
     inputs: dict[str, Any],
     *,
     enqueue: bool,
@@ -100,9 +96,12 @@ def _run_insert(
     with transaction.atomic():
         execution.save(force_insert=True)
         records = initial_node_executions(
-            compiled.graph, inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())
+            runtime.engine_graph(runnable),
+            inputs,
+            now=time.time(),
+            new_id=lambda: str(uuid.uuid4()),
         )
-        runtime.database_store(execution, compiled).commit(records)
+        runtime.database_store(execution, runnable).commit(records)
         transaction.on_commit(lambda: publish(graph_execution_event(execution)))
         if enqueue:
             transaction.on_commit(lambda: send_run_task(execution.id))
@@ -119,7 +118,7 @@ def _with_preset(
     """A preset's graph version and inputs under the request's (the request wins)."""
     if preset_id is None:
         return None, graph_version, dict(inputs), dict(credentials_inputs)
-    preset = graph_selectors.preset_get(user=user, preset_id=preset_id)
+    preset = preset_get(user=user, preset_id=preset_id)
     if str(preset.graph_id) != str(graph_id):
         raise ValidationFailed("The preset belongs to another graph.")
     return (
@@ -130,50 +129,13 @@ def _with_preset(
     )
 
 
-def graph_run_check(
-    *,
-    user: User,
-    graph_id: uuid.UUID | str,
-    graph_version: int | None,
-    inputs: dict[str, Any],
-    credentials_inputs: dict[str, Any],
-    access_checked: bool = False,
-) -> tuple[uuid.UUID, int, runtime.CompiledGraph]:
-    """What a run start validates, without starting anything (schedules check it at creation):
-    input shapes, a version the user may see (unless `access_checked`, see
-    graph_execution_start), and the run-time graph rules (400 with `node_errors`). Returns the
-    resolved graph id, version number and compiled graph."""
-    check_run_inputs(inputs)
-    check_run_inputs(credentials_inputs, what="credentials_inputs")
-    credentials_selection_check(user_id=user.pk, selection=credentials_inputs)
-    if access_checked:
-        if graph_version is None:
-            raise ValueError("access_checked needs the exact graph version")
-        graph_id = uuid.UUID(str(graph_id))
-    else:
-        graph_id, graph_version = graph_selectors.graph_version_resolve(
-            user=user, graph_id=graph_id, version=graph_version
-        )
-    compiled = runtime.compiled_graph(graph_id, graph_version)
-    node_errors = graph_errors_for_run(compiled.spec, inputs)
-    for node in compiled.graph.nodes:
-        provider = node.block.credentials_provider
-        chosen = selected_credential(credentials_inputs, node.id, provider or "")
-        if chosen and provider:
-            reason = node_credentials_check(user_id=user.pk, block=node.block, credential_id=chosen)
-            if reason:
-                node_errors.setdefault(node.id, {})[CREDENTIALS_METADATA_KEY] = reason
-    if node_errors:
-        raise GraphValidationFailed(node_errors)
-    return graph_id, graph_version, compiled
-
-
-def _check_balance(user: User, compiled: runtime.CompiledGraph) -> None:
+def _check_balance(user: User, runnable: RunnableGraph) -> None:
     """402 for an empty purse (SPEC §6): each node is still charged as it runs."""
     available = credit_balance_get(user_id=user.pk)
     if available <= 0:
-        required = max(1, graph_cost_estimate(compiled.spec)["total_credits"])
-        raise InsufficientCredits(required_credits=required, available_credits=available)
+        raise InsufficientCredits(
+            required_credits=runnable.required_credits(), available_credits=available
+        )
 
 
 def block_execute_charged(

@@ -9,13 +9,14 @@ PostgreSQL and SQLite. Event payloads come from apps.executions.payloads, as RES
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Field, Model
 
 from apps.common.json_limits import storable
 from apps.executions import metrics
@@ -24,8 +25,7 @@ from apps.executions.engine.types import Status
 from apps.executions.events import node_execution_events
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
 from apps.executions.payloads import grouped_outputs, jsonable, node_execution_payload
-from apps.graphs.blocks.registry import get_block
-from apps.graphs.models import Node
+from apps.graphs.runnable import Node, get_block
 from apps.realtime.events import publish
 
 _FINISHED = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
@@ -66,8 +66,8 @@ def relax_durability(cursor: Any) -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _prep(model: type, name: str) -> Callable[[Any], Any]:
-    field = model._meta.get_field(name)
+def _prep(model: type[Model], name: str) -> Callable[[Any], Any]:
+    field = cast("Field[Any, Any]", model._meta.get_field(name))  # a concrete column
     return lambda value: field.get_db_prep_save(value, connection)
 
 
@@ -89,7 +89,7 @@ class DatabaseStore:
     """Records ↔ NodeExecution rows of one graph execution."""
 
     def __init__(
-        self, execution: GraphExecution, nodes: dict[str, Node], *, relaxed: bool = False
+        self, execution: GraphExecution, nodes: Mapping[str, Node], *, relaxed: bool = False
     ) -> None:
         self.execution = execution
         self.relaxed = relaxed  # a worker's steps: see relax_durability
@@ -138,7 +138,9 @@ class DatabaseStore:
 
     def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
         payloads = [self._payload(record) for record in changes]
-        inserts, updates, outputs = [], [], []
+        inserts: list[Any] = []
+        updates: list[Any] = []
+        outputs: list[Any] = []
         for record, payload in zip(changes, payloads, strict=True):
             times = [
                 self._when(to_datetime(moment))

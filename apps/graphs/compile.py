@@ -132,7 +132,7 @@ class RunnableNode:
     the worker builds one from the other field for field (the engine knows nothing of graphs)."""
 
     id: str
-    block: type[Block]
+    block: Block
     kind: str
     input_default: Mapping[str, Any]
     timeout_seconds: float

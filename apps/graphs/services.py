@@ -16,15 +16,11 @@ from apps.graphs import selectors
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import (
     CREDENTIALS_METADATA_KEY,
+    check_run_inputs,
     graph_spec_from_version,
     graph_spec_with_fresh_ids,
     graph_spec_without_credentials,
 )
-
-# Kept importable from here for apps.executions and its tests until they take what they need
-# from apps.graphs.runnable (their home is apps.graphs.compile).
-from apps.graphs.compile import check_run_inputs as check_run_inputs
-from apps.graphs.compile import graph_spec_from_payload as graph_spec_from_payload
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
 from apps.graphs.runtime import node_credentials_check
 from apps.graphs.signals import graph_version_activated

@@ -18,7 +18,8 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from apps.common.exceptions import PlatformError, ValidationFailed
 from apps.common.logging import user_context_set
-from apps.executions.services import graph_execution_start, graph_run_check
+from apps.executions.services import graph_execution_start
+from apps.graphs.selectors import runnable_version
 from apps.schedules import cron as cron_rules
 from apps.schedules import selectors, signals
 from apps.schedules.models import Schedule, ScheduleAttempt
@@ -60,10 +61,10 @@ def schedule_create(
     _check_catch_up(catch_up)
     crontab = _crontab(cron, tz_name)
     inputs, credentials_inputs = dict(inputs or {}), dict(credentials_inputs or {})
-    graph_id, graph_version, _ = graph_run_check(
+    runnable = runnable_version(
         user=user,
         graph_id=graph_id,
-        graph_version=graph_version,
+        version=graph_version,
         inputs=inputs,
         credentials_inputs=credentials_inputs,
     )
@@ -79,8 +80,8 @@ def schedule_create(
     return Schedule.objects.create(
         id=schedule_id,
         user=user,
-        graph_id=graph_id,
-        graph_version=graph_version,
+        graph_id=runnable.graph_id,
+        graph_version=runnable.version,
         name=name,
         cron=" ".join(cron.split()),
         timezone=tz_name,

@@ -35,7 +35,6 @@ from apps.common.parsers import load_json
 from apps.common.redis import get_redis
 from apps.executions.engine.types import KIND_WEBHOOK
 from apps.executions.models import GraphExecution
-from apps.executions.runtime import compiled_graph
 from apps.executions.services import graph_execution_start
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.models import GraphVersion, Node
@@ -223,8 +222,8 @@ def _request_input(call: IncomingCall) -> dict[str, Any]:
 
 def _run_inputs(webhook: Webhook, request: dict[str, Any]) -> dict[str, Any]:
     version = webhook.preset.graph_version if webhook.preset else webhook.graph_version
-    graph = compiled_graph(webhook.graph_id, version).graph
-    names = {node.input_default["name"] for node in graph.nodes if node.kind == KIND_WEBHOOK}
+    runnable = graph_selectors.compiled_version(webhook.graph_id, version)
+    names = {node.input_default["name"] for node in runnable.nodes if node.kind == KIND_WEBHOOK}
     if not names:
         raise ValidationFailed("The trigger's graph version has no Webhook Trigger node.")
     return dict.fromkeys(names, request)

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.credits.services import credit_grant
 from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_payload
 from apps.users.models import APIKey, User
 from apps.users.services import api_key_create
 from tests.graphs.graphs import echo_graph
@@ -44,7 +45,7 @@ def credentials(settings, owner: User) -> dict[str, str]:
         user=owner,
         name=payload["name"],
         description=payload["description"],
-        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
     )
     _, key = api_key_create(
         user=owner, name="schemathesis", permissions=[p.value for p in APIKey.Permission]

@@ -7,6 +7,7 @@ from django.test import Client
 from apps.executions import services as execution_services
 from apps.executions.models import GraphExecution
 from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import GraphVersion
 from apps.store import services as store_services
 from apps.store.models import StoreListingVersion
@@ -27,7 +28,7 @@ def make_graph(user: User, payload: dict[str, Any] | None = None, **fields: Any)
         user=user,
         name=payload["name"],
         description=payload.get("description", ""),
-        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
         **fields,
     )
 

@@ -286,7 +286,8 @@ def test_another_users_preset_is_a_404(alice: Client, owner: User, other_user: U
 
 
 def test_an_older_version_can_be_made_active(alice: Client, owner: User) -> None:
-    from apps.graphs.services import graph_spec_from_payload, graph_update
+    from apps.graphs.compile import graph_spec_from_payload
+    from apps.graphs.services import graph_update
 
     version = make_graph(owner)
     payload = echo_graph("Echo two")

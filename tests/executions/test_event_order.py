@@ -14,6 +14,7 @@ from django.db import connection, connections
 from apps.executions import services
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_payload
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
 
@@ -93,7 +94,7 @@ def test_the_entry_nodes_events_leave_after_the_run_is_committed(
     version = graph_services.graph_create(
         user=owner,
         name=payload["name"],
-        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
     )
     subscriber = RowReadingSubscriber()
     subscriber.start()

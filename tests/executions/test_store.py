@@ -8,6 +8,8 @@ import pytest
 from apps.executions import runtime, services
 from apps.executions.engine import NodeExecutionRecord, Status
 from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_payload
+from apps.graphs.runnable import compiled_version
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
 
@@ -19,13 +21,13 @@ def test_a_commit_of_many_records_loads_back_as_written(owner: User) -> None:
     version = graph_services.graph_create(
         user=owner,
         name=payload["name"],
-        spec=graph_services.graph_spec_from_payload(payload["nodes"], payload["links"]),
+        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
     )
     execution = services.graph_execution_start(
         user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
     )
-    compiled = runtime.compiled_graph(version.graph_id, version.version)
-    store = runtime.database_store(execution, compiled, relaxed=True)
+    runnable = compiled_version(version.graph_id, version.version)
+    store = runtime.database_store(execution, runnable, relaxed=True)
     now = time.time()
     # More rows than one multi-row INSERT takes, each with outputs of its own.
     written = [

@@ -1,5 +1,5 @@
 """graphs' one entry point for runs (apps.graphs.selectors.runnable_version / compiled_version):
-access, the checks of a run start, and a compilation equal to what the worker runs today."""
+access, the checks of a run start, and the compilation the worker's engine runs."""
 
 import dataclasses
 
@@ -41,25 +41,32 @@ def _parent(child_id: str) -> dict:
     }
 
 
-def test_it_compiles_what_the_worker_compiles_today(owner: User) -> None:
+def test_it_compiles_what_the_worker_runs(owner: User) -> None:
     child = _save(owner, echo_graph("Child"))
     parent = _save(owner, _parent(str(child.graph_id)), time_limit_seconds=90)
     found = runnable.runnable_version(
         user=owner, graph_id=parent.graph_id, inputs={"topic": "otters"}
     )
-    today = runtime.compiled_graph(parent.graph_id, parent.version)
 
     assert (found.graph_id, found.version, found.name) == (parent.graph_id, 1, "Parent")
-    assert found.owner_id == today.owner_id
-    assert found.time_limit_seconds == today.time_limit_seconds == 90
-    assert found.named_sub_agents == today.named_sub_agents == {(str(child.graph_id), None)}
-    assert (found.has_sub_agents, found.has_prices) == (today.has_sub_agents, today.has_prices)
-    assert found.spec == today.spec
-    assert set(found.rows) == set(today.nodes) == {"in", "agent", "out"}
-    engine_nodes = {n.id: n for n in today.graph.nodes}
-    for compiled in found.nodes:
-        fields = dataclasses.asdict(compiled) | {"block": compiled.block}
-        assert dataclasses.asdict(engine_nodes[compiled.id]) | {"block": compiled.block} == fields
+    assert found.owner_id == owner.pk
+    assert found.time_limit_seconds == 90
+    assert found.named_sub_agents == {(str(child.graph_id), None)}
+    assert (found.has_sub_agents, found.has_prices) == (True, False)
+    assert set(found.rows) == {"in", "agent", "out"}
+    assert [n.id for n in found.nodes] == ["in", "agent", "out"]
+    assert found.nodes[0].input_default["name"] == "topic"  # a run input knows its name
+    # The engine runs what graphs compiled: executions maps each node and link field for field.
+    engine = runtime.engine_graph(found)
+    for compiled, engine_node in zip(found.nodes, engine.nodes, strict=True):
+        assert dataclasses.asdict(engine_node) | {"block": None} == (
+            dataclasses.asdict(compiled) | {"block": None}
+        )
+        assert engine_node.block is compiled.block
+    assert [dataclasses.asdict(link) for link in engine.links] == [
+        dataclasses.asdict(link) for link in found.spec.links
+    ]
+    assert runtime.engine_graph(found) is engine  # mapped once per process
     # The sub-agent's tool schema describes the child's run inputs.
     agent = next(n for n in found.nodes if n.id == "agent")
     assert "topic" in agent.input_schema["properties"]["inputs"]["properties"]

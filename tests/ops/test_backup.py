@@ -11,8 +11,9 @@ from django.db import connection
 from apps.common.backups import archive_verify, backup_prune
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.executions.services import graph_execution_start
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import Graph, GraphVersion
-from apps.graphs.services import graph_create, graph_spec_from_payload
+from apps.graphs.services import graph_create
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
 

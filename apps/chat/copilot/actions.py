@@ -11,6 +11,7 @@ from apps.chat.models import CopilotProposal, CopilotRun
 from apps.common.exceptions import Conflict, NotFound, PlatformError, ValidationFailed
 from apps.executions.services import graph_execution_start
 from apps.graphs import services as graph_services
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import GraphVersion
 from apps.users.models import User
 
@@ -58,7 +59,7 @@ def copilot_proposal_save(
     save_as = save_as or (SAVE_AS_VERSION if proposal.base_graph_id else SAVE_AS_NEW)
     if save_as not in (SAVE_AS_NEW, SAVE_AS_VERSION):
         raise ValidationFailed('save_as must be "new" or "version".')
-    spec = graph_services.graph_spec_from_payload(proposal.nodes, proposal.links)
+    spec = graph_spec_from_payload(proposal.nodes, proposal.links)
     fields = {"user": user, "name": proposal.name, "description": proposal.description}
     if save_as == SAVE_AS_VERSION:
         if proposal.base_graph_id is None:

@@ -21,18 +21,13 @@ from django.urls import reverse
 from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotRun
 from apps.common.exceptions import NotFound, PlatformError
 from apps.executions import selectors as execution_selectors
-from apps.executions.services import graph_run_check
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.api.serializers import GraphInSerializer
 from apps.graphs.blocks.registry import get_block
+from apps.graphs.compile import CREDENTIALS_METADATA_KEY, graph_spec_from_payload
 from apps.graphs.models import GraphVersion
 from apps.graphs.runtime import node_credentials_check
-from apps.graphs.services import (
-    CREDENTIALS_METADATA_KEY,
-    check_run_inputs,
-    graph_export,
-    graph_spec_from_payload,
-)
+from apps.graphs.services import graph_export
 from apps.graphs.validation import graph_errors_for_run
 from apps.integrations.selectors import credential_list
 from apps.users.models import User
@@ -367,14 +362,9 @@ class Toolset:
         if not isinstance(inputs, Mapping):
             raise ToolFailed("inputs must be an object: Input node name → value")
         inputs = dict(inputs)
-        check_run_inputs(inputs)
         # Refused now (bad inputs, missing required ones) rather than after the user's click.
-        graph_run_check(
-            user=self.user,
-            graph_id=version.graph_id,
-            graph_version=version.version,
-            inputs=inputs,
-            credentials_inputs={},
+        graph_selectors.runnable_version(
+            user=self.user, graph_id=version.graph_id, version=version.version, inputs=inputs
         )
         run = CopilotRun.objects.create(
             session=self.session,

@@ -17,8 +17,8 @@ from apps.executions.api.idempotency import (
     started_response,
 )
 from apps.executions.models import ExecutionStatus
-from apps.graphs import selectors as graph_selectors
 from apps.graphs.api.serializers import BlockOutputsSerializer
+from apps.graphs.runnable import graph_get, preset_get
 from apps.users.models import APIKey
 
 EXECUTE = APIKey.Permission.EXECUTE_GRAPH
@@ -164,7 +164,7 @@ class PresetExecuteApi(APIView):
     )
     def post(self, request: Request, preset_id: str) -> Response:
         key = idempotency_key(request)
-        preset = graph_selectors.preset_get(user=request.user, preset_id=preset_id)
+        preset = preset_get(user=request.user, preset_id=preset_id)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return started_response(
@@ -201,7 +201,7 @@ class GraphExecutionListApi(APIView):
         operation_id="graphs_executions_list",
     )
     def get(self, request: Request, graph_id: str) -> Response:
-        graph_selectors.graph_get(user=request.user, graph_id=graph_id)
+        graph_get(user=request.user, graph_id=graph_id)
         executions = selectors.graph_execution_pages(
             user=request.user,
             graph_id=graph_id,

@@ -41,7 +41,8 @@ INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
 class Runnable(Protocol):
     """What the engine needs of a block: a name and a generator of (pin, value) pairs."""
 
-    name: str
+    @property
+    def name(self) -> str: ...  # read only: an instance's or its class's
 
     def execute(self, data: Mapping[str, Any], context: Any) -> Iterator[tuple[str, Any]]: ...
 

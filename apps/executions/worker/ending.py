@@ -17,8 +17,8 @@ from apps.executions.events import graph_execution_event
 from apps.executions.lifecycle import announce_finished, transition
 from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecution
 from apps.executions.payloads import jsonable
-from apps.executions.runtime import CompiledGraph
 from apps.executions.store import relax_durability
+from apps.graphs.runnable import RunnableGraph
 from apps.realtime.events import publish
 
 _FINISH_FIELDS = (
@@ -39,7 +39,7 @@ _FINISH = (
 _LIVE = [ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.RUNNING]
 
 
-def run_cost(execution: GraphExecution, compiled: CompiledGraph) -> int:
+def run_cost(execution: GraphExecution, compiled: RunnableGraph) -> int:
     """What the run spent, from the ledger, its sub-agent runs' costs rolled up."""
     cost = credit_usage_for_run(graph_exec_id=execution.pk) if compiled.has_prices else 0
     if compiled.has_sub_agents:

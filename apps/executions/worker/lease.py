@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.store import relax_durability
-from apps.graphs.models import Graph
+from apps.graphs.runnable import Graph
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)

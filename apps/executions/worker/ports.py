@@ -14,13 +14,15 @@ from apps.executions.engine.types import INSUFFICIENT_CREDITS, BlockRun
 from apps.executions.models import GraphExecution
 from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.runtime import CANCEL_KEY, charge_usage
-from apps.graphs.blocks.base import Block
-from apps.graphs.blocks.context import CancelToken, ChargeRefused
-from apps.graphs.costs import block_cost_amount, block_time_charge
-from apps.graphs.runtime import (
+from apps.graphs.runnable import (
+    Block,
+    CancelToken,
+    ChargeRefused,
     Credentials,
     block_context_build,
+    block_cost_amount,
     block_credentials,
+    block_time_charge,
     uses_own_credentials,
 )
 from apps.users.models import User

@@ -23,14 +23,17 @@ from apps.executions.events import graph_execution_event
 from apps.executions.lifecycle import announce_finished, enqueue_run
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.reviews import run_resume_if_decided
-from apps.executions.runtime import compiled_graph, database_store, sub_agent_key
+from apps.executions.runtime import database_store, engine_graph
 from apps.executions.services import graph_execution_start, graph_execution_stop
 from apps.executions.worker import ending
 from apps.executions.worker.lease import Lease, lease_acquire
 from apps.executions.worker.ports import BlockRuns, CancelPoller, Charges, RunCredentials
-from apps.graphs import selectors as graph_selectors
-from apps.graphs.blocks.context import CancelToken
-from apps.graphs.services import CREDENTIALS_METADATA_KEY
+from apps.graphs.runnable import (
+    CancelToken,
+    compiled_version,
+    graph_version_resolve,
+    sub_agent_key,
+)
 from apps.realtime.events import publish
 from apps.users.models import User
 
@@ -73,17 +76,13 @@ class RunSession:
         self, execution: GraphExecution, owner: str, parent_cancel: CancelToken | None
     ) -> None:
         self.execution, self.owner, self.parent_cancel = execution, owner, parent_cancel
-        self.compiled = compiled_graph(execution.graph_id, execution.graph_version)
+        self.compiled = compiled_version(execution.graph_id, execution.graph_version)
         self.lease = Lease(execution.id, owner)
         self.draining = drain.drain_poller()
         self.credentials = RunCredentials(
             user_id=execution.user_id,
             selection=execution.credentials_inputs,
-            node_choices={
-                key: str(node.metadata[CREDENTIALS_METADATA_KEY])
-                for key, node in self.compiled.nodes.items()
-                if node.metadata.get(CREDENTIALS_METADATA_KEY)
-            },
+            node_choices=self.compiled.credential_choices,
         )
         self.charges = Charges(
             execution=execution, graph_name=self.compiled.name, credentials=self.credentials
@@ -135,7 +134,7 @@ class RunSession:
         internal error, which would happen again on every attempt)."""
         metrics.ACTIVE_EXECUTIONS.inc()
         try:
-            return run_graph(self.compiled.graph, self.ports(), self.engine_settings())
+            return run_graph(engine_graph(self.compiled), self.ports(), self.engine_settings())
         except _UNAVAILABLE:
             raise  # the run resumes from its last step once its lease expires (the watchdog)
         except Exception:
@@ -210,15 +209,13 @@ def named_sub_agent(
     as they may run the graph that names it. None when the parent graph is the runner's own or
     does not name this sub-agent with a fixed graph id; the runner's own access applies then (a
     graph id that reaches the node through a link, from the run's inputs say, opens nothing)."""
-    compiled = compiled_graph(parent.graph_id, parent.graph_version)
+    compiled = compiled_version(parent.graph_id, parent.graph_version)
     key = sub_agent_key(graph_id, graph_version)
     if compiled.owner_id == parent.user_id or key not in compiled.named_sub_agents:
         return None
     creator = User(pk=compiled.owner_id)
     try:
-        return graph_selectors.graph_version_resolve(
-            user=creator, graph_id=graph_id, version=graph_version
-        )
+        return graph_version_resolve(user=creator, graph_id=graph_id, version=graph_version)
     except NotFound:
         return None
 
