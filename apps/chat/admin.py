@@ -6,7 +6,7 @@ from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotR
 class ChatMessageInline(admin.TabularInline):
     model = ChatMessage
     extra = 0
-    fields = ["role", "content", "tool_name", "status", "model", "cost", "created_at"]
+    fields = ("role", "content", "tool_name", "status", "model", "cost", "created_at")
     readonly_fields = fields
     can_delete = False
 

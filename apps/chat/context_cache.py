@@ -19,7 +19,7 @@ def _key(session_id: uuid.UUID | str) -> str:
 
 def _from_database(session_id: uuid.UUID | str) -> list[dict[str, Any]]:
     rows = ChatMessage.objects.filter(
-        session_id=session_id, status=ChatMessage.Status.COMPLETED
+        session__pk=session_id, status=ChatMessage.Status.COMPLETED
     ).order_by("-created_at")[: settings.CHAT_CONTEXT_MESSAGES]
     return [_as_message(row) for row in reversed(rows)]
 

@@ -41,7 +41,7 @@ def _cost(stats: dict) -> int:
 
 class NodeExecutionInline(admin.TabularInline):
     model = NodeExecution
-    fields = ["sequence", "node_key", "block", "status", "cost", "started_at", "ended_at", "error"]
+    fields = ("sequence", "node_key", "block", "status", "cost", "started_at", "ended_at", "error")
     readonly_fields = fields
     ordering = ["sequence"]
     extra = 0
@@ -92,7 +92,7 @@ class GraphExecutionAdmin(_StaffReadOnly):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     show_full_result_count = False  # a count over every run on each page costs more than a page
-    fields = [
+    fields = (
         "id",
         "status",
         "user",
@@ -112,7 +112,7 @@ class GraphExecutionAdmin(_StaffReadOnly):
         "started_at",
         "ended_at",
         "is_deleted",
-    ]
+    )
     readonly_fields = fields
     inlines = [NodeExecutionInline]
     actions = ["stop_runs"]
@@ -159,7 +159,7 @@ class NodeExecutionAdmin(_StaffReadOnly):
     list_select_related = ["graph_execution__user", "node"]
     ordering = ["-queued_at"]
     show_full_result_count = False
-    fields = [
+    fields = (
         "id",
         "graph_execution",
         "node",
@@ -171,7 +171,7 @@ class NodeExecutionAdmin(_StaffReadOnly):
         "queued_at",
         "started_at",
         "ended_at",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="user")

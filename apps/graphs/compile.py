@@ -192,6 +192,7 @@ def runnable_graph(
     nodes = []
     for node in rows:
         block = get_block(node.block_id)
+        assert block is not None, f"saved node {node.key} has unknown block {node.block_id}"
         defaults = dict(node.input_default)
         if node.node_type in RUN_INPUT_BLOCK_TYPES:
             defaults["name"] = block.run_input_name(defaults)

@@ -222,7 +222,9 @@ def _tool_schemas(row: GraphVersion) -> dict[str, dict[str, Any]]:
             child = None  # a malformed id: the run says so when the tool is called
         if child is None:
             continue
-        schema = get_block(node.block_id).input_schema()
+        block = get_block(node.block_id)
+        assert block is not None, f"saved node {node.key} has unknown block {node.block_id}"
+        schema = block.input_schema()
         inputs = graph_input_schema(graph_spec_from_version(child))
         inputs["description"] = f"Inputs of the agent {child.name!r}. {child.description}".strip()
         schemas[node.key] = {**schema, "properties": {**schema["properties"], "inputs": inputs}}

@@ -13,6 +13,7 @@ from django.db.models import Max
 
 from apps.common.exceptions import GraphValidationFailed, NotFound
 from apps.graphs import selectors
+from apps.graphs.blocks.base import Block
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import (
     CREDENTIALS_METADATA_KEY,
@@ -62,7 +63,11 @@ def _insert_version(
         is_active=True,
         time_limit_seconds=time_limit_seconds,
     )
-    blocks = {node.key: get_block(node.block_id) for node in spec.nodes}
+    blocks: dict[str, Block] = {}
+    for node in spec.nodes:
+        block = get_block(node.block_id)
+        assert block is not None, f"unknown block {node.block_id} passed graph_errors_on_save"
+        blocks[node.key] = block
     Node.objects.bulk_create(
         Node(
             graph_version=version,
@@ -260,7 +265,7 @@ def graph_import(
 
 
 def graph_fork(
-    *, user: User, graph_id: uuid.UUID | str, version: int | None = None
+    *, user: User, graph_id: uuid.UUID | str, version: int | str | None = None
 ) -> GraphVersion:
     """Copy a version the user can see (their own or a template) into a new graph of theirs."""
     source = selectors.graph_version_get(user=user, graph_id=graph_id, version=version)

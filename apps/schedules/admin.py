@@ -2,6 +2,8 @@
 side, housekeeping included; this one shows whose schedule it is and lets staff pause, resume and
 re-time it through the same service as the API."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -19,7 +21,7 @@ class ScheduleForm(forms.ModelForm):
         model = Schedule
         fields = ["name", "cron", "timezone"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["is_enabled"].initial = self.instance.is_enabled
@@ -41,7 +43,7 @@ class ScheduleForm(forms.ModelForm):
 
 class ScheduleAttemptInline(admin.TabularInline):
     model = ScheduleAttempt
-    fields = ["fired_at", "status", "graph_execution_id", "error_code", "error_message"]
+    fields = ("fired_at", "status", "graph_execution_id", "error_code", "error_message")
     readonly_fields = fields
     ordering = ["-fired_at"]
     extra = 0

@@ -306,7 +306,11 @@ def submission_review(
         .values_list("listing_id", flat=True)
         .first()
     )
-    listing = StoreListing.objects.select_for_update().filter(pk=listing_id).first()
+    listing = (
+        StoreListing.objects.select_for_update().filter(pk=listing_id).first()
+        if listing_id is not None
+        else None
+    )
     if listing is None:
         raise NotFound("Submission not found.")
     version = listing.versions.get(pk=version_id)
@@ -360,7 +364,7 @@ def review_submit(
     agent = selectors.store_agent_get(user=user, username=username, slug=slug)
     if agent.listing.owner_id == user.pk:
         raise PermissionDenied("You cannot review your own agent.")
-    target = agent
+    target: StoreListingVersion | None = agent
     if version is not None and version != agent.version:
         target = StoreListingVersion.objects.filter(
             listing_id=agent.listing_id, version=version, status=Status.APPROVED
@@ -414,8 +418,10 @@ def library_agent_update(
     ):
         if value is not None:
             setattr(agent, name, value)
-    if auto_update and agent.active_version_id is not None:
-        agent.listing_version_id = agent.active_version_id
+    # active_version_id: annotated by selectors._library, which the model does not declare.
+    active_version_id = agent.active_version_id  # type: ignore[attr-defined]
+    if auto_update and active_version_id is not None:
+        agent.listing_version_id = active_version_id
     agent.save()
     return selectors.library_agent_get(user=user, library_agent_id=agent.pk)
 

@@ -6,7 +6,6 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +15,7 @@ from apps.chat.copilot import actions
 from apps.common.api.lists import PAGE_PARAMETERS, paginated_response, paginated_schema
 from apps.common.api.schema import SSE_EVENT
 from apps.graphs.blocks import llm
+from apps.users.requests import AuthenticatedRequest
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -34,7 +34,7 @@ class EventStreamRenderer(BaseRenderer):
 
 class ChatModelListApi(APIView):
     @extend_schema(responses=s.ChatModelSerializer(many=True), tags=["chat"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(s.ChatModelSerializer(llm.MODELS, many=True).data)
 
 
@@ -45,7 +45,7 @@ class ChatSessionListApi(APIView):
         tags=["chat"],
         operation_id="chat_sessions_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         rows = selectors.chat_session_list(user=request.user)
         return paginated_response(request, rows, s.ChatSessionSerializer)
 
@@ -54,7 +54,7 @@ class ChatSessionListApi(APIView):
         responses={201: s.ChatSessionSerializer},
         tags=["chat"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.ChatSessionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.chat_session_create(user=request.user, **data.validated_data)
@@ -63,12 +63,12 @@ class ChatSessionListApi(APIView):
 
 class ChatSessionDetailApi(APIView):
     @extend_schema(responses=s.ChatSessionDetailSerializer, tags=["chat"])
-    def get(self, request: Request, session_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, session_id: str) -> Response:
         session = selectors.chat_session_get(user=request.user, session_id=session_id)
         return Response(s.ChatSessionDetailSerializer(session).data)
 
     @extend_schema(responses={204: None}, tags=["chat"])
-    def delete(self, request: Request, session_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, session_id: str) -> Response:
         services.chat_session_delete(user=request.user, session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -108,7 +108,7 @@ class ChatMessageCreateApi(APIView):
         },
         tags=["chat"],
     )
-    def post(self, request: Request, session_id: str) -> StreamingHttpResponse:
+    def post(self, request: AuthenticatedRequest, session_id: str) -> StreamingHttpResponse:
         data = s.ChatMessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reply = services.chat_reply_start(
@@ -122,7 +122,7 @@ class ChatMessageCreateApi(APIView):
 
 class CopilotProposalDetailApi(APIView):
     @extend_schema(responses=s.CopilotProposalSerializer, tags=["chat"])
-    def get(self, request: Request, proposal_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, proposal_id: str) -> Response:
         proposal = actions.copilot_proposal_get(user=request.user, proposal_id=proposal_id)
         return Response(s.CopilotProposalSerializer(proposal).data)
 
@@ -134,7 +134,7 @@ class CopilotProposalSaveApi(APIView):
         tags=["chat"],
         summary="Save the proposal as a new agent or a new version (the user's click)",
     )
-    def post(self, request: Request, proposal_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, proposal_id: str) -> Response:
         data = s.CopilotProposalSaveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         actions.copilot_proposal_save(
@@ -151,13 +151,13 @@ class CopilotRunConfirmApi(APIView):
         tags=["chat"],
         summary="Start the run the copilot asked for (the user's confirmation)",
     )
-    def post(self, request: Request, run_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, run_id: str) -> Response:
         run = actions.copilot_run_confirm(user=request.user, run_id=run_id)
         return Response(s.CopilotRunSerializer(run).data)
 
 
 class CopilotRunDeclineApi(APIView):
     @extend_schema(request=None, responses=s.CopilotRunSerializer, tags=["chat"])
-    def post(self, request: Request, run_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, run_id: str) -> Response:
         run = actions.copilot_run_decline(user=request.user, run_id=run_id)
         return Response(s.CopilotRunSerializer(run).data)

@@ -2,6 +2,7 @@
 declining) a run the copilot asked for. The model has no tool for either."""
 
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -60,7 +61,11 @@ def copilot_proposal_save(
     if save_as not in (SAVE_AS_NEW, SAVE_AS_VERSION):
         raise ValidationFailed('save_as must be "new" or "version".')
     spec = graph_spec_from_payload(proposal.nodes, proposal.links)
-    fields = {"user": user, "name": proposal.name, "description": proposal.description}
+    fields: dict[str, Any] = {
+        "user": user,
+        "name": proposal.name,
+        "description": proposal.description,
+    }
     if save_as == SAVE_AS_VERSION:
         if proposal.base_graph_id is None:
             raise ValidationFailed("This proposal changes no agent: save it as a new one.")

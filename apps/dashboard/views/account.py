@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -25,6 +25,7 @@ from apps.dashboard.views.common import not_found_as_404
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey
+from apps.users.requests import AuthenticatedHttpRequest
 
 TRANSACTIONS_SHOWN = 50
 NEW_KEY_SESSION = "dashboard:new-api-key"
@@ -32,7 +33,7 @@ NEW_KEY_SESSION = "dashboard:new-api-key"
 
 @login_required
 def credits_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     top_up_form: TopUpForm | None = None,
     auto_form: AutoTopUpForm | None = None,
 ) -> HttpResponse:
@@ -60,7 +61,7 @@ def credits_page(
 
 @login_required
 @require_POST
-def credits_top_up(request: HttpRequest) -> HttpResponse:
+def credits_top_up(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TopUpForm(request.POST)
     if form.is_valid():
         try:
@@ -74,7 +75,7 @@ def credits_top_up(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def credits_auto_top_up(request: HttpRequest) -> HttpResponse:
+def credits_auto_top_up(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AutoTopUpForm(request.POST)
     if form.is_valid():
         try:
@@ -88,7 +89,7 @@ def credits_auto_top_up(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         api_key, plain = user_services.api_key_create(
@@ -116,7 +117,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def api_key_revoke(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+def api_key_revoke(request: AuthenticatedHttpRequest, key_id: uuid.UUID) -> HttpResponse:
     api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
     user_services.api_key_revoke(api_key=api_key)
     messages.success(request, f"Revoked “{api_key.name}”.")
@@ -126,7 +127,7 @@ def api_key_revoke(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def api_key_status(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+def api_key_status(request: AuthenticatedHttpRequest, key_id: uuid.UUID) -> HttpResponse:
     """Suspend (`action=suspend`) or resume a key: a suspended key is refused until resumed."""
     api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
     suspend = request.POST.get("action") == "suspend"
@@ -143,7 +144,7 @@ def api_key_status(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def api_key_permissions(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+def api_key_permissions(request: AuthenticatedHttpRequest, key_id: uuid.UUID) -> HttpResponse:
     api_key = user_selectors.api_key_get(user=request.user, key_id=key_id)
     form = ApiKeyPermissionsForm(request.POST)
     if not form.is_valid():
@@ -166,7 +167,7 @@ def _preferences_initial(user: object) -> dict:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Two forms: the profile (name, time zone) and notification preferences (`preferences`)."""
     initial = {"name": request.user.name, "timezone": request.user.timezone}
     posted = request.POST if request.method == "POST" else None

@@ -36,6 +36,7 @@ from apps.schedules import selectors as schedule_selectors
 from apps.schedules import services as schedule_services
 from apps.store import selectors as store_selectors
 from apps.users.models import User
+from apps.users.requests import AuthenticatedHttpRequest
 
 AGENTS_PER_PAGE = 25
 RECENT_RUNS = 10
@@ -43,7 +44,10 @@ RECENT_SUBMISSIONS = 5
 
 
 def _agents_page(
-    request: HttpRequest, form: ImportForm, problems: list[str] | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    form: ImportForm,
+    problems: list[str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     graphs = graph_selectors.graph_list_with_stats(user=request.user)
     return render(
@@ -61,14 +65,14 @@ def _agents_page(
 
 
 @login_required
-def agent_list(request: HttpRequest) -> HttpResponse:
+def agent_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _agents_page(request, ImportForm())
 
 
 @login_required
 @require_POST
 @not_found_as_404
-def agent_create_from_template(request: HttpRequest) -> HttpResponse:
+def agent_create_from_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         version = graph_services.graph_fork(
             user=request.user, graph_id=request.POST.get("template_id", "")
@@ -102,7 +106,7 @@ def _drf_errors(detail: object, path: str = "") -> list[str]:
 
 @login_required
 @require_POST
-def agent_import(request: HttpRequest) -> HttpResponse:
+def agent_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     problems: list[str] = []
     if form.is_valid():
@@ -126,7 +130,7 @@ def agent_import(request: HttpRequest) -> HttpResponse:
         else:
             problems = _drf_errors(DrfValidationError(serializer.errors).detail)
     else:
-        problems = [error for errors in form.errors.values() for error in errors]
+        problems = [str(error) for errors in form.errors.values() for error in errors]
     return _agents_page(request, form, problems, status=400)
 
 
@@ -148,7 +152,9 @@ def credential_choices(user: User, providers: list[str]) -> dict[str, list[tuple
     return choices
 
 
-def agent_context(request: HttpRequest, graph_id: uuid.UUID, version_number: int | None) -> dict:
+def agent_context(
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, version_number: int | None
+) -> dict:
     version = graph_selectors.graph_version_get(
         user=request.user, graph_id=graph_id, version=version_number
     )
@@ -207,7 +213,7 @@ def run_form(context: dict, data: Any = None) -> RunForm:
 
 @login_required
 @not_found_as_404
-def agent_detail(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_detail(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     context = agent_context(request, graph_id, requested_version(request))
     context["run_form"] = run_form(context)
     return render(request, "dashboard/agent.html", context)
@@ -216,7 +222,9 @@ def agent_detail(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def agent_activate_version(request: HttpRequest, graph_id: uuid.UUID, version: int) -> HttpResponse:
+def agent_activate_version(
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, version: int
+) -> HttpResponse:
     try:
         graph_services.graph_set_active_version(
             user=request.user, graph_id=graph_id, version=version
@@ -228,7 +236,9 @@ def agent_activate_version(request: HttpRequest, graph_id: uuid.UUID, version: i
     return redirect("dashboard:agent", graph_id=graph_id)
 
 
-def _posted_run_form(request: HttpRequest, graph_id: uuid.UUID) -> tuple[dict, RunForm]:
+def _posted_run_form(
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID
+) -> tuple[dict, RunForm]:
     """The agent page's context for the requested version, and its run form as posted."""
     context = agent_context(request, graph_id, requested_version(request))
     return context, run_form(context, request.POST)
@@ -260,7 +270,7 @@ def _run_form_again(
 @login_required
 @require_POST
 @not_found_as_404
-def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_run(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     """Start a run of the requested version with the run form's inputs."""
     context, form = _posted_run_form(request, graph_id)
     if not form.is_valid():
@@ -281,7 +291,7 @@ def agent_run(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def agent_preset_create(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_preset_create(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     """Save the run form's inputs as a preset of the requested version."""
     context, form = _posted_run_form(request, graph_id)
     preset_form = PresetForm(request.POST)
@@ -306,7 +316,7 @@ def agent_preset_create(request: HttpRequest, graph_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 @not_found_as_404
-def agent_schedule_create(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_schedule_create(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     """Schedule runs of the requested version with the run form's inputs (the schedules card's
     fields belong to the run form)."""
     context, form = _posted_run_form(request, graph_id)
@@ -340,7 +350,9 @@ def agent_schedule_create(request: HttpRequest, graph_id: uuid.UUID) -> HttpResp
 @login_required
 @require_POST
 @not_found_as_404
-def preset_run(request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID) -> HttpResponse:
+def preset_run(
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID
+) -> HttpResponse:
     try:
         execution = execution_services.graph_execution_start(
             user=request.user, graph_id=graph_id, preset_id=preset_id
@@ -357,7 +369,9 @@ def preset_run(request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID) 
 @login_required
 @require_POST
 @not_found_as_404
-def preset_delete(request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID) -> HttpResponse:
+def preset_delete(
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID
+) -> HttpResponse:
     graph_services.preset_delete(user=request.user, preset_id=preset_id)
     messages.success(request, "Preset deleted.")
     return redirect("dashboard:agent", graph_id=graph_id)

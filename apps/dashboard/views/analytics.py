@@ -5,23 +5,24 @@ platform's health for staff. Pages carry <canvas data-chart> elements; the chart
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from apps.dashboard import analytics
 from apps.dashboard.views.common import not_found_as_404, staff_only
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.blocks.registry import get_block
+from apps.users.requests import AuthenticatedHttpRequest
 
 
 @login_required
 @not_found_as_404
-def agent_analytics(request: HttpRequest, graph_id: uuid.UUID) -> JsonResponse:
+def agent_analytics(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> JsonResponse:
     graph = graph_selectors.graph_get(user=request.user, graph_id=graph_id)
     return JsonResponse(analytics.agent_daily(user=request.user, graph_id=graph.pk))
 
 
-def _platform_figures(request: HttpRequest) -> dict:
+def _platform_figures(request: AuthenticatedHttpRequest) -> dict:
     blocks = analytics.slowest_blocks()
     for row in blocks:
         block = get_block(row["block_id"])
@@ -34,12 +35,12 @@ def _platform_figures(request: HttpRequest) -> dict:
 
 
 @staff_only
-def platform_analytics(request: HttpRequest) -> JsonResponse:
+def platform_analytics(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse(_platform_figures(request))
 
 
 @staff_only
-def platform(request: HttpRequest) -> HttpResponse:
+def platform(request: AuthenticatedHttpRequest) -> HttpResponse:
     figures = _platform_figures(request)
     return render(
         request,

@@ -2,17 +2,18 @@
 words, with its inputs, outputs and price."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from apps.dashboard import presenters
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.blocks.base import BlockCategory
 from apps.graphs.costs import block_costs
+from apps.users.requests import AuthenticatedHttpRequest
 
 
 @login_required
-def block_catalogue(request: HttpRequest) -> HttpResponse:
+def block_catalogue(request: AuthenticatedHttpRequest) -> HttpResponse:
     category = request.GET.get("category", "").upper()
     if category not in BlockCategory.__members__:
         category = ""

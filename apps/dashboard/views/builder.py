@@ -7,7 +7,7 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,6 +19,7 @@ from apps.graphs import selectors as graph_selectors
 from apps.integrations import selectors as integration_selectors
 from apps.integrations.providers import PROVIDERS
 from apps.users.models import User
+from apps.users.requests import AuthenticatedHttpRequest
 
 BUNDLE = "builder/builder.js"
 
@@ -46,7 +47,7 @@ def _credentials_by_provider(user: User) -> dict[str, list[dict[str, str]]]:
 
 
 def _builder_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     graph_id: str | None,
     version: int | None,
@@ -83,7 +84,7 @@ def _builder_page(
 
 @login_required
 @not_found_as_404
-def agent_new(request: HttpRequest) -> HttpResponse:
+def agent_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A blank agent, or (`?from=<graph id>`) a copy of a template or an agent the user can see,
     or (`?proposal=<id>`) a graph the user's chat copilot proposed, opened unsaved."""
     from_graph_id = request.GET.get("from") or None
@@ -109,7 +110,7 @@ def agent_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def agent_edit(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_edit(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     version_number = requested_version(request)
     version = graph_selectors.graph_version_get(
         user=request.user, graph_id=graph_id, version=version_number

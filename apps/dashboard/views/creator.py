@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from apps.common.exceptions import PlatformError
 from apps.store import avatars
 from apps.store import services as store_services
 from apps.store.models import MAX_PROFILE_LINKS, USERNAME_PATTERN, Profile
+from apps.users.requests import AuthenticatedHttpRequest
 
 
 class CreatorProfileForm(forms.Form):
@@ -65,7 +66,7 @@ def _initial(profile: Profile | None) -> dict:
 
 
 @login_required
-def creator_profile(request: HttpRequest) -> HttpResponse:
+def creator_profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = Profile.objects.filter(user=request.user).select_related("avatar").first()
     form = CreatorProfileForm(
         request.POST or None, request.FILES or None, initial=_initial(profile)

@@ -15,6 +15,7 @@ from apps.common.exceptions import PlatformError
 from apps.dashboard.views.common import not_found_as_404
 from apps.integrations import selectors as integration_selectors
 from apps.integrations import services as integration_services
+from apps.users.requests import AuthenticatedHttpRequest
 
 FILES_SHOWN = 200
 
@@ -28,7 +29,7 @@ def _from_script(request: HttpRequest) -> bool:
 
 
 @login_required
-def file_list(request: HttpRequest) -> HttpResponse:
+def file_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,7 +46,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
     if form.errors and _from_script(request):
         # The page's script shows the message under the form without reloading.
         return JsonResponse(
-            {"error": " ".join(form.errors.get("file", ["Choose a file."]))}, status=400
+            {"error": " ".join(map(str, form.errors.get("file", ["Choose a file."])))}, status=400
         )
     files = integration_selectors.file_list(user=request.user).order_by("-created_at")
     return render(
@@ -65,7 +66,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def file_delete(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
+def file_delete(request: AuthenticatedHttpRequest, file_id: uuid.UUID) -> HttpResponse:
     row = integration_selectors.file_get(user_id=request.user.pk, file_id=file_id)
     integration_services.file_delete(user=request.user, file_id=row.pk)
     messages.success(request, f"Deleted “{row.name}”.")

@@ -5,7 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from apps.graphs.blocks import llm
 from apps.integrations import oauth, providers
 from apps.integrations import selectors as integration_selectors
 from apps.integrations import services as integration_services
+from apps.users.requests import AuthenticatedHttpRequest
 
 MESSAGES_SHOWN = 200
 
@@ -37,7 +38,7 @@ def _form_field(exc: PlatformError, form: CredentialForm) -> str | None:
 
 
 @login_required
-def credentials(request: HttpRequest) -> HttpResponse:
+def credentials(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST or None, providers=_provider_choices())
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,7 +72,7 @@ def credentials(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def credential_connect(request: HttpRequest, provider: str) -> HttpResponse:
+def credential_connect(request: AuthenticatedHttpRequest, provider: str) -> HttpResponse:
     """ "Connect": to the provider's consent page (SPEC §16); it returns to oauth2_callback.
     `credential_id` renews a credential that needs re-authorization."""
     try:
@@ -90,7 +91,7 @@ def credential_connect(request: HttpRequest, provider: str) -> HttpResponse:
 
 
 @login_required
-def oauth2_callback(request: HttpRequest) -> HttpResponse:
+def oauth2_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         credential = oauth.oauth2_callback(
             user=request.user,
@@ -108,7 +109,7 @@ def oauth2_callback(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def credential_delete(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
+def credential_delete(request: AuthenticatedHttpRequest, credential_id: uuid.UUID) -> HttpResponse:
     credential = integration_selectors.credential_get(
         user=request.user, credential_id=credential_id
     )
@@ -117,7 +118,7 @@ def credential_delete(request: HttpRequest, credential_id: uuid.UUID) -> HttpRes
     return redirect("dashboard:credentials")
 
 
-def _session_form(request: HttpRequest, data: object = None) -> ChatSessionForm:
+def _session_form(request: AuthenticatedHttpRequest, data: object = None) -> ChatSessionForm:
     rows = integration_selectors.credential_list(user=request.user).filter(provider=llm.PROVIDER)
     return ChatSessionForm(
         data,
@@ -130,7 +131,7 @@ def _session_form(request: HttpRequest, data: object = None) -> ChatSessionForm:
 
 
 def _chat_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     session_id: uuid.UUID | None = None,
     form: ChatSessionForm | None = None,
 ) -> HttpResponse:
@@ -142,9 +143,10 @@ def _chat_page(
         # What the copilot made, shown under the tool result that made it.
         proposals = {p.message_id: p for p in session.proposals.all()}
         runs = {r.message_id: r for r in session.runs.all()}
+        # Attributes for the template only; the model declares neither.
         for message in chat_messages:
-            message.proposal = proposals.get(message.pk)
-            message.run = runs.get(message.pk)
+            message.proposal = proposals.get(message.pk)  # type: ignore[attr-defined]
+            message.run = runs.get(message.pk)  # type: ignore[attr-defined]
     model = llm.MODELS_BY_ID.get(session.model) if session else None
     return render(
         request,
@@ -165,7 +167,7 @@ def _chat_page(
 
 
 @login_required
-def chat(request: HttpRequest) -> HttpResponse:
+def chat(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _chat_page(request)
     form = _session_form(request, request.POST)
@@ -191,14 +193,14 @@ def chat(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def chat_session(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+def chat_session(request: AuthenticatedHttpRequest, session_id: uuid.UUID) -> HttpResponse:
     return _chat_page(request, session_id)
 
 
 @login_required
 @require_POST
 @not_found_as_404
-def chat_session_delete(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+def chat_session_delete(request: AuthenticatedHttpRequest, session_id: uuid.UUID) -> HttpResponse:
     chat_services.chat_session_delete(user=request.user, session_id=session_id)
     messages.success(request, "Chat deleted.")
     return redirect("dashboard:chat")
@@ -211,7 +213,7 @@ def _back_to_chat(session_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def chat_proposal_save(request: HttpRequest, proposal_id: uuid.UUID) -> HttpResponse:
+def chat_proposal_save(request: AuthenticatedHttpRequest, proposal_id: uuid.UUID) -> HttpResponse:
     """The user's click that makes a copilot's proposal an agent (SPEC §18)."""
     proposal = copilot_actions.copilot_proposal_get(user=request.user, proposal_id=proposal_id)
     try:
@@ -228,7 +230,7 @@ def chat_proposal_save(request: HttpRequest, proposal_id: uuid.UUID) -> HttpResp
 @login_required
 @require_POST
 @not_found_as_404
-def chat_run_decide(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+def chat_run_decide(request: AuthenticatedHttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """The user's answer to a run the copilot asked for: `confirm` starts it."""
     run = copilot_actions.copilot_run_get(user=request.user, run_id=run_id)
     decide = (

@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 from apps.dashboard.views.common import not_found_as_404, paginated
 from apps.notifications import selectors as notification_selectors
 from apps.notifications import services as notification_services
+from apps.users.requests import AuthenticatedHttpRequest
 
 NOTIFICATIONS_PER_PAGE = 50
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     unread = request.GET.get("unread") == "1"
     rows = notification_selectors.notification_list(user=request.user, unread=unread)
     return render(
@@ -41,13 +42,15 @@ def _answer(request: HttpRequest, text: str) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def notification_read(request: HttpRequest, notification_id: uuid.UUID) -> HttpResponse:
+def notification_read(
+    request: AuthenticatedHttpRequest, notification_id: uuid.UUID
+) -> HttpResponse:
     notification_services.notification_mark_read(user=request.user, notification_id=notification_id)
     return _answer(request, "Marked as read.")
 
 
 @login_required
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = notification_services.notification_mark_all_read(user=request.user)
     return _answer(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")

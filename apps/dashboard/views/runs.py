@@ -23,6 +23,7 @@ from apps.executions.models import ExecutionStatus
 from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.compile import graph_spec_from_version
+from apps.users.requests import AuthenticatedHttpRequest
 
 # The run list follows every run of the agent it is filtered to, or else of the runs it shows and
 # of this many agents, the ones changed last (one subscription each on its socket).
@@ -31,7 +32,7 @@ LIVE_AGENTS = 50
 
 @login_required
 @not_found_as_404
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in ExecutionStatus.values else ""
     graph_id = request.GET.get("agent", "")
@@ -70,7 +71,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
     execution = execution_selectors.graph_execution_get_detailed(
         user=request.user, graph_exec_id=graph_exec_id
     )
@@ -108,7 +109,7 @@ def run_detail(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def run_stop(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+def run_stop(request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
     execution = execution_services.graph_execution_stop(
         user=request.user, graph_exec_id=graph_exec_id
     )
@@ -123,7 +124,7 @@ def run_stop(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @not_found_as_404
 def run_review_decide(
-    request: HttpRequest, graph_exec_id: uuid.UUID, review_id: uuid.UUID
+    request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID, review_id: uuid.UUID
 ) -> HttpResponse:
     """The run page's review card: approve (with the edited data when the review is
     editable and the text changed), or reject. Refusals (409, 400) show as messages."""
@@ -157,7 +158,7 @@ def run_review_decide(
 @login_required
 @require_POST
 @not_found_as_404
-def run_share(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+def run_share(request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
     execution = execution_selectors.graph_execution_get(
         user=request.user, graph_exec_id=graph_exec_id
     )
@@ -177,7 +178,7 @@ def run_share(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def run_delete(request: HttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+def run_delete(request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
     execution_services.graph_execution_delete(user=request.user, graph_exec_id=graph_exec_id)
     messages.success(request, "Run deleted.")
     return redirect("dashboard:runs")

@@ -17,6 +17,7 @@ from apps.dashboard.views.common import not_found_as_404
 from apps.schedules import cron
 from apps.schedules import selectors as schedule_selectors
 from apps.schedules import services as schedule_services
+from apps.users.requests import AuthenticatedHttpRequest
 
 PREVIEW_RUNS = 5
 
@@ -42,7 +43,7 @@ def next_run_times_or_none(expression: str, tz_name: str) -> list[datetime]:
 
 @login_required
 @require_GET
-def cron_preview(request: HttpRequest) -> JsonResponse:
+def cron_preview(request: AuthenticatedHttpRequest) -> JsonResponse:
     expression = request.GET.get("cron", "")
     tz_name = request.GET.get("timezone", "") or request.user.timezone
     try:
@@ -83,7 +84,7 @@ def _back(schedule_graph_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def schedule_toggle(request: HttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
+def schedule_toggle(request: AuthenticatedHttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
     schedule = schedule_selectors.schedule_get(user=request.user, schedule_id=schedule_id)
     enable = not schedule.is_enabled
     schedule_services.schedule_update(schedule=schedule, is_enabled=enable)
@@ -94,7 +95,7 @@ def schedule_toggle(request: HttpRequest, schedule_id: uuid.UUID) -> HttpRespons
 @login_required
 @require_POST
 @not_found_as_404
-def schedule_delete(request: HttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
+def schedule_delete(request: AuthenticatedHttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
     schedule = schedule_selectors.schedule_get(user=request.user, schedule_id=schedule_id)
     schedule_services.schedule_delete(user=request.user, schedule_id=schedule.pk)
     messages.success(request, f"Deleted the schedule “{schedule.name}”.")

@@ -5,7 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -28,6 +28,7 @@ from apps.graphs.compile import graph_spec_from_version
 from apps.store import selectors as store_selectors
 from apps.store import services as store_services
 from apps.store.models import StoreListingVersion
+from apps.users.requests import AuthenticatedHttpRequest
 
 LISTINGS_PER_PAGE = 24
 SUBMISSIONS_PER_PAGE = 50
@@ -36,7 +37,7 @@ SORT_LABELS = {"runs": "Most runs", "rating": "Best rated", "newest": "Newest"}
 
 
 @login_required
-def store_browse(request: HttpRequest) -> HttpResponse:
+def store_browse(request: AuthenticatedHttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:200]
     category = request.GET.get("category", "").strip()[:50]
     sort = request.GET.get("sort", "")
@@ -65,7 +66,7 @@ def store_browse(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _listing_context(request: HttpRequest, username: str, slug: str) -> dict:
+def _listing_context(request: AuthenticatedHttpRequest, username: str, slug: str) -> dict:
     detail = store_selectors.store_agent_detail(user=request.user, username=username, slug=slug)
     agent = detail.agent
     mine = dashboard_selectors.store_review_of(user=request.user, listing_id=agent.listing_id)
@@ -88,7 +89,7 @@ def _listing_context(request: HttpRequest, username: str, slug: str) -> dict:
 
 @login_required
 @not_found_as_404
-def store_listing(request: HttpRequest, username: str, slug: str) -> HttpResponse:
+def store_listing(request: AuthenticatedHttpRequest, username: str, slug: str) -> HttpResponse:
     return render(
         request, "dashboard/store_listing.html", _listing_context(request, username, slug)
     )
@@ -97,7 +98,7 @@ def store_listing(request: HttpRequest, username: str, slug: str) -> HttpRespons
 @login_required
 @require_POST
 @not_found_as_404
-def store_review(request: HttpRequest, username: str, slug: str) -> HttpResponse:
+def store_review(request: AuthenticatedHttpRequest, username: str, slug: str) -> HttpResponse:
     form = StoreReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -119,7 +120,9 @@ def store_review(request: HttpRequest, username: str, slug: str) -> HttpResponse
 @login_required
 @require_POST
 @not_found_as_404
-def store_add_to_library(request: HttpRequest, username: str, slug: str) -> HttpResponse:
+def store_add_to_library(
+    request: AuthenticatedHttpRequest, username: str, slug: str
+) -> HttpResponse:
     agent = store_selectors.store_agent_get(user=request.user, username=username, slug=slug)
     library_agent, created = store_services.library_agent_add(
         user=request.user, listing_version_id=agent.pk
@@ -133,7 +136,7 @@ def store_add_to_library(request: HttpRequest, username: str, slug: str) -> Http
 @login_required
 @require_POST
 @not_found_as_404
-def agent_submit(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_submit(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     """“Submit to the store” from the agent page: the version shown, for staff to review."""
     form = SubmitForm(request.POST)
     context = agent_context(request, graph_id, requested_version(request))
@@ -161,7 +164,7 @@ def agent_submit(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def submissions(request: HttpRequest) -> HttpResponse:
+def submissions(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in StoreListingVersion.Status.values else ""
     rows = store_selectors.submission_list(user=request.user, status=status or None)
@@ -184,7 +187,7 @@ def submissions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def submission_edit(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
+def submission_edit(request: AuthenticatedHttpRequest, version_id: uuid.UUID) -> HttpResponse:
     """A draft or pending version changes in place; an edit of an approved one becomes the
     next version, for review (the approved one stays in the store meanwhile)."""
     submission = store_selectors.submission_get(user=request.user, version_id=version_id)
@@ -227,7 +230,7 @@ def submission_edit(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse
 @login_required
 @require_POST
 @not_found_as_404
-def submission_withdraw(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
+def submission_withdraw(request: AuthenticatedHttpRequest, version_id: uuid.UUID) -> HttpResponse:
     try:
         store_services.submission_delete(user=request.user, version_id=version_id)
     except NotFound:
@@ -243,7 +246,7 @@ def submission_withdraw(request: HttpRequest, version_id: uuid.UUID) -> HttpResp
 
 
 @login_required
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
     search = request.GET.get("q", "").strip()[:200]
     agents = store_selectors.library_agent_list(
@@ -261,16 +264,18 @@ def library(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _library_context(request: HttpRequest, library_agent_id: uuid.UUID) -> dict:
+def _library_context(request: AuthenticatedHttpRequest, library_agent_id: uuid.UUID) -> dict:
     agent = store_selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id)
     version = store_selectors.library_agent_graph_version(user=request.user, agent=agent)
     spec = graph_spec_from_version(version)
+    # Annotated by store selectors._library; the model does not declare it.
+    active_version_id = agent.active_version_id  # type: ignore[attr-defined]
     return {
         "agent": agent,
         "listing_version": agent.listing_version,
         "creator": agent.listing.owner.store_profile,
         "runnable": agent.listing_version.status == StoreListingVersion.Status.APPROVED,
-        "update_available": agent.active_version_id not in (None, agent.listing_version_id),
+        "update_available": active_version_id not in (None, agent.listing_version_id),
         "drawing": graph_drawing(spec),
         "schema": analysis.graph_input_schema(spec),
         "credentials": credential_choices(request.user, credential_providers_of(spec)),
@@ -285,7 +290,7 @@ def _library_context(request: HttpRequest, library_agent_id: uuid.UUID) -> dict:
 
 @login_required
 @not_found_as_404
-def library_agent(request: HttpRequest, library_agent_id: uuid.UUID) -> HttpResponse:
+def library_agent(request: AuthenticatedHttpRequest, library_agent_id: uuid.UUID) -> HttpResponse:
     context = _library_context(request, library_agent_id)
     context["run_form"] = run_form(context)
     return render(request, "dashboard/library_agent.html", context)
@@ -294,7 +299,9 @@ def library_agent(request: HttpRequest, library_agent_id: uuid.UUID) -> HttpResp
 @login_required
 @require_POST
 @not_found_as_404
-def library_agent_run(request: HttpRequest, library_agent_id: uuid.UUID) -> HttpResponse:
+def library_agent_run(
+    request: AuthenticatedHttpRequest, library_agent_id: uuid.UUID
+) -> HttpResponse:
     context = _library_context(request, library_agent_id)
     form = run_form(context, request.POST)
     problems: list[str] = []
@@ -327,7 +334,9 @@ LIBRARY_FLAGS = {
 @login_required
 @require_POST
 @not_found_as_404
-def library_agent_update(request: HttpRequest, library_agent_id: uuid.UUID) -> HttpResponse:
+def library_agent_update(
+    request: AuthenticatedHttpRequest, library_agent_id: uuid.UUID
+) -> HttpResponse:
     store_selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id)
     action = LIBRARY_FLAGS.get(request.POST.get("action", ""))
     if action is None:
@@ -347,7 +356,9 @@ def library_agent_update(request: HttpRequest, library_agent_id: uuid.UUID) -> H
 @login_required
 @require_POST
 @not_found_as_404
-def library_agent_fork(request: HttpRequest, library_agent_id: uuid.UUID) -> HttpResponse:
+def library_agent_fork(
+    request: AuthenticatedHttpRequest, library_agent_id: uuid.UUID
+) -> HttpResponse:
     try:
         version = store_services.library_agent_fork(
             user=request.user, library_agent_id=library_agent_id

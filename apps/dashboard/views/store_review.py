@@ -5,7 +5,7 @@ import uuid
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -18,6 +18,7 @@ from apps.graphs.compile import graph_spec_from_version
 from apps.store import selectors as store_selectors
 from apps.store import services as store_services
 from apps.store.models import StoreListingVersion
+from apps.users.requests import AuthenticatedHttpRequest
 
 QUEUE_PER_PAGE = 25
 
@@ -38,7 +39,7 @@ class ReviewDecisionForm(forms.Form):
 
 
 @staff_only
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     pending = store_selectors.admin_submission_list(status=StoreListingVersion.Status.PENDING)
     return render(
         request,
@@ -57,7 +58,7 @@ def _submission(version_id: uuid.UUID) -> StoreListingVersion:
 @staff_only
 @not_found_as_404
 def review_submission(
-    request: HttpRequest, version_id: uuid.UUID, form: ReviewDecisionForm | None = None
+    request: AuthenticatedHttpRequest, version_id: uuid.UUID, form: ReviewDecisionForm | None = None
 ) -> HttpResponse:
     submission = _submission(version_id)
     listing = submission.listing
@@ -86,7 +87,7 @@ def review_submission(
 @staff_only
 @require_POST
 @not_found_as_404
-def review_decide(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
+def review_decide(request: AuthenticatedHttpRequest, version_id: uuid.UUID) -> HttpResponse:
     form = ReviewDecisionForm(request.POST)
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject") or not form.is_valid():

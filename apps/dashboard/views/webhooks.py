@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from apps.common.exceptions import Conflict, NotFound, ValidationFailed
 from apps.dashboard.views.common import not_found_as_404
 from apps.graphs import selectors as graph_selectors
+from apps.users.requests import AuthenticatedHttpRequest
 from apps.webhooks import selectors as webhook_selectors
 from apps.webhooks import services as webhook_services
 from apps.webhooks.services import SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -22,7 +23,7 @@ SHOWN_ONCE_SESSION_KEY = "dashboard:new-webhook-secret"
 
 @login_required
 @not_found_as_404
-def agent_triggers(request: HttpRequest, graph_id: uuid.UUID) -> HttpResponse:
+def agent_triggers(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
     graph = graph_selectors.graph_get(user=request.user, graph_id=graph_id)
     if graph.user_id != request.user.pk:
         raise NotFound("Graph not found.")  # a template's triggers are its owner's
@@ -68,7 +69,7 @@ def _show_secret_once(request: HttpRequest, webhook_id: uuid.UUID, secret: str) 
 @require_POST
 @not_found_as_404
 def agent_trigger_rotate(
-    request: HttpRequest, graph_id: uuid.UUID, webhook_id: uuid.UUID
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, webhook_id: uuid.UUID
 ) -> HttpResponse:
     webhook, secret = webhook_services.webhook_secret_rotate(
         user=request.user, webhook_id=webhook_id
@@ -81,7 +82,7 @@ def agent_trigger_rotate(
 @require_POST
 @not_found_as_404
 def agent_trigger_toggle(
-    request: HttpRequest, graph_id: uuid.UUID, webhook_id: uuid.UUID
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, webhook_id: uuid.UUID
 ) -> HttpResponse:
     webhook = webhook_selectors.webhook_get(user=request.user, webhook_id=webhook_id)
     webhook_services.webhook_set_enabled(
@@ -95,7 +96,7 @@ def agent_trigger_toggle(
 @require_POST
 @not_found_as_404
 def agent_trigger_from_preset(
-    request: HttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID
+    request: AuthenticatedHttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID
 ) -> HttpResponse:
     try:
         webhook, secret = webhook_services.webhook_create_for_preset(

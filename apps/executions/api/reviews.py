@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,12 +10,14 @@ from apps.common.exceptions import ValidationFailed
 from apps.executions import reviews
 from apps.executions.models import Review
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 
 class HumanReviewSerializer(serializers.ModelSerializer):
     graph_id = serializers.UUIDField(source="graph_execution.graph_id", read_only=True)
     graph_exec_id = serializers.UUIDField(source="graph_execution_id", read_only=True)
-    data = serializers.JSONField(allow_null=True)
+    # A declared field named like Serializer.data: the stubs see the property, DRF the field.
+    data = serializers.JSONField(allow_null=True)  # type: ignore[assignment]
     decided_data = serializers.JSONField(allow_null=True)
     data_schema = serializers.JSONField(allow_null=True)
 
@@ -43,7 +44,7 @@ class HumanReviewSerializer(serializers.ModelSerializer):
 
 class HumanReviewDecisionSerializer(serializers.Serializer):
     approved = serializers.BooleanField()
-    data = serializers.JSONField(required=False, allow_null=True)
+    data = serializers.JSONField(required=False, allow_null=True)  # type: ignore[assignment]
     message = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -60,7 +61,7 @@ class ReviewListApi(APIView):
         parameters=[*PAGE_PARAMETERS, STATUS_PARAMETER],
         tags=["reviews"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in Review.Status.values:
             raise ValidationFailed(
@@ -82,7 +83,7 @@ class ReviewDecideApi(APIView):
         tags=["reviews"],
         summary="Approve (optionally with edited data) or reject; the run resumes",
     )
-    def post(self, request: Request, review_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, review_id: str) -> Response:
         body = HumanReviewDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         extra = {"data": body.validated_data["data"]} if "data" in body.validated_data else {}

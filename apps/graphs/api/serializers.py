@@ -19,7 +19,8 @@ MAX_LINKS = 5000
 class NodeInSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=100, required=False)
     block_id = serializers.CharField(max_length=64)
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    # A declared field named like Field.label: the stubs see the attribute, DRF the field.
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True)  # type: ignore[assignment]
     input_default = serializers.DictField(required=False)
     metadata = serializers.DictField(required=False)
 
@@ -37,8 +38,9 @@ class GraphInSerializer(serializers.Serializer):
     description = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""
     )
-    nodes = NodeInSerializer(many=True, max_length=MAX_NODES)
-    links = LinkInSerializer(many=True, max_length=MAX_LINKS, required=False, default=list)
+    # many=True hands max_length to the ListSerializer; the stubs' __init__ does not list it.
+    nodes = NodeInSerializer(many=True, max_length=MAX_NODES)  # type: ignore[call-arg]
+    links = LinkInSerializer(many=True, max_length=MAX_LINKS, required=False, default=list)  # type: ignore[call-arg]
     is_template = serializers.BooleanField(
         required=False, default=False, help_text="Staff only: visible to every user."
     )
@@ -55,7 +57,7 @@ class GraphInSerializer(serializers.Serializer):
 class NodeOutSerializer(serializers.Serializer):
     id = serializers.CharField(source="key")
     block_id = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, as in NodeInSerializer
     input_default = serializers.DictField()
     metadata = serializers.DictField()
     node_type = serializers.CharField()
@@ -155,7 +157,8 @@ class GraphSerializer(GraphMetaSerializer):
         return body
 
     def _spec(self, version: GraphVersion) -> GraphSpec:
-        specs = self.context.setdefault("graph_specs", {})
+        # The stubs type `context` as a read-only Mapping; DRF hands every field the same dict.
+        specs = self.context.setdefault("graph_specs", {})  # type: ignore[attr-defined]
         if version.pk not in specs:
             specs[version.pk] = graph_spec_from_version(version)
         return specs[version.pk]

@@ -1,6 +1,5 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +12,7 @@ from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import graph_spec_from_payload, graph_spec_from_version
 from apps.graphs.models import GraphVersion
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 READ_WRITE_GRAPH = {
     "GET": APIKey.Permission.READ_GRAPH,
@@ -26,7 +26,7 @@ VERSION_PARAMETER = OpenApiParameter(
 )
 
 
-def _version_param(request: Request) -> int | str | None:
+def _version_param(request: AuthenticatedRequest) -> int | str | None:
     raw = request.query_params.get("version")
     if raw in (None, ""):
         return None
@@ -38,14 +38,14 @@ def _version_param(request: Request) -> int | str | None:
     return version
 
 
-def _requested_version(request: Request, graph_id: str) -> GraphVersion:
+def _requested_version(request: AuthenticatedRequest, graph_id: str) -> GraphVersion:
     """The version named by `?version=`, else the active one."""
     return selectors.graph_version_get(
         user=request.user, graph_id=graph_id, version=_version_param(request)
     )
 
 
-def _graph_in(request: Request) -> dict:
+def _graph_in(request: AuthenticatedRequest) -> dict:
     data = s.GraphInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     payload = dict(data.validated_data)
@@ -55,7 +55,7 @@ def _graph_in(request: Request) -> dict:
     return payload
 
 
-def _graph_body(request: Request, version) -> dict:
+def _graph_body(request: AuthenticatedRequest, version) -> dict:
     return s.GraphSerializer(version, context={"request": request}).data
 
 
@@ -74,13 +74,13 @@ class GraphListApi(APIView):
         tags=["graphs"],
         operation_id="graphs_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         templates = request.query_params.get("templates") in ("1", "true", "yes")
         versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
         return paginated_response(request, versions, s.GraphWithStatsSerializer)
 
     @extend_schema(request=s.GraphInSerializer, responses={201: s.GraphSerializer}, tags=["graphs"])
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         version = services.graph_create(user=request.user, **_graph_in(request))
         return Response(_graph_body(request, version), status=status.HTTP_201_CREATED)
 
@@ -89,7 +89,7 @@ class GraphDetailApi(APIView):
     api_key_permission = READ_WRITE_GRAPH
 
     @extend_schema(responses=s.GraphSerializer, parameters=[VERSION_PARAMETER], tags=["graphs"])
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
         return Response(_graph_body(request, version))
 
@@ -99,14 +99,14 @@ class GraphDetailApi(APIView):
         tags=["graphs"],
         summary="Save a new version (max+1) and make it active",
     )
-    def put(self, request: Request, graph_id: str) -> Response:
+    def put(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         payload = _graph_in(request)
         payload.pop("is_template")
         version = services.graph_update(user=request.user, graph_id=graph_id, **payload)
         return Response(_graph_body(request, version))
 
     @extend_schema(responses={204: None}, tags=["graphs"], summary="Delete every version")
-    def delete(self, request: Request, graph_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         services.graph_delete(user=request.user, graph_id=graph_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -120,7 +120,7 @@ class GraphVersionListApi(APIView):
         tags=["graphs"],
         operation_id="graphs_versions_list",
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         versions = selectors.graph_version_list(user=request.user, graph_id=graph_id)
         return paginated_response(request, versions, s.GraphMetaSerializer)
 
@@ -129,7 +129,7 @@ class GraphVersionDetailApi(APIView):
     api_key_permission = READ_WRITE_GRAPH
 
     @extend_schema(responses=s.GraphSerializer, tags=["graphs"])
-    def get(self, request: Request, graph_id: str, version: int) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str, version: int) -> Response:
         found = selectors.graph_version_get(user=request.user, graph_id=graph_id, version=version)
         return Response(_graph_body(request, found))
 
@@ -140,7 +140,7 @@ class GraphActiveVersionApi(APIView):
     @extend_schema(
         request=s.ActiveVersionSerializer, responses=s.GraphMetaSerializer, tags=["graphs"]
     )
-    def put(self, request: Request, graph_id: str) -> Response:
+    def put(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         data = s.ActiveVersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.graph_set_active_version(
@@ -157,7 +157,7 @@ class GraphExportApi(APIView):
     @extend_schema(
         responses=s.GraphExportSerializer, parameters=[VERSION_PARAMETER], tags=["graphs"]
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
         return Response(services.graph_export(version=version))
 
@@ -171,7 +171,7 @@ class GraphImportApi(APIView):
         tags=["graphs"],
         summary="Create a graph from an exported document (node ids are rewritten)",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         payload = _graph_in(request)
         payload.pop("is_template")
         version = services.graph_import(user=request.user, **payload)
@@ -188,7 +188,7 @@ class GraphForkApi(APIView):
         tags=["graphs"],
         summary="Copy a graph you can see (yours or a template) into a new graph of yours",
     )
-    def post(self, request: Request, graph_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         version = services.graph_fork(
             user=request.user, graph_id=graph_id, version=_version_param(request)
         )
@@ -201,7 +201,7 @@ class GraphAnalysisApi(APIView):
     @extend_schema(
         responses=s.GraphAnalysisSerializer, parameters=[VERSION_PARAMETER], tags=["graphs"]
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
         return Response(analysis.graph_analysis(graph_spec_from_version(version)))
 
@@ -215,7 +215,7 @@ class GraphRunCheckApi(APIView):
         tags=["graphs"],
         summary="What stops a version from running (SPEC §5), run inputs aside",
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
         spec = graph_spec_from_version(version)
         errors = validation.graph_errors_for_run(spec, {}, require_run_inputs=False)
@@ -228,7 +228,7 @@ class GraphCostEstimateApi(APIView):
     @extend_schema(
         responses=s.GraphCostEstimateSerializer, parameters=[VERSION_PARAMETER], tags=["graphs"]
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         version = _requested_version(request, graph_id)
         return Response(analysis.graph_cost_estimate(graph_spec_from_version(version)))
 
@@ -249,7 +249,7 @@ class BlockListApi(APIView):
         tags=["blocks"],
         operation_id="blocks_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         blocks = selectors.block_list(
             category=request.query_params.get("category", ""),
             provider=request.query_params.get("provider", ""),
@@ -262,7 +262,7 @@ class BlockDetailApi(APIView):
     api_key_permission = APIKey.Permission.READ_BLOCK
 
     @extend_schema(responses=s.BlockSerializer, tags=["blocks"])
-    def get(self, request: Request, block_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, block_id: str) -> Response:
         block = get_block(block_id)
         if block is None:
             raise NotFound("Block not found.")
@@ -278,7 +278,7 @@ class PresetListApi(APIView):
         tags=["presets"],
         operation_id="presets_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         presets = selectors.preset_list(
             user=request.user, graph_id=request.query_params.get("graph_id") or None
         )
@@ -287,7 +287,7 @@ class PresetListApi(APIView):
     @extend_schema(
         request=s.PresetCreateSerializer, responses={201: s.PresetSerializer}, tags=["presets"]
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.PresetCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         preset = services.preset_create(user=request.user, **data.validated_data)
@@ -298,12 +298,12 @@ class PresetDetailApi(APIView):
     api_key_permission = READ_WRITE_GRAPH
 
     @extend_schema(responses=s.PresetSerializer, tags=["presets"])
-    def get(self, request: Request, preset_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, preset_id: str) -> Response:
         preset = selectors.preset_get(user=request.user, preset_id=preset_id)
         return Response(s.PresetSerializer(preset).data)
 
     @extend_schema(request=s.PresetUpdateSerializer, responses=s.PresetSerializer, tags=["presets"])
-    def patch(self, request: Request, preset_id: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, preset_id: str) -> Response:
         data = s.PresetUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         preset = services.preset_update(
@@ -312,6 +312,6 @@ class PresetDetailApi(APIView):
         return Response(s.PresetSerializer(preset).data)
 
     @extend_schema(responses={204: None}, tags=["presets"])
-    def delete(self, request: Request, preset_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, preset_id: str) -> Response:
         services.preset_delete(user=request.user, preset_id=preset_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

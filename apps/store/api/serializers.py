@@ -266,7 +266,8 @@ class LibraryAgentSerializer(serializers.ModelSerializer):
         return agent.listing_version.status == StoreListingVersion.Status.APPROVED
 
     def get_update_available(self, agent: LibraryAgent) -> bool:
-        active = agent.active_version_id
+        # Annotated by store selectors._library; the model does not declare it.
+        active = agent.active_version_id  # type: ignore[attr-defined]
         return active is not None and active != agent.listing_version_id
 
 
