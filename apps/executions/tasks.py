@@ -8,10 +8,7 @@ from django.conf import settings
 
 from apps.common.logging import execution_context
 from apps.executions import idempotency, reviews, services, worker
-
-# The longest time limit a graph may set (apps.graphs.api.serializers.MAX_TIME_LIMIT_SECONDS, which
-# tests/executions/test_layout.py holds equal: a task module does not import the HTTP layer).
-MAX_TIME_LIMIT_SECONDS = 86_400
+from apps.graphs.runnable import MAX_TIME_LIMIT_SECONDS  # the longest a graph may set
 
 
 @shared_task(

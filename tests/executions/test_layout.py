@@ -4,8 +4,6 @@ import ast
 from pathlib import Path
 
 import apps.executions
-from apps.executions import tasks
-from apps.graphs.api.serializers import MAX_TIME_LIMIT_SECONDS
 
 APP = Path(apps.executions.__file__).parent
 LONGEST_FUNCTION = 50
@@ -29,7 +27,3 @@ def test_no_function_of_the_executions_app_is_over_50_lines() -> None:
 
 def test_services_keep_only_the_web_side() -> None:
     assert len((APP / "services.py").read_text().splitlines()) < 300
-
-
-def test_the_tasks_limit_follows_the_longest_time_limit_a_graph_may_set() -> None:
-    assert tasks.MAX_TIME_LIMIT_SECONDS == MAX_TIME_LIMIT_SECONDS

@@ -22,12 +22,12 @@ from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotR
 from apps.common.exceptions import NotFound, PlatformError
 from apps.executions import selectors as execution_selectors
 from apps.graphs import selectors as graph_selectors
-from apps.graphs.api.serializers import GraphInSerializer
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import CREDENTIALS_METADATA_KEY, graph_spec_from_payload
 from apps.graphs.models import GraphVersion
 from apps.graphs.runtime import node_credentials_check
 from apps.graphs.services import graph_export
+from apps.graphs.shapes import GraphInSerializer
 from apps.graphs.validation import graph_errors_for_run
 from apps.integrations.selectors import credential_list
 from apps.users.models import User
