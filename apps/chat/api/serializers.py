@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
 from apps.chat.models import ChatMessage, ChatSession, CopilotProposal, CopilotRun
-from apps.graphs.api.serializers import LinkInSerializer, NodeInSerializer
 from apps.graphs.blocks.llm import DEFAULT_MODEL
+from apps.graphs.shapes import LinkInSerializer, NodeInSerializer
 
 
 class ChatMessageSerializer(serializers.ModelSerializer):

@@ -29,8 +29,8 @@ from apps.executions import services as execution_services
 from apps.graphs import analysis
 from apps.graphs import selectors as graph_selectors
 from apps.graphs import services as graph_services
-from apps.graphs.api.serializers import GraphInSerializer
 from apps.graphs.compile import graph_spec_from_payload, graph_spec_from_version
+from apps.graphs.shapes import GraphInSerializer
 from apps.integrations import selectors as integration_selectors
 from apps.schedules import selectors as schedule_selectors
 from apps.schedules import services as schedule_services

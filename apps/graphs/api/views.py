@@ -11,6 +11,7 @@ from apps.graphs.api import serializers as s
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import graph_spec_from_payload, graph_spec_from_version
 from apps.graphs.models import GraphVersion
+from apps.graphs.shapes import GraphInSerializer
 from apps.users.models import APIKey
 from apps.users.requests import AuthenticatedRequest
 
@@ -46,7 +47,7 @@ def _requested_version(request: AuthenticatedRequest, graph_id: str) -> GraphVer
 
 
 def _graph_in(request: AuthenticatedRequest) -> dict:
-    data = s.GraphInSerializer(data=request.data)
+    data = GraphInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     payload = dict(data.validated_data)
     if payload.get("is_template") and not request.user.is_staff:
@@ -79,7 +80,7 @@ class GraphListApi(APIView):
         versions = selectors.graph_list_with_stats(user=request.user, templates=templates)
         return paginated_response(request, versions, s.GraphWithStatsSerializer)
 
-    @extend_schema(request=s.GraphInSerializer, responses={201: s.GraphSerializer}, tags=["graphs"])
+    @extend_schema(request=GraphInSerializer, responses={201: s.GraphSerializer}, tags=["graphs"])
     def post(self, request: AuthenticatedRequest) -> Response:
         version = services.graph_create(user=request.user, **_graph_in(request))
         return Response(_graph_body(request, version), status=status.HTTP_201_CREATED)
@@ -94,7 +95,7 @@ class GraphDetailApi(APIView):
         return Response(_graph_body(request, version))
 
     @extend_schema(
-        request=s.GraphInSerializer,
+        request=GraphInSerializer,
         responses=s.GraphSerializer,
         tags=["graphs"],
         summary="Save a new version (max+1) and make it active",
@@ -166,7 +167,7 @@ class GraphImportApi(APIView):
     api_key_permission = READ_WRITE_GRAPH
 
     @extend_schema(
-        request=s.GraphInSerializer,
+        request=GraphInSerializer,
         responses={201: s.GraphSerializer},
         tags=["graphs"],
         summary="Create a graph from an exported document (node ids are rewritten)",
