@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from apps.common.exceptions import Conflict
@@ -28,6 +28,7 @@ from apps.executions.models import (
 )
 from apps.graphs import services as graph_services
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import GraphVersion, Node
 from apps.users.models import User
 
@@ -74,7 +75,7 @@ def chain_payload(length: int) -> dict[str, Any]:
 
 def _graph(user: User, name: str, nodes: int) -> GraphVersion:
     payload = chain_payload(max(nodes - 2, 0))
-    spec = graph_services.graph_spec_from_payload(payload["nodes"], payload["links"])
+    spec = graph_spec_from_payload(payload["nodes"], payload["links"])
     return graph_services.graph_create(user=user, name=name, spec=spec)
 
 
@@ -82,51 +83,191 @@ def seeded_user() -> User | None:
     return User.objects.filter(email=SEED_EMAIL).first()
 
 
+def _concrete(model: type[Model], name: str) -> "Field[Any, Any]":
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), f"{name} is not a field of {model.__name__}"
+    assert field.column, f"{name} is not a column of {model.__name__}"
+    return field
+
+
 class _Writer:
     """Rows of one table, COPY'd on PostgreSQL, inserted in batches of prepared values
     elsewhere."""
 
     def __init__(self, model: type[Model], fields: list[str]) -> None:
-        self.model = model
-        self.fields = [model._meta.get_field(name) for name in fields]
+        self.fields = [_concrete(model, name) for name in fields]
         self.table = model._meta.db_table
-        self.columns = [field.column for field in self.fields]
         self.count = 0
 
-    def write(self, rows: Iterator[tuple]) -> None:
+    def _sql(self, verb: str) -> str:
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(column) for column in self.columns)
+        columns = ", ".join(quote(str(field.column)) for field in self.fields)
+        if verb == "COPY":
+            return f"COPY {quote(self.table)} ({columns}) FROM STDIN"
+        marks = ", ".join(["%s"] * len(self.fields))
+        return f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model
+
+    def write(self, rows: Iterator[tuple[Any, ...]]) -> None:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                sql = f"COPY {quote(self.table)} ({columns}) FROM STDIN"
-                with cursor.cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                        self.count += 1
+            with connection.cursor() as cursor, cursor.cursor.copy(self._sql("COPY")) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    self.count += 1
             return
-        marks = ", ".join(["%s"] * len(self.columns))
-        sql = f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model
         batch: list[list[Any]] = []
         with connection.cursor() as cursor:
             for row in rows:
-                batch.append(
-                    [
-                        field.get_db_prep_save(
-                            json.loads(value)
-                            if field.get_internal_type() == "JSONField"
-                            else value,
-                            connection,
-                        )
-                        for field, value in zip(self.fields, row, strict=True)
-                    ]
-                )
+                batch.append(self._prepared(row))
                 if len(batch) >= BATCH:
-                    cursor.executemany(sql, batch)
-                    self.count += len(batch)
-                    batch = []
+                    cursor.executemany(self._sql("INSERT"), batch)
+                    self.count, batch = self.count + len(batch), []
             if batch:
-                cursor.executemany(sql, batch)
+                cursor.executemany(self._sql("INSERT"), batch)
                 self.count += len(batch)
+
+    def _prepared(self, row: tuple[Any, ...]) -> list[Any]:
+        return [
+            field.get_db_prep_save(
+                json.loads(value) if field.get_internal_type() == "JSONField" else value,
+                connection,
+            )
+            for field, value in zip(self.fields, row, strict=True)
+        ]
+
+
+_RUN_FIELDS = [
+    "id",
+    "graph",
+    "graph_version",
+    "user",
+    "status",
+    "inputs",
+    "credentials_inputs",
+    "outputs",
+    "stats",
+    "error_message",
+    "has_errors",
+    "is_deleted",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "attempts",
+    "enqueued_at",
+    "lease_owner",
+]
+_NODE_FIELDS = [
+    "id",
+    "graph_execution",
+    "node",
+    "sequence",
+    "status",
+    "input_data",
+    "error",
+    "stats",
+    "queued_at",
+    "started_at",
+    "ended_at",
+]
+_OUTPUT_FIELDS = ["node_execution", "position", "pin", "value", "created_at"]
+
+
+@dataclass
+class _Plan:
+    """One seeded run, as its node executions are made from it."""
+
+    run_id: uuid.UUID
+    graph_id: uuid.UUID
+    status: str
+    created: datetime.datetime
+
+
+class _Seeder:
+    """The history of one new user: graphs, then runs, node executions and outputs."""
+
+    def __init__(self, *, user: User, days: int, seed: int) -> None:
+        self.user = user
+        self.rng = random.Random(seed)  # noqa: S311 - sample data, reproducible on purpose
+        self.now = timezone.now()
+        self.span = datetime.timedelta(days=days).total_seconds()
+        self.statuses = [status for status, weight in STATUS_WEIGHTS for _ in range(weight)]
+        self.nodes_of: dict[uuid.UUID, list[int]] = {}  # node row ids by graph, in order
+        self.plans: list[_Plan] = []
+        self.outputs: list[tuple[Any, ...]] = []
+
+    def graph(self, name: str, nodes: int) -> GraphVersion:
+        version = _graph(self.user, name, nodes)
+        ids = version.nodes.order_by("position").values_list("id", flat=True)
+        self.nodes_of[version.graph_id] = list(ids)
+        return version
+
+    def run_rows(
+        self, runs: int, versions: list[GraphVersion], big: GraphVersion, big_id: uuid.UUID
+    ) -> Iterator[tuple[Any, ...]]:
+        for index in range(runs):
+            if index == 0:
+                run_id, version, status = big_id, big, ExecutionStatus.COMPLETED.value
+                created = self.now - datetime.timedelta(minutes=5)
+            else:
+                run_id, version = uuid.uuid4(), versions[index % len(versions)]
+                status = self.rng.choice(self.statuses).value
+                created = self.now - datetime.timedelta(seconds=self.rng.random() * self.span)
+            self.plans.append(_Plan(run_id, version.graph_id, status, created))
+            yield self._run_row(index, run_id, version, status, created)
+
+    def _run_row(
+        self,
+        index: int,
+        run_id: uuid.UUID,
+        version: GraphVersion,
+        status: str,
+        created: datetime.datetime,
+    ) -> tuple[Any, ...]:
+        count = len(self.nodes_of[version.graph_id])
+        wall = count * 0.0004 + self.rng.random() * 0.02
+        stats = {"wall_time": round(wall, 6), "node_count": count, "cost": 0}
+        completed = status == ExecutionStatus.COMPLETED
+        return (
+            run_id,
+            version.graph_id,
+            version.version,
+            self.user.pk,
+            status,
+            json.dumps({"x": index}),
+            "{}",
+            json.dumps({"y": [index]} if completed else {}),
+            json.dumps(stats),
+            "" if completed else f"Seeded {status} run.",
+            status in _NODE_FAILING,  # has_errors: its last node failed
+            False,
+            created,
+            created + datetime.timedelta(milliseconds=2),
+            created + datetime.timedelta(seconds=0.005 + wall),
+            1,
+            created,
+            "",
+        )
+
+    def node_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Each plan's node executions in sequence; completed ones leave an output row."""
+        for plan in self.plans:
+            nodes = self.nodes_of[plan.graph_id]
+            at = plan.created + datetime.timedelta(milliseconds=3)
+            for sequence, node_id in enumerate(nodes):
+                status = "completed"
+                if plan.status != "completed" and sequence == len(nodes) - 1:
+                    status = "failed" if plan.status in _NODE_FAILING else plan.status
+                exec_id, ended = uuid.uuid4(), at + datetime.timedelta(microseconds=400)
+                if status == "completed":
+                    self.outputs.append((exec_id, 0, "output", "1", ended))
+                error = "" if status == "completed" else "Seeded error."
+                yield (
+                    *(exec_id, plan.run_id, node_id, sequence + 1, status, '{"input": 1}', error),
+                    *('{"wall_time": 0.0004}', at, at, ended),
+                )
+                at = ended
+
+
+_NODE_FAILING = ("failed", "timeout")  # seeded statuses whose run's last node failed
 
 
 def seed_history(
@@ -150,142 +291,22 @@ def seed_history(
             f"{SEED_EMAIL} is already seeded ({existing.graph_executions.count()} runs);"
             " run seed_history --reset to delete that history first."
         )
-    rng = random.Random(seed)  # noqa: S311 - sample data, reproducible on purpose
-    now = timezone.now()
+    big_id = uuid.uuid4()
     with transaction.atomic():
         user = User.objects.create_user(SEED_EMAIL, uuid.uuid4().hex, name="History")
+        seeder = _Seeder(user=user, days=days, seed=seed)
         log(f"graphs: {graphs} of {per_run} nodes and one of {big_run_nodes}")
-        versions = [_graph(user, f"History agent {n + 1}", per_run) for n in range(graphs)]
-        big = _graph(user, "History chain of 1,000", big_run_nodes)
-        nodes_of = {
-            version.graph_id: list(version.nodes.order_by("position").values_list("id", flat=True))
-            for version in [*versions, big]
-        }
-        statuses = [status for status, weight in STATUS_WEIGHTS for _ in range(weight)]
-        span = datetime.timedelta(days=days).total_seconds()
-        run_rows: list[tuple] = []
-        # (run id, graph id, status, created_at): what the node executions are made from
-        plans: list[tuple[uuid.UUID, uuid.UUID, str, datetime.datetime]] = []
-        big_id = uuid.uuid4()
-        for index in range(runs):
-            if index == 0:
-                run_id, version, status = big_id, big, ExecutionStatus.COMPLETED.value
-                created = now - datetime.timedelta(minutes=5)
-            else:
-                run_id, version = uuid.uuid4(), versions[index % graphs]
-                status = rng.choice(statuses).value
-                created = now - datetime.timedelta(seconds=rng.random() * span)
-            count = len(nodes_of[version.graph_id])
-            wall = count * 0.0004 + rng.random() * 0.02
-            ended = created + datetime.timedelta(seconds=0.005 + wall)
-            stats = {"wall_time": round(wall, 6), "node_count": count, "cost": 0}
-            error = "" if status == "completed" else f"Seeded {status} run."
-            outputs = {"y": [index]} if status == "completed" else {}
-            run_rows.append(
-                (
-                    run_id,
-                    version.graph_id,
-                    version.version,
-                    user.pk,
-                    status,
-                    json.dumps({"x": index}),
-                    "{}",
-                    json.dumps(outputs),
-                    json.dumps(stats),
-                    error,
-                    False,
-                    created,
-                    created + datetime.timedelta(milliseconds=2),
-                    ended,
-                    1,
-                    created,
-                    "",
-                )
-            )
-            plans.append((run_id, version.graph_id, status, created))
+        versions = [seeder.graph(f"History agent {n + 1}", per_run) for n in range(graphs)]
+        big = seeder.graph("History chain of 1,000", big_run_nodes)
         log(f"runs: {runs}")
-        _Writer(
-            GraphExecution,
-            [
-                "id",
-                "graph",
-                "graph_version",
-                "user",
-                "status",
-                "inputs",
-                "credentials_inputs",
-                "outputs",
-                "stats",
-                "error_message",
-                "is_deleted",
-                "created_at",
-                "started_at",
-                "ended_at",
-                "attempts",
-                "enqueued_at",
-                "lease_owner",
-            ],
-        ).write(iter(run_rows))
-        del run_rows
-        outputs: list[tuple] = []
-
-        def node_rows() -> Iterator[tuple]:
-            for run_id, graph_id, status, created in plans:
-                nodes = nodes_of[graph_id]
-                last = len(nodes) - 1
-                at = created + datetime.timedelta(milliseconds=3)
-                for sequence, node_id in enumerate(nodes):
-                    node_status = "completed"
-                    if status != "completed" and sequence == last:
-                        node_status = "failed" if status in ("failed", "timeout") else status
-                    exec_id = uuid.uuid4()
-                    ended = at + datetime.timedelta(microseconds=400)
-                    if node_status == "completed":
-                        outputs.append((exec_id, 0, "output", "1", ended))
-                    yield (
-                        exec_id,
-                        run_id,
-                        node_id,
-                        sequence + 1,
-                        node_status,
-                        '{"input": 1}',
-                        "" if node_status == "completed" else "Seeded error.",
-                        '{"wall_time": 0.0004}',
-                        at,
-                        at,
-                        ended,
-                    )
-                    at = ended
-
+        _Writer(GraphExecution, _RUN_FIELDS).write(seeder.run_rows(runs, versions, big, big_id))
         log("node executions")
-        nodes_writer = _Writer(
-            NodeExecution,
-            [
-                "id",
-                "graph_execution",
-                "node",
-                "sequence",
-                "status",
-                "input_data",
-                "error",
-                "stats",
-                "queued_at",
-                "started_at",
-                "ended_at",
-            ],
-        )
-        nodes_writer.write(node_rows())
-        log(f"outputs: {len(outputs)}")
-        outputs_writer = _Writer(
-            NodeExecutionOutput, ["node_execution", "position", "pin", "value", "created_at"]
-        )
-        outputs_writer.write(iter(outputs))
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        log("VACUUM (ANALYZE)")
-        with connection.cursor() as cursor:
-            models = (GraphExecution, NodeExecution, NodeExecutionOutput, GraphVersion, Node)
-            tables = [model._meta.db_table for model in models]
-            cursor.execute("VACUUM (ANALYZE) " + ", ".join(tables))
+        nodes_writer = _Writer(NodeExecution, _NODE_FIELDS)
+        nodes_writer.write(seeder.node_rows())
+        log(f"outputs: {len(seeder.outputs)}")
+        outputs_writer = _Writer(NodeExecutionOutput, _OUTPUT_FIELDS)
+        outputs_writer.write(iter(seeder.outputs))
+    _vacuum(log)
     return SeedReport(
         user_email=SEED_EMAIL,
         graphs=graphs + 1,
@@ -295,6 +316,16 @@ def seed_history(
         big_run_id=str(big_id),
         seconds=round((timezone.now() - started).total_seconds(), 1),
     )
+
+
+def _vacuum(log: Callable[[str], None]) -> None:
+    """Fresh statistics for the planner (PostgreSQL, outside a transaction only)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    log("VACUUM (ANALYZE)")
+    models = (GraphExecution, NodeExecution, NodeExecutionOutput, GraphVersion, Node)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) " + ", ".join(model._meta.db_table for model in models))
 
 
 def seed_history_reset() -> int:
