@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from apps.common.exceptions import Conflict
@@ -28,6 +28,7 @@ from apps.executions.models import (
 )
 from apps.graphs import services as graph_services
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
+from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import GraphVersion, Node
 from apps.users.models import User
 
@@ -74,7 +75,7 @@ def chain_payload(length: int) -> dict[str, Any]:
 
 def _graph(user: User, name: str, nodes: int) -> GraphVersion:
     payload = chain_payload(max(nodes - 2, 0))
-    spec = graph_services.graph_spec_from_payload(payload["nodes"], payload["links"])
+    spec = graph_spec_from_payload(payload["nodes"], payload["links"])
     return graph_services.graph_create(user=user, name=name, spec=spec)
 
 
@@ -88,9 +89,15 @@ class _Writer:
 
     def __init__(self, model: type[Model], fields: list[str]) -> None:
         self.model = model
-        self.fields = [model._meta.get_field(name) for name in fields]
+        self.fields: list[Field] = []
+        self.columns: list[str] = []
+        for name in fields:
+            field = model._meta.get_field(name)
+            if not isinstance(field, Field) or field.column is None:
+                raise ValueError(f"{model.__name__}.{name} is not a column.")
+            self.fields.append(field)
+            self.columns.append(field.column)
         self.table = model._meta.db_table
-        self.columns = [field.column for field in self.fields]
         self.count = 0
 
     def write(self, rows: Iterator[tuple]) -> None:
@@ -227,7 +234,7 @@ def seed_history(
             ],
         ).write(iter(run_rows))
         del run_rows
-        outputs: list[tuple] = []
+        output_rows: list[tuple] = []
 
         def node_rows() -> Iterator[tuple]:
             for run_id, graph_id, status, created in plans:
@@ -241,7 +248,7 @@ def seed_history(
                     exec_id = uuid.uuid4()
                     ended = at + datetime.timedelta(microseconds=400)
                     if node_status == "completed":
-                        outputs.append((exec_id, 0, "output", "1", ended))
+                        output_rows.append((exec_id, 0, "output", "1", ended))
                     yield (
                         exec_id,
                         run_id,
@@ -275,11 +282,11 @@ def seed_history(
             ],
         )
         nodes_writer.write(node_rows())
-        log(f"outputs: {len(outputs)}")
+        log(f"outputs: {len(output_rows)}")
         outputs_writer = _Writer(
             NodeExecutionOutput, ["node_execution", "position", "pin", "value", "created_at"]
         )
-        outputs_writer.write(iter(outputs))
+        outputs_writer.write(iter(output_rows))
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         log("VACUUM (ANALYZE)")
         with connection.cursor() as cursor:
