@@ -200,6 +200,7 @@ def seed_history(
                     json.dumps(outputs),
                     json.dumps(stats),
                     error,
+                    status in ("failed", "timeout"),  # its last node failed
                     False,
                     created,
                     created + datetime.timedelta(milliseconds=2),
@@ -224,6 +225,7 @@ def seed_history(
                 "outputs",
                 "stats",
                 "error_message",
+                "has_errors",
                 "is_deleted",
                 "created_at",
                 "started_at",
