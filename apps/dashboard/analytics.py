@@ -73,7 +73,7 @@ def _run_figures(median_in_sql: bool) -> dict[str, Any]:
     return figures
 
 
-def _figures_of(row: dict[str, Any] | None, median: float | None) -> dict[str, Any]:
+def _figures_of(row: Mapping[str, Any] | None, median: float | None) -> dict[str, Any]:
     row = row or {}
     finished = row.get("finished") or 0
     credits = row.get("credits")
@@ -107,7 +107,7 @@ def agent_daily(
     ).order_by()
     median_in_sql = connection.vendor == "postgresql"
     figures = _run_figures(median_in_sql)
-    by_day = {
+    by_day: dict[datetime.date, Mapping[str, Any]] = {
         row["day"]: row
         for row in runs.annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
@@ -123,7 +123,8 @@ def agent_daily(
             status__in=FINISHED, started_at__isnull=False, ended_at__isnull=False
         ).annotate(day=TruncDate("created_at", tzinfo=tz))
         for day, started, ended in timed.values_list("day", "started_at", "ended_at"):
-            durations.setdefault(day, []).append((ended - started).total_seconds())
+            if started is not None and ended is not None:  # as filtered; the stubs can't tell
+                durations.setdefault(day, []).append((ended - started).total_seconds())
         medians = {day: statistics.median(values) for day, values in durations.items()}
         every = [value for values in durations.values() for value in values]
         total_median = statistics.median(every) if every else None

@@ -46,9 +46,9 @@ def run_page(
     runs = execution_selectors.graph_execution_list(
         user=user, graph_id=graph_id, status=status, has_errors=has_errors
     )
-    return Paginator(execution_selectors.RunList(_with_graph_name(runs, user)), per_page).get_page(
-        page
-    )
+    runs_paged = execution_selectors.RunList(_with_graph_name(runs, user))
+    # Paginator only slices its list; the stubs' protocol also wants int indexing (RunList: none).
+    return Paginator(runs_paged, per_page).get_page(page)  # type: ignore[arg-type]
 
 
 def credit_usage_by_day(

@@ -38,14 +38,16 @@ def drain_poller() -> Callable[[], bool]:
     """True once this process's worker is shutting down and its grace period is over. A
     prefork pool process looks at its parent; a solo or threaded worker at itself."""
     keys = [_key(os.getppid()), _key(os.getpid())]
-    state = {"checked": 0.0, "due": False}
+    checked = 0.0
+    drained = False
 
     def due() -> bool:
+        nonlocal checked, drained
         now = time.monotonic()
-        if not state["due"] and now - state["checked"] >= DRAIN_POLL_SECONDS:
-            state["checked"] = now
+        if not drained and now - checked >= DRAIN_POLL_SECONDS:
+            checked = now
             deadlines = [float(value) for value in get_redis().mget(keys) if value is not None]
-            state["due"] = any(time.time() >= deadline for deadline in deadlines)
-        return state["due"]
+            drained = any(time.time() >= deadline for deadline in deadlines)
+        return drained
 
     return due

@@ -5,7 +5,7 @@ granted to a user by an app above (a store agent in their library): see graph_ve
 `runnable_version` is what executions asks of graphs to start a run."""
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -142,7 +142,7 @@ def graph_list(*, user: User, templates: bool = False) -> QuerySet[GraphVersion]
 # The runs of graphs are recorded by apps.executions, a layer above: it installs the function that
 # adds each graph's run statistics to graph_list (execution_count, last_execution_at,
 # success_rate) when it starts (its AppConfig.ready).
-RunStatistics = Callable[..., QuerySet[GraphVersion]]
+RunStatistics = Callable[..., Iterable[GraphVersion]]  # paged lazily: len() and slices
 _run_statistics: list[RunStatistics] = []
 
 
@@ -151,7 +151,7 @@ def run_statistics_install(statistics: RunStatistics) -> None:
     _run_statistics[:] = [statistics]
 
 
-def graph_list_with_stats(*, user: User, templates: bool = False) -> QuerySet[GraphVersion]:
+def graph_list_with_stats(*, user: User, templates: bool = False) -> Iterable[GraphVersion]:
     """graph_list with the user's run count, last run and success rate per graph (one query)."""
     if not _run_statistics:
         raise ImproperlyConfigured("No app records runs: apps.executions is not installed.")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -62,7 +62,7 @@ def cron_preview(request: AuthenticatedHttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 @not_found_as_404
-def schedule_detail(request: HttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
+def schedule_detail(request: AuthenticatedHttpRequest, schedule_id: uuid.UUID) -> HttpResponse:
     """A schedule's page: its next 5 firing times and its firing ledger (SPEC §17)."""
     schedule = schedule_selectors.schedule_get(user=request.user, schedule_id=schedule_id)
     return render(

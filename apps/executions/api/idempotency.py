@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from apps.executions import idempotency
 from apps.executions.models import GraphExecution
+from apps.users.requests import AuthenticatedRequest
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     idempotency.HEADER,
@@ -30,7 +31,7 @@ def idempotency_key(request: Request) -> str | None:
 
 
 def started_response(
-    request: Request,
+    request: AuthenticatedRequest,
     key: str | None,
     start: Callable[[], GraphExecution],
     render: Callable[[GraphExecution], Any],

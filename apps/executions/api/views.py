@@ -20,6 +20,7 @@ from apps.executions.models import ExecutionStatus
 from apps.graphs.api.serializers import BlockOutputsSerializer
 from apps.graphs.runnable import graph_get, preset_get
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 EXECUTE = APIKey.Permission.EXECUTE_GRAPH
 READ = APIKey.Permission.READ_GRAPH
@@ -96,7 +97,7 @@ class BlockExecuteApi(APIView):
         tags=["blocks"],
         summary="Run one block on the given input; answers {pin: [values]}",
     )
-    def post(self, request: Request, block_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, block_id: str) -> Response:
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be an object of input pins.")
         outputs = services.block_execute_charged(
@@ -118,7 +119,9 @@ class GraphExecuteApi(APIView):
         tags=["executions"],
         summary="Start a run (the active version unless one is given)",
     )
-    def post(self, request: Request, graph_id: str, version: int | None = None) -> Response:
+    def post(
+        self, request: AuthenticatedRequest, graph_id: str, version: int | None = None
+    ) -> Response:
         key = idempotency_key(request)
         data = s.ExecuteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,7 +151,9 @@ class GraphExecuteVersionApi(GraphExecuteApi):
         summary="Start a run of a given version",
         operation_id="graphs_execute_version_create",
     )
-    def post(self, request: Request, graph_id: str, version: int | None = None) -> Response:
+    def post(
+        self, request: AuthenticatedRequest, graph_id: str, version: int | None = None
+    ) -> Response:
         return super().post(request, graph_id, version)
 
 
@@ -162,7 +167,7 @@ class PresetExecuteApi(APIView):
         tags=["presets"],
         summary="Start a run from a preset (request inputs override the preset's)",
     )
-    def post(self, request: Request, preset_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, preset_id: str) -> Response:
         key = idempotency_key(request)
         preset = preset_get(user=request.user, preset_id=preset_id)
         data = s.ExecuteRequestSerializer(data=request.data)
@@ -184,7 +189,7 @@ class GraphExecutionStopApi(APIView):
     api_key_permission = EXECUTE
 
     @extend_schema(request=None, responses=s.GraphExecutionSerializer, tags=["executions"])
-    def post(self, request: Request, graph_id: str, graph_exec_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, graph_id: str, graph_exec_id: str) -> Response:
         execution = services.graph_execution_stop(
             user=request.user, graph_id=graph_id, graph_exec_id=graph_exec_id
         )
@@ -200,7 +205,7 @@ class GraphExecutionListApi(APIView):
         tags=["executions"],
         operation_id="graphs_executions_list",
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         graph_get(user=request.user, graph_id=graph_id)
         executions = selectors.graph_execution_pages(
             user=request.user,
@@ -226,7 +231,7 @@ class ExecutionListApi(APIView):
         tags=["executions"],
         operation_id="executions_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         executions = selectors.graph_execution_pages(
             user=request.user,
             graph_id=request.query_params.get("graph_id") or None,
@@ -240,13 +245,13 @@ class ExecutionDetailApi(APIView):
     api_key_permission = {"GET": READ, "DELETE": EXECUTE}
 
     @extend_schema(responses=s.GraphExecutionDetailSerializer, tags=["executions"])
-    def get(self, request: Request, graph_exec_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_exec_id: str) -> Response:
         execution = selectors.graph_execution_get(user=request.user, graph_exec_id=graph_exec_id)
         rows = selectors.node_execution_rows(execution=execution)
         return Response(s.graph_execution_detail_data(execution, rows))
 
     @extend_schema(responses={204: None}, tags=["executions"], summary="Delete (soft)")
-    def delete(self, request: Request, graph_exec_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, graph_exec_id: str) -> Response:
         services.graph_execution_delete(user=request.user, graph_exec_id=graph_exec_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -255,7 +260,7 @@ class ExecutionResultsApi(APIView):
     api_key_permission = READ
 
     @extend_schema(responses=s.ExecutionResultsSerializer, tags=["executions"])
-    def get(self, request: Request, graph_exec_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_exec_id: str) -> Response:
         execution = selectors.graph_execution_get(user=request.user, graph_exec_id=graph_exec_id)
         rows = selectors.node_execution_rows(execution=execution)
         return Response(s.execution_results_data(execution, rows))
@@ -265,7 +270,7 @@ class ExecutionShareApi(APIView):
     api_key_permission = EXECUTE
 
     @extend_schema(request=None, responses=s.ShareSerializer, tags=["executions"])
-    def post(self, request: Request, graph_id: str, graph_exec_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, graph_id: str, graph_exec_id: str) -> Response:
         execution = services.graph_execution_share(
             user=request.user, graph_id=graph_id, graph_exec_id=graph_exec_id
         )
@@ -274,7 +279,7 @@ class ExecutionShareApi(APIView):
         return Response({"share_token": token, "share_url": url})
 
     @extend_schema(responses={204: None}, tags=["executions"])
-    def delete(self, request: Request, graph_id: str, graph_exec_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, graph_id: str, graph_exec_id: str) -> Response:
         services.graph_execution_unshare(
             user=request.user, graph_id=graph_id, graph_exec_id=graph_exec_id
         )

@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,6 +8,7 @@ from apps.graphs import selectors as graph_selectors
 from apps.schedules import selectors, services
 from apps.schedules.api import serializers as s
 from apps.users.models import APIKey
+from apps.users.requests import AuthenticatedRequest
 
 EXECUTE = APIKey.Permission.EXECUTE_GRAPH
 READ = APIKey.Permission.READ_GRAPH
@@ -23,7 +23,7 @@ class GraphScheduleListApi(APIView):
         tags=["schedules"],
         operation_id="graphs_schedules_list",
     )
-    def get(self, request: Request, graph_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         graph = graph_selectors.graph_get(user=request.user, graph_id=graph_id)
         schedules = selectors.schedule_list(user=request.user, graph_id=graph.pk)
         return paginated_response(request, schedules, s.ScheduleSerializer)
@@ -34,7 +34,7 @@ class GraphScheduleListApi(APIView):
         tags=["schedules"],
         summary="Schedule runs of a graph version on a cron in a time zone",
     )
-    def post(self, request: Request, graph_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, graph_id: str) -> Response:
         data = s.ScheduleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         schedule = services.schedule_create(
@@ -52,7 +52,7 @@ class ScheduleListApi(APIView):
         tags=["schedules"],
         operation_id="schedules_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         schedules = selectors.schedule_list(user=request.user)
         return paginated_response(request, schedules, s.ScheduleSerializer)
 
@@ -61,7 +61,7 @@ class ScheduleDetailApi(APIView):
     api_key_permission = {"GET": READ, "PATCH": EXECUTE, "DELETE": EXECUTE}
 
     @extend_schema(responses=s.ScheduleDetailSerializer, tags=["schedules"])
-    def get(self, request: Request, schedule_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, schedule_id: str) -> Response:
         schedule = selectors.schedule_get(user=request.user, schedule_id=schedule_id)
         return Response(s.ScheduleDetailSerializer(schedule).data)
 
@@ -71,7 +71,7 @@ class ScheduleDetailApi(APIView):
         tags=["schedules"],
         summary="Pause or resume (is_enabled), rename or re-time a schedule",
     )
-    def patch(self, request: Request, schedule_id: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, schedule_id: str) -> Response:
         schedule = selectors.schedule_get(user=request.user, schedule_id=schedule_id)
         data = s.ScheduleUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -79,6 +79,6 @@ class ScheduleDetailApi(APIView):
         return Response(s.ScheduleSerializer(schedule).data)
 
     @extend_schema(responses={204: None}, tags=["schedules"])
-    def delete(self, request: Request, schedule_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, schedule_id: str) -> Response:
         services.schedule_delete(user=request.user, schedule_id=schedule_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

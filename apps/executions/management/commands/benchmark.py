@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -115,7 +116,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--repeats", type=int, default=20, help="requests per list (--lists)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["lists"]:
             self._lists(options)
             return
@@ -193,7 +194,7 @@ class Command(BaseCommand):
         for sample in throughput["error_samples"]:
             self.stdout.write(f"error: {sample}")
 
-    def _lists(self, options: dict[str, object]) -> None:
+    def _lists(self, options: dict[str, Any]) -> None:
         user = User.objects.filter(email=str(options["lists_user"])).first()
         if user is None:
             raise CommandError(

@@ -3,6 +3,7 @@ endpoints at scale (`benchmark --lists`). Refuses to seed twice; `--reset` delet
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["reset"]:
             deleted = seed_history_reset()
             self.stdout.write(f"Deleted {SEED_EMAIL} and {deleted} runs.")
