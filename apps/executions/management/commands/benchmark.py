@@ -120,6 +120,13 @@ class Command(BaseCommand):
         if options["lists"]:
             self._lists(options)
             return
+        report = self._measure(options)
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        self._print(report)
+
+    def _measure(self, options: dict[str, Any]) -> dict[str, Any]:
         _vacuum()
         # Rate limits apply to staff too: measure a platform started with RATE_LIMIT_USER raised
         # (README, "Measuring an installation"), or the figures measure the throttle.
@@ -157,9 +164,9 @@ class Command(BaseCommand):
         finally:
             user.delete()
             _vacuum()
-        if options["json"]:
-            self.stdout.write(json.dumps(report, indent=2))
-            return
+        return report
+
+    def _print(self, report: dict[str, Any]) -> None:
         latency, throughput = report["e2e_3_node"], report["throughput"]
         rows = [
             ("per-node overhead (100-node chain), median", f"{report['per_node_overhead_ms']} ms"),
