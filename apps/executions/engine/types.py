@@ -36,6 +36,7 @@ KIND_WEBHOOK = "webhook"
 RUN_INPUT_KINDS = frozenset({KIND_INPUT, KIND_WEBHOOK})
 
 INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
+BUDGET_EXCEEDED = "BUDGET_EXCEEDED"  # a charge would pass the run's max_credits (SPEC §17)
 
 
 class Runnable(Protocol):
