@@ -15,7 +15,7 @@ from apps.executions.engine.types import BUDGET_EXCEEDED, INSUFFICIENT_CREDITS, 
 from apps.executions.models import GraphExecution
 from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.runtime import CANCEL_KEY, charge_usage
-from apps.graphs.blocks.base import Block
+from apps.graphs.blocks.base import Block, BlockInputError
 from apps.graphs.blocks.context import CancelToken, ChargeRefused
 from apps.graphs.costs import block_cost_amount, block_time_charge
 from apps.graphs.runtime import (
@@ -92,6 +92,20 @@ def _run_tree(root: uuid.UUID) -> list[uuid.UUID]:
     return runs
 
 
+def fails_before_work(block: Block, data: Mapping[str, Any], credentials: Credentials) -> bool:
+    """Whether the block will fail before doing any work (SPEC §17, no charge without work):
+    its input is invalid for it, or it needs a provider's credentials and has none it can use
+    (the block then fails with the reason itself)."""
+    try:
+        block.parse_input(data)
+    except BlockInputError:
+        return True
+    if block.credentials_provider is None:
+        return False
+    selected = credentials.get(block.credentials_provider)
+    return selected is None or bool(selected.error)
+
+
 def _refusal(exc: InsufficientCredits | BudgetExceeded) -> str:
     code = BUDGET_EXCEEDED if isinstance(exc, BudgetExceeded) else INSUFFICIENT_CREDITS
     return f"{code}: {exc.message}"
@@ -101,7 +115,8 @@ class Charges:
     """The engine's credits ports (SPEC §9) for one run. `charge`: a node execution pays its
     block cost before it runs, as a USAGE entry keyed by the node execution id, so a resumed or
     redelivered run never pays twice; a refusal fails the node with INSUFFICIENT_CREDITS; a node
-    that calls its provider with the user's own credentials pays no block cost. `settle`: a
+    that calls its provider with the user's own credentials pays no block cost, nor one that
+    will fail before any work (`fails_before_work`: invalid input, no usable credential). `settle`: a
     SECOND-priced node pays its further seconds once it ended (key `node:<id>:time`); what the
     balance cannot cover is taken as far as it goes and the run stops dispatching. A charge
     that would pass the run's budget (RunBudgets) is refused alike with BUDGET_EXCEEDED."""
@@ -126,8 +141,11 @@ class Charges:
     def charge(
         self, node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
     ) -> str | None:
-        amount = block_cost_amount(_block(node), data)
-        if amount <= 0 or uses_own_credentials(self.credentials.for_node(node)):
+        block, credentials = _block(node), self.credentials.for_node(node)
+        amount = block_cost_amount(block, data)
+        if amount <= 0 or uses_own_credentials(credentials):
+            return None
+        if fails_before_work(block, data, credentials):
             return None
         try:
             self.usage(node, amount=amount, key=f"node:{record.id}")
