@@ -116,10 +116,11 @@ class Charges:
     block cost before it runs, as a USAGE entry keyed by the node execution id, so a resumed or
     redelivered run never pays twice; a refusal fails the node with INSUFFICIENT_CREDITS; a node
     that calls its provider with the user's own credentials pays no block cost, nor one that
-    will fail before any work (`fails_before_work`: invalid input, no usable credential). `settle`: a
-    SECOND-priced node pays its further seconds once it ended (key `node:<id>:time`); what the
-    balance cannot cover is taken as far as it goes and the run stops dispatching. A charge
-    that would pass the run's budget (RunBudgets) is refused alike with BUDGET_EXCEEDED."""
+    will fail before any work (`fails_before_work`: invalid input, no usable credential).
+    `settle`: a SECOND-priced node pays its further seconds once it ended (key
+    `node:<id>:time`); what the balance cannot cover is taken as far as it goes and the run
+    stops dispatching. A charge that would pass the run's budget (RunBudgets) is refused alike
+    with BUDGET_EXCEEDED."""
 
     def __init__(
         self, *, execution: GraphExecution, graph_name: str, credentials: RunCredentials
