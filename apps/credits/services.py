@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.common.exceptions import (
@@ -175,6 +176,19 @@ def credit_refund(
             "refund_of": str(original.pk),
         },
     )
+
+
+def credit_refund_charges(*, user_id: uuid.UUID | str, key: str) -> list[CreditTransaction]:
+    """Give back what one charge took: every active USAGE entry keyed `key` or `key:…` (a node
+    execution's charges), each once: the REFUND's key is credit_refund's (`refund:<entry id>`),
+    so neither a retried refund nor a staff refund of the same entry pays it back twice."""
+    charges = CreditTransaction.objects.filter(
+        user_id=user_id, type=Type.USAGE, is_active=True
+    ).filter(Q(transaction_key=key) | Q(transaction_key__startswith=f"{key}:"))
+    return [
+        credit_refund(transaction_id=entry.pk, refunded_by="platform")
+        for entry in charges.order_by("created_at")
+    ]
 
 
 def credit_signup_grant(*, user_id: uuid.UUID | str) -> CreditTransaction | None:

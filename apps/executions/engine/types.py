@@ -145,6 +145,10 @@ class Ports:
     # Polled every tick: stop requested (→ cancelled) / lease lost (→ stop without writing).
     is_cancelled: Callable[[], bool]
     is_abandoned: Callable[[], bool] = lambda: False
+    # Whether what a block raised is a fault of the platform (its database, its file store…),
+    # not of the block or its provider: the execution's stats then say `platform_fault`, and
+    # `settle` gives its charges back (SPEC §17).
+    is_platform_fault: Callable[[BaseException], bool] = lambda exc: False
     # Settle what only the finished execution can tell (time-based prices); None when paid,
     # else the refusal message, which stops dispatching like a refused charge.
     settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = lambda node, record: None

@@ -7,16 +7,19 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+
 from apps.common.exceptions import BudgetExceeded, InsufficientCredits
 from apps.common.redis import get_redis
-from apps.credits.services import Budget
+from apps.credits.services import Budget, credit_refund_charges
 from apps.executions.engine import EngineNode, NodeExecutionRecord
-from apps.executions.engine.types import BUDGET_EXCEEDED, INSUFFICIENT_CREDITS, BlockRun
+from apps.executions.engine.types import BUDGET_EXCEEDED, INSUFFICIENT_CREDITS, BlockRun, Status
 from apps.executions.models import GraphExecution
 from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.runtime import CANCEL_KEY, charge_usage
 from apps.graphs.blocks.base import Block, BlockInputError
-from apps.graphs.blocks.context import CancelToken, ChargeRefused
+from apps.graphs.blocks.context import CancelToken, ChargeRefused, PlatformFault
 from apps.graphs.costs import block_cost_amount, block_time_charge
 from apps.graphs.runtime import (
     Credentials,
@@ -106,6 +109,13 @@ def fails_before_work(block: Block, data: Mapping[str, Any], credentials: Creden
     return selected is None or bool(selected.error)
 
 
+def is_platform_fault(exc: BaseException) -> bool:
+    """The engine's `is_platform_fault`: a block stopped by the platform's own services (the
+    database, Redis, the file store: blocks.context.PlatformFault), not by its own logic or its
+    provider (those fail on `error` with a FailureKind, or raise their own errors)."""
+    return isinstance(exc, PlatformFault | DatabaseError | RedisError)
+
+
 def _refusal(exc: InsufficientCredits | BudgetExceeded) -> str:
     code = BUDGET_EXCEEDED if isinstance(exc, BudgetExceeded) else INSUFFICIENT_CREDITS
     return f"{code}: {exc.message}"
@@ -120,7 +130,7 @@ class Charges:
     `settle`: a SECOND-priced node pays its further seconds once it ended (key
     `node:<id>:time`); what the balance cannot cover is taken as far as it goes and the run
     stops dispatching. A charge that would pass the run's budget (RunBudgets) is refused alike
-    with BUDGET_EXCEEDED."""
+    with BUDGET_EXCEEDED. A node lost to a platform fault is refunded instead (`refund`)."""
 
     def __init__(
         self, *, execution: GraphExecution, graph_name: str, credentials: RunCredentials
@@ -155,6 +165,9 @@ class Charges:
         return None
 
     def settle(self, node: EngineNode, record: NodeExecutionRecord) -> str | None:
+        if record.status == Status.FAILED and record.stats.get("platform_fault"):
+            self.refund(record)
+            return None
         owed = block_time_charge(_block(node), record.input_data, record.stats.get("wall_time", 0))
         if owed <= 0:
             return None
@@ -168,6 +181,13 @@ class Charges:
                 self.settle_part(node, amount=room, key=key)
             return _refusal(exc)
         return None
+
+    def refund(self, record: NodeExecutionRecord) -> None:
+        """SPEC §17: what the node paid comes back as REFUND entries keyed to its charges
+        (`refund:<charge id>`): once, however often this is called."""
+        refunds = credit_refund_charges(user_id=self.execution.user_id, key=f"node:{record.id}")
+        if refunds:
+            record.stats["refunded"] = sum(entry.amount for entry in refunds)
 
     @staticmethod
     def room(exc: InsufficientCredits | BudgetExceeded) -> int:

@@ -27,7 +27,13 @@ from apps.executions.runtime import compiled_graph, database_store, sub_agent_ke
 from apps.executions.services import graph_execution_start, graph_execution_stop
 from apps.executions.worker import ending
 from apps.executions.worker.lease import Lease, lease_acquire
-from apps.executions.worker.ports import BlockRuns, CancelPoller, Charges, RunCredentials
+from apps.executions.worker.ports import (
+    BlockRuns,
+    CancelPoller,
+    Charges,
+    RunCredentials,
+    is_platform_fault,
+)
 from apps.graphs import selectors as graph_selectors
 from apps.graphs.blocks.context import CancelToken
 from apps.graphs.services import CREDENTIALS_METADATA_KEY
@@ -118,6 +124,7 @@ class RunSession:
             ),
             is_cancelled=CancelPoller(self.execution.id, self.parent_cancel),
             is_abandoned=self.is_abandoned,
+            is_platform_fault=is_platform_fault,
         )
 
     def engine_settings(self) -> EngineSettings:
