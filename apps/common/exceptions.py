@@ -102,6 +102,27 @@ class InsufficientCredits(PlatformError):
         )
 
 
+class BudgetExceeded(PlatformError):
+    """A charge would take a run's spend past its `max_credits` (SPEC §17)."""
+
+    status_code = 402
+    error_code = "BUDGET_EXCEEDED"
+    severity = ErrorSeverity.MEDIUM
+    category = ErrorCategory.RESOURCE
+    default_message = "The run's credit budget is spent."
+
+    def __init__(self, *, max_credits: int, spent_credits: int, required_credits: int):
+        super().__init__(
+            f"Budget exceeded: {required_credits} more would pass the run's max_credits of "
+            f"{max_credits} ({spent_credits} spent).",
+            details={
+                "max_credits": max_credits,
+                "spent_credits": spent_credits,
+                "required_credits": required_credits,
+            },
+        )
+
+
 class IdempotencyKeyReused(PlatformError):
     """The same Idempotency-Key came with another request body (SPEC §17)."""
 

@@ -1,6 +1,7 @@
 """Reads of the ledger. USAGE entries of one run are shown as one line, with the graph's name."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypedDict
 
@@ -30,6 +31,14 @@ def credit_usage_for_run(*, graph_exec_id: uuid.UUID | str) -> int:
     """Credits a run spent (USAGE entries net of their refunds)."""
     total = CreditTransaction.objects.filter(
         graph_exec_id=graph_exec_id, type__in=["USAGE", "REFUND"], is_active=True
+    ).aggregate(total=Sum("amount"))["total"]
+    return -(total or 0)
+
+
+def credit_usage_for_runs(*, graph_exec_ids: Sequence[uuid.UUID | str]) -> int:
+    """Credits some runs spent together (USAGE entries net of their refunds)."""
+    total = CreditTransaction.objects.filter(
+        graph_exec_id__in=list(graph_exec_ids), type__in=["USAGE", "REFUND"], is_active=True
     ).aggregate(total=Sum("amount"))["total"]
     return -(total or 0)
 

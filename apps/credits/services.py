@@ -9,18 +9,45 @@ transaction. Signals about low and zero balances leave after commit.
 
 import datetime
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from apps.common.exceptions import InsufficientCredits, NotFound, ValidationFailed
+from apps.common.exceptions import (
+    BudgetExceeded,
+    InsufficientCredits,
+    NotFound,
+    ValidationFailed,
+)
 from apps.credits import signals
 from apps.credits.models import CreditTransaction, UserBalance
+from apps.credits.selectors import credit_usage_for_runs
 from apps.users.models import User
 
 Type = CreditTransaction.Type
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A cap on what some runs may spend together (a run's `max_credits`, SPEC §17): their USAGE
+    net of REFUNDs never passes `max_credits`. `runs`: the capped run and its sub-agent runs."""
+
+    max_credits: int
+    runs: Sequence[uuid.UUID | str]
+
+    def check(self, amount: int) -> None:
+        """Raise BudgetExceeded when `amount` more would pass the cap (under the balance lock:
+        every charge of the user waits for it, so two charges cannot both fit the last room)."""
+        spent = credit_usage_for_runs(graph_exec_ids=self.runs)
+        if spent + amount > self.max_credits:
+            raise BudgetExceeded(
+                max_credits=self.max_credits, spent_credits=spent, required_credits=amount
+            )
 
 
 def _locked_balance(user_id: uuid.UUID | str) -> UserBalance:
@@ -51,14 +78,18 @@ def credit_apply(
     graph_exec_id: uuid.UUID | str | None = None,
     metadata: dict[str, Any] | None = None,
     active: bool = True,
+    budgets: Sequence[Budget] = (),
 ) -> CreditTransaction:
-    """Add one entry to the ledger (see the module docstring for the contract)."""
+    """Add one entry to the ledger (see the module docstring for the contract); a USAGE entry
+    that would pass one of `budgets` is refused with BudgetExceeded."""
     balance = _locked_balance(user_id)
     existing = CreditTransaction.objects.filter(
         user_id=user_id, transaction_key=transaction_key
     ).first()
     if existing is not None:
         return existing
+    for budget in budgets if type == Type.USAGE else ():
+        budget.check(-amount)
     after = balance.balance + amount if active else balance.balance
     if type == Type.USAGE and amount < 0 and after < 0:
         raise InsufficientCredits(required_credits=-amount, available_credits=balance.balance)
@@ -145,6 +176,19 @@ def credit_refund(
             "refund_of": str(original.pk),
         },
     )
+
+
+def credit_refund_charges(*, user_id: uuid.UUID | str, key: str) -> list[CreditTransaction]:
+    """Give back what one charge took: every active USAGE entry keyed `key` or `key:…` (a node
+    execution's charges), each once: the REFUND's key is credit_refund's (`refund:<entry id>`),
+    so neither a retried refund nor a staff refund of the same entry pays it back twice."""
+    charges = CreditTransaction.objects.filter(
+        user_id=user_id, type=Type.USAGE, is_active=True
+    ).filter(Q(transaction_key=key) | Q(transaction_key__startswith=f"{key}:"))
+    return [
+        credit_refund(transaction_id=entry.pk, refunded_by="platform")
+        for entry in charges.order_by("created_at")
+    ]
 
 
 def credit_signup_grant(*, user_id: uuid.UUID | str) -> CreditTransaction | None:

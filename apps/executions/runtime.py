@@ -3,11 +3,12 @@ mapped onto the engine's EngineGraph (once per process), their store, the stop f
 the credits a run spends. The run's own ports are apps.executions.worker.ports."""
 
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from apps.common.redis import get_redis
-from apps.credits.services import credit_apply
+from apps.credits.services import Budget, credit_apply
 from apps.executions import metrics
 from apps.executions.engine import EngineGraph, EngineLink, EngineNode
 from apps.executions.models import GraphExecution
@@ -72,8 +73,10 @@ def charge_usage(
     description: str,
     graph_exec_id: uuid.UUID | None = None,
     metadata: dict[str, Any] | None = None,
+    budgets: Sequence[Budget] = (),
 ) -> None:
-    """A USAGE entry (raises InsufficientCredits) and the credits-spent metric."""
+    """A USAGE entry (raises InsufficientCredits, or BudgetExceeded past one of `budgets`) and
+    the credits-spent metric."""
     credit_apply(
         user_id=user_id,
         amount=-amount,
@@ -82,5 +85,6 @@ def charge_usage(
         graph_exec_id=graph_exec_id,
         description=description,
         metadata=metadata or {},
+        budgets=budgets,
     )
     metrics.CREDITS_SPENT.inc(amount)

@@ -1,7 +1,7 @@
 """The user's uploaded files as the FileStore handed to blocks through their context."""
 
 from apps.common.exceptions import NotFound
-from apps.graphs.blocks.context import FileInfo, FileNotAvailable
+from apps.graphs.blocks.context import FileInfo, FileNotAvailable, PlatformFault
 from apps.integrations import selectors as integration_selectors
 from apps.integrations.models import UploadedFile
 
@@ -21,4 +21,9 @@ class UploadedFiles:
         return FileInfo(id=str(row.pk), name=row.name, content_type=row.content_type, size=row.size)
 
     def read(self, reference: str) -> bytes:
-        return integration_selectors.file_content(row=self._row(reference))
+        row = self._row(reference)
+        try:
+            return integration_selectors.file_content(row=row)
+        except OSError as exc:
+            # The row says the platform holds the file: losing its content is the platform's.
+            raise PlatformFault(f"The file store could not read {row.name}.") from exc

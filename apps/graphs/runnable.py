@@ -21,8 +21,8 @@ graph_list under the statistics. Not here: the API serializers executions' own A
 Nothing is defined here: each name lives in the module that owns it.
 """
 
-from apps.graphs.blocks.base import Block
-from apps.graphs.blocks.context import CancelToken, ChargeRefused, ReviewDecision
+from apps.graphs.blocks.base import Block, BlockInputError
+from apps.graphs.blocks.context import CancelToken, ChargeRefused, PlatformFault, ReviewDecision
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.compile import (
     CREDENTIALS_METADATA_KEY,
@@ -54,12 +54,14 @@ __all__ = [
     "CREDENTIALS_METADATA_KEY",
     "MAX_TIME_LIMIT_SECONDS",
     "Block",
+    "BlockInputError",
     "CancelToken",
     "ChargeRefused",
     "Credentials",
     "Graph",
     "GraphVersion",
     "Node",
+    "PlatformFault",
     "ReviewDecision",
     "RunnableGraph",
     "RunnableNode",

@@ -246,7 +246,7 @@ class _Run(AgentCalls):
         """Run the block (on a thread of its own, or inline) and report back; never touches
         run state."""
         outputs: list[tuple[str, Any]] = []
-        status, error = Status.COMPLETED, None
+        status, error, fault = Status.COMPLETED, None, False
         cpu_started = time.thread_time()
         try:
             for pin, value in active.node.block.execute(data, active.block_run.context):
@@ -262,12 +262,14 @@ class _Run(AgentCalls):
             else:
                 status, error = Status.FAILED, f"{type(exc).__name__}: {exc}"
                 outputs.append(("error", error))  # as if yielded: stored and forwarded on `error`
+                fault = self.ports.is_platform_fault(exc)
         if status == Status.COMPLETED and active.block_run.suspended():
             status = Status.REVIEW
         stats = {
             **active.block_run.stats(),
             "cpu_time": time.thread_time() - cpu_started,
             "input_size": _size(data),
+            **({"platform_fault": True} if fault else {}),
         }
         self.messages.put((active.record.id, status, outputs, error, stats))
 

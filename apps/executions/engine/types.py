@@ -36,6 +36,7 @@ KIND_WEBHOOK = "webhook"
 RUN_INPUT_KINDS = frozenset({KIND_INPUT, KIND_WEBHOOK})
 
 INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
+BUDGET_EXCEEDED = "BUDGET_EXCEEDED"  # a charge would pass the run's max_credits (SPEC §17)
 
 
 class Runnable(Protocol):
@@ -145,6 +146,10 @@ class Ports:
     # Polled every tick: stop requested (→ cancelled) / lease lost (→ stop without writing).
     is_cancelled: Callable[[], bool]
     is_abandoned: Callable[[], bool] = lambda: False
+    # Whether what a block raised is a fault of the platform (its database, its file store…),
+    # not of the block or its provider: the execution's stats then say `platform_fault`, and
+    # `settle` gives its charges back (SPEC §17).
+    is_platform_fault: Callable[[BaseException], bool] = lambda exc: False
     # Settle what only the finished execution can tell (time-based prices); None when paid,
     # else the refusal message, which stops dispatching like a refused charge.
     settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = lambda node, record: None

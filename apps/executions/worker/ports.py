@@ -7,18 +7,24 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from apps.common.exceptions import InsufficientCredits
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+
+from apps.common.exceptions import BudgetExceeded, InsufficientCredits
 from apps.common.redis import get_redis
+from apps.credits.services import Budget, credit_refund_charges
 from apps.executions.engine import EngineNode, NodeExecutionRecord
-from apps.executions.engine.types import INSUFFICIENT_CREDITS, BlockRun
+from apps.executions.engine.types import BUDGET_EXCEEDED, INSUFFICIENT_CREDITS, BlockRun, Status
 from apps.executions.models import GraphExecution
 from apps.executions.reviews import DatabaseReviewDesk
 from apps.executions.runtime import CANCEL_KEY, charge_usage
 from apps.graphs.runnable import (
     Block,
+    BlockInputError,
     CancelToken,
     ChargeRefused,
     Credentials,
+    PlatformFault,
     block_context_build,
     block_cost_amount,
     block_credentials,
@@ -65,18 +71,76 @@ class RunCredentials:
         return self._by_node[node.id]
 
 
+class RunBudgets:
+    """The caps on a run's spend (SPEC §17): its own `max_credits` and those of the runs it is a
+    sub-agent of, each over the capped run and every sub-agent run below it (read at each
+    charge: sub-agents start as the run goes)."""
+
+    def __init__(self, execution: GraphExecution) -> None:
+        self.capped: list[tuple[uuid.UUID, int]] = []
+        run: GraphExecution | None = execution
+        while run is not None:
+            if run.max_credits is not None:
+                self.capped.append((run.pk, run.max_credits))
+            run = run.parent if run.parent_id else None
+
+    def current(self) -> list[Budget]:
+        return [Budget(max_credits=cap, runs=_run_tree(root)) for root, cap in self.capped]
+
+
+def _run_tree(root: uuid.UUID) -> list[uuid.UUID]:
+    """A run and every sub-agent run below it."""
+    runs, frontier = [root], [root]
+    while frontier:
+        frontier = list(
+            GraphExecution.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        runs.extend(frontier)
+    return runs
+
+
+def fails_before_work(block: Block, data: Mapping[str, Any], credentials: Credentials) -> bool:
+    """Whether the block will fail before doing any work (SPEC §17, no charge without work):
+    its input is invalid for it, or it needs a provider's credentials and has none it can use
+    (the block then fails with the reason itself)."""
+    try:
+        block.parse_input(data)
+    except BlockInputError:
+        return True
+    if block.credentials_provider is None:
+        return False
+    selected = credentials.get(block.credentials_provider)
+    return selected is None or bool(selected.error)
+
+
+def is_platform_fault(exc: BaseException) -> bool:
+    """The engine's `is_platform_fault`: a block stopped by the platform's own services (the
+    database, Redis, the file store: blocks.context.PlatformFault), not by its own logic or its
+    provider (those fail on `error` with a FailureKind, or raise their own errors)."""
+    return isinstance(exc, PlatformFault | DatabaseError | RedisError)
+
+
+def _refusal(exc: InsufficientCredits | BudgetExceeded) -> str:
+    code = BUDGET_EXCEEDED if isinstance(exc, BudgetExceeded) else INSUFFICIENT_CREDITS
+    return f"{code}: {exc.message}"
+
+
 class Charges:
     """The engine's credits ports (SPEC §9) for one run. `charge`: a node execution pays its
     block cost before it runs, as a USAGE entry keyed by the node execution id, so a resumed or
     redelivered run never pays twice; a refusal fails the node with INSUFFICIENT_CREDITS; a node
-    that calls its provider with the user's own credentials pays no block cost. `settle`: a
-    SECOND-priced node pays its further seconds once it ended (key `node:<id>:time`); what the
-    balance cannot cover is taken as far as it goes and the run stops dispatching."""
+    that calls its provider with the user's own credentials pays no block cost, nor one that
+    will fail before any work (`fails_before_work`: invalid input, no usable credential).
+    `settle`: a SECOND-priced node pays its further seconds once it ended (key
+    `node:<id>:time`); what the balance cannot cover is taken as far as it goes and the run
+    stops dispatching. A charge that would pass the run's budget (RunBudgets) is refused alike
+    with BUDGET_EXCEEDED. A node lost to a platform fault is refunded instead (`refund`)."""
 
     def __init__(
         self, *, execution: GraphExecution, graph_name: str, credentials: RunCredentials
     ) -> None:
         self.execution, self.graph_name, self.credentials = execution, graph_name, credentials
+        self.budgets = RunBudgets(execution)
 
     def usage(self, node: EngineNode, *, amount: int, key: str) -> None:
         charge_usage(
@@ -86,33 +150,63 @@ class Charges:
             description=self.graph_name,
             graph_exec_id=self.execution.id,
             metadata={"node_id": node.id, "block": node.block.name},
+            budgets=self.budgets.current(),
         )
 
     def charge(
         self, node: EngineNode, record: NodeExecutionRecord, data: Mapping[str, Any]
     ) -> str | None:
-        amount = block_cost_amount(_block(node), data)
-        if amount <= 0 or uses_own_credentials(self.credentials.for_node(node)):
+        block, credentials = _block(node), self.credentials.for_node(node)
+        amount = block_cost_amount(block, data)
+        if amount <= 0 or uses_own_credentials(credentials):
+            return None
+        if fails_before_work(block, data, credentials):
             return None
         try:
             self.usage(node, amount=amount, key=f"node:{record.id}")
-        except InsufficientCredits as exc:
-            return f"{INSUFFICIENT_CREDITS}: {exc.message}"
+        except (InsufficientCredits, BudgetExceeded) as exc:
+            return _refusal(exc)
         return None
 
     def settle(self, node: EngineNode, record: NodeExecutionRecord) -> str | None:
+        if record.status == Status.FAILED and record.stats.get("platform_fault"):
+            self.refund(record)
+            return None
         owed = block_time_charge(_block(node), record.input_data, record.stats.get("wall_time", 0))
         if owed <= 0:
             return None
         key = f"node:{record.id}:time"
         try:
             self.usage(node, amount=owed, key=key)
-        except InsufficientCredits as exc:
-            available = exc.details["available_credits"]
-            if available > 0:
-                self.usage(node, amount=available, key=key)
-            return f"{INSUFFICIENT_CREDITS}: {exc.message}"
+        except (InsufficientCredits, BudgetExceeded) as exc:
+            # The work is done: what the balance or the budget still allows is taken.
+            room = self.room(exc)
+            if room > 0:
+                self.settle_part(node, amount=room, key=key)
+            return _refusal(exc)
         return None
+
+    def refund(self, record: NodeExecutionRecord) -> None:
+        """SPEC §17: what the node paid comes back as REFUND entries keyed to its charges
+        (`refund:<charge id>`): once, however often this is called."""
+        refunds = credit_refund_charges(user_id=self.execution.user_id, key=f"node:{record.id}")
+        if refunds:
+            record.stats["refunded"] = sum(entry.amount for entry in refunds)
+
+    @staticmethod
+    def room(exc: InsufficientCredits | BudgetExceeded) -> int:
+        if isinstance(exc, BudgetExceeded):
+            return int(exc.details["max_credits"] - exc.details["spent_credits"])
+        return int(exc.details["available_credits"])
+
+    def settle_part(self, node: EngineNode, *, amount: int, key: str) -> None:
+        """As much of a time charge as there is room for; less room by now is another try."""
+        try:
+            self.usage(node, amount=amount, key=key)
+        except (InsufficientCredits, BudgetExceeded) as exc:
+            room = self.room(exc)
+            if 0 < room < amount:
+                self.settle_part(node, amount=room, key=key)
 
 
 class NodeMeter:
@@ -131,8 +225,8 @@ class NodeMeter:
             return
         try:
             self.charges.usage(self.node, amount=amount, key=f"node:{self.record.id}:{key}")
-        except InsufficientCredits as exc:
-            raise ChargeRefused(f"{INSUFFICIENT_CREDITS}: {exc.message}") from None
+        except (InsufficientCredits, BudgetExceeded) as exc:
+            raise ChargeRefused(_refusal(exc)) from None
 
 
 class BlockRuns:

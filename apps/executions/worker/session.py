@@ -27,7 +27,13 @@ from apps.executions.runtime import database_store, engine_graph
 from apps.executions.services import graph_execution_start, graph_execution_stop
 from apps.executions.worker import ending
 from apps.executions.worker.lease import Lease, lease_acquire
-from apps.executions.worker.ports import BlockRuns, CancelPoller, Charges, RunCredentials
+from apps.executions.worker.ports import (
+    BlockRuns,
+    CancelPoller,
+    Charges,
+    RunCredentials,
+    is_platform_fault,
+)
 from apps.graphs.runnable import (
     CancelToken,
     compiled_version,
@@ -117,6 +123,7 @@ class RunSession:
             ),
             is_cancelled=CancelPoller(self.execution.id, self.parent_cancel),
             is_abandoned=self.is_abandoned,
+            is_platform_fault=is_platform_fault,
         )
 
     def engine_settings(self) -> EngineSettings:

@@ -33,6 +33,11 @@ class CancelToken:
             raise Cancelled
 
 
+class PlatformFault(Exception):
+    """A service the platform gives blocks (its file store, its database) failed: not the
+    block's fault nor its provider's; what the node paid is refunded (SPEC §17)."""
+
+
 class KeyValueStore(Protocol):
     """Per-user values: scope "agent" is private to one graph, "user" is shared by all."""
 

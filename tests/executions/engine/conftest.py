@@ -204,6 +204,8 @@ class Harness:
         # Settles finished executions (time-based prices); returns a refusal or None.
         self.settle: Callable[[EngineNode, NodeExecutionRecord], str | None] = _settled
         self.charged: list[tuple[str, dict[str, Any]]] = []
+        # Which exceptions a block raises are the platform's fault (the worker's classifier).
+        self.is_platform_fault: Callable[[BaseException], bool] = lambda exc: False
         self._threads: list[threading.Thread] = []
 
     @staticmethod
@@ -242,6 +244,7 @@ class Harness:
             is_abandoned=self._is_abandoned,
             settle=lambda node, record: self.settle(node, record),
             new_id=self.new_id,
+            is_platform_fault=lambda exc: self.is_platform_fault(exc),
         )
 
     def run(

@@ -339,6 +339,26 @@ def test_it_fails_only_the_node_whose_block_fails(
     assert run.store.of("out_result") == []
 
 
+def test_it_marks_a_failure_the_platform_caused_and_settles_it(engine: MakeHarness) -> None:
+    g = GraphBuilder()
+    g.node("lost", Raiser("the disk is gone"))
+    g.node("buggy", Raiser("a bug"))
+    run = engine(g.build())
+    run.is_platform_fault = lambda exc: "disk" in str(exc)
+    settled: list[tuple[str, Status, bool]] = []
+
+    def settle(node: Any, record: NodeExecutionRecord) -> None:
+        settled.append((node.id, record.status, record.stats.get("platform_fault", False)))
+
+    run.settle = settle
+
+    assert run.run().status == Status.COMPLETED
+
+    assert sorted(settled) == [("buggy", Status.FAILED, False), ("lost", Status.FAILED, True)]
+    assert run.store.one("lost").stats["platform_fault"] is True
+    assert "platform_fault" not in run.store.one("buggy").stats
+
+
 def test_it_adds_what_a_block_reports_to_its_node_stats(engine: MakeHarness) -> None:
     g = GraphBuilder()
     g.node("llm", TokenCounter())
