@@ -106,8 +106,11 @@ def node_execution_events_record(graph_exec_id: Any, payloads: list[dict[str, An
     ]
 
 
-def execution_events_since(user: Any, graph_exec_id: str, since_seq: int) -> list[dict[str, Any]]:
-    """The run's stored events after `since_seq`, in order, as they were sent to its group."""
+def execution_events_since(
+    user: Any, graph_exec_id: str, since_seq: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The run's stored events after `since_seq`, in order, as they were sent to its group, and
+    the last `seq` the run had by then (every live event up to it is old to this subscriber)."""
     execution = selectors.graph_execution_get(user=user, graph_exec_id=graph_exec_id)
     group = execution_group(str(execution.id))
     rows = (
@@ -115,7 +118,8 @@ def execution_events_since(user: Any, graph_exec_id: str, since_seq: int) -> lis
         .order_by("seq")
         .values_list("seq", "method", "data")
     )
-    return [_sequenced(method, data, group, seq) for seq, method, data in rows]
+    messages = [_sequenced(method, data, group, seq) for seq, method, data in rows]
+    return messages, max([execution.event_seq, *(seq for seq, _, _ in rows)])
 
 
 # Only table names are interpolated (the models' own); every value is a parameter.

@@ -134,14 +134,14 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         # wait until this handler returns (a consumer handles one message at a time).
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.add(group)
-        replayed = []
+        replayed: list[dict[str, Any]] = []
         self.replayed_to.pop(group, None)
         if since is not None and topic.replay is not None:
             try:
-                replayed = await database_sync_to_async(topic.replay)(self.user, ident, since)
+                replayed, last = await database_sync_to_async(topic.replay)(self.user, ident, since)
             except NotFound:  # deleted between the two reads
-                replayed = []
-            self.replayed_to[group] = max([since, *(m["seq"] for m in replayed)])
+                replayed, last = [], since
+            self.replayed_to[group] = last
         await self.send_json(events.message(topic.method, {"channel": group}, group))
         for message in replayed:
             await self.send_json(message)
