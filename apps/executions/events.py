@@ -2,10 +2,13 @@
 make to them. They leave through apps.realtime.events.publish, after the commit that makes
 them true."""
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection, transaction
+
 from apps.executions import selectors
-from apps.executions.models import GraphExecution
+from apps.executions.models import ExecutionEvent, GraphExecution
 from apps.executions.payloads import graph_execution_payload
 from apps.graphs.runnable import graph_get
 from apps.realtime.events import Event, message
@@ -25,11 +28,41 @@ def graph_group(graph_id: str, user_id: str) -> str:
     return f"graph.{graph_id}.{user_id}"
 
 
-def graph_execution_event(execution: GraphExecution) -> list[Event]:
-    """A run's status change, to the run's own group and its graph's."""
-    data = graph_execution_payload(execution)
+def events_record(graph_exec_id: Any, entries: Sequence[tuple[str, Any]]) -> list[int]:
+    """Store a run's events, (method, data) in order, inside the caller's transaction (the one
+    that makes them true) and answer their `seq`s: one UPDATE … RETURNING raises the run's
+    counter (its row lock orders concurrent writers, so `seq` follows commit order), one INSERT
+    logs them. A run that is gone gets none (an empty list)."""
+    if not entries:
+        return []
+    pk = GraphExecution._meta.pk.get_db_prep_value(graph_exec_id, connection)
+    prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
+    with connection.cursor() as cursor:
+        cursor.execute(_BUMP, [len(entries), pk])
+        row = cursor.fetchone()
+        if row is None:
+            return []
+        seqs = list(range(row[0] - len(entries) + 1, row[0] + 1))
+        values = [
+            [pk, seq, method, prep(data, connection)]
+            for seq, (method, data) in zip(seqs, entries, strict=True)
+        ]
+        for start in range(0, len(values), _ROWS_PER_INSERT):
+            chunk = values[start : start + _ROWS_PER_INSERT]
+            cursor.execute(
+                f"{_LOG} VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}",
+                [value for row_values in chunk for value in row_values],
+            )
+    return seqs
+
+
+def _sequenced(method: str, data: Any, group: str, seq: int | None) -> dict[str, Any]:
+    return {**message(method, data, group), "seq": seq}
+
+
+def _graph_events(execution: GraphExecution, data: Any, seq: int | None) -> list[Event]:
     return [
-        (group, message(GRAPH_EXECUTION_EVENT, data, group))
+        (group, _sequenced(GRAPH_EXECUTION_EVENT, data, group, seq))
         for group in (
             execution_group(str(execution.id)),
             graph_group(str(execution.graph_id), str(execution.user_id)),
@@ -37,11 +70,65 @@ def graph_execution_event(execution: GraphExecution) -> list[Event]:
     ]
 
 
-def node_execution_events(graph_exec_id: Any, payloads: list[dict[str, Any]]) -> list[Event]:
-    """Node executions' changes (apps.executions.payloads.node_execution_payload), to the run's
-    group, in the order given."""
+def graph_execution_event_record(execution: GraphExecution) -> list[Event]:
+    """A run's status change, stored with its `seq` (in the caller's transaction, or its own),
+    to send to the run's own group and its graph's after that commit."""
+    data = graph_execution_payload(execution)
+    with transaction.atomic(savepoint=False):
+        seqs = events_record(execution.id, [(GRAPH_EXECUTION_EVENT, data)])
+    return _graph_events(execution, data, seqs[0] if seqs else None)
+
+
+def graph_execution_final_event(execution: GraphExecution) -> list[Event]:
+    """The run's last stored status event as it was first sent, its `seq` included (the
+    watchdog sends it again; clients drop the repeat by its `seq`)."""
+    stored = (
+        ExecutionEvent.objects.filter(graph_execution=execution, method=GRAPH_EXECUTION_EVENT)
+        .order_by("-seq")
+        .values_list("seq", "data")
+        .first()
+    )
+    if stored is None:
+        return []
+    return _graph_events(execution, stored[1], stored[0])
+
+
+def node_execution_events_record(graph_exec_id: Any, payloads: list[dict[str, Any]]) -> list[Event]:
+    """Node executions' changes (apps.executions.payloads.node_execution_payload), stored with
+    their `seq`s in the caller's transaction, to send to the run's group in the order given."""
     group = execution_group(str(graph_exec_id))
-    return [(group, message(NODE_EXECUTION_EVENT, payload, group)) for payload in payloads]
+    seqs: list[int | None] = [
+        *events_record(graph_exec_id, [(NODE_EXECUTION_EVENT, data) for data in payloads])
+    ]
+    return [
+        (group, _sequenced(NODE_EXECUTION_EVENT, payload, group, seq))
+        for payload, seq in zip(payloads, seqs or [None] * len(payloads), strict=True)
+    ]
+
+
+def execution_events_since(
+    user: Any, graph_exec_id: str, since_seq: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The run's stored events after `since_seq`, in order, as they were sent to its group, and
+    the last `seq` the run had by then (every live event up to it is old to this subscriber)."""
+    execution = selectors.graph_execution_get(user=user, graph_exec_id=graph_exec_id)
+    group = execution_group(str(execution.id))
+    rows = (
+        ExecutionEvent.objects.filter(graph_execution=execution, seq__gt=since_seq)
+        .order_by("seq")
+        .values_list("seq", "method", "data")
+    )
+    messages = [_sequenced(method, data, group, seq) for seq, method, data in rows]
+    return messages, max([execution.event_seq, *(seq for seq, _, _ in rows)])
+
+
+# Only table names are interpolated (the models' own); every value is a parameter.
+_BUMP = (
+    f"UPDATE {GraphExecution._meta.db_table} SET event_seq = event_seq + %s WHERE id = %s"
+    " RETURNING event_seq"
+)
+_LOG = f"INSERT INTO {ExecutionEvent._meta.db_table} (graph_execution_id, seq, method, data)"
+_ROWS_PER_INSERT = 200  # SQLite allows 999 parameters
 
 
 def _execution_group_of(user: Any, graph_exec_id: str) -> str:
@@ -64,6 +151,7 @@ def topics_register() -> None:
             permission=APIKey.Permission.READ_GRAPH,
             resolve=_execution_group_of,
             group=lambda user, graph_exec_id: execution_group(graph_exec_id),
+            replay=execution_events_since,
         )
     )
     topic_register(

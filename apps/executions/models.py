@@ -85,6 +85,9 @@ class GraphExecution(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # SPEC §17: the `seq` of the run's last event (ExecutionEvent), raised by the transaction that
+    # records events (apps.executions.events.events_record).
+    event_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -126,6 +129,27 @@ class GraphExecution(models.Model):
     @property
     def completed_with_errors(self) -> bool:
         return self.status == ExecutionStatus.COMPLETED and self.has_errors
+
+
+class ExecutionEvent(models.Model):
+    """One event of a run as it was sent (SPEC §17): `seq` counts 1, 2, … per run, with no gap;
+    `/ws` replays these to a subscriber that gives `since_seq`."""
+
+    id = models.BigAutoField(primary_key=True)
+    graph_execution = models.ForeignKey(
+        GraphExecution, on_delete=models.CASCADE, related_name="events"
+    )
+    seq = models.PositiveIntegerField()
+    method = models.CharField(max_length=40)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["graph_execution", "seq"], name="exec_event_seq_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.graph_execution_id} #{self.seq} {self.method}"
 
 
 class NodeExecution(models.Model):

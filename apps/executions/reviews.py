@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.common.exceptions import Conflict, NotFound, ValidationFailed
 from apps.executions import signals
-from apps.executions.events import graph_execution_event
+from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import enqueue_run, transition
 from apps.executions.models import ExecutionStatus, GraphExecution, NodeExecution, Review
 from apps.executions.payloads import jsonable
@@ -192,7 +192,8 @@ def run_resume(execution: GraphExecution, *, now: Any) -> None:
         )
     if transition(execution.pk, ExecutionStatus.QUEUED, stats=stats, enqueued_at=now):
         execution.status, execution.stats = ExecutionStatus.QUEUED, stats
-        transaction.on_commit(lambda: publish(graph_execution_event(execution)))
+        queued = graph_execution_event_record(execution)
+        transaction.on_commit(lambda: publish(queued))
         transaction.on_commit(lambda: enqueue_run(execution.pk))
 
 

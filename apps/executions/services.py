@@ -16,7 +16,7 @@ from apps.common.exceptions import InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get
 from apps.executions import payloads, reviews, runtime, selectors
 from apps.executions.engine import initial_node_executions
-from apps.executions.events import graph_execution_event
+from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, send_run_task
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.graphs.runnable import (
@@ -102,7 +102,8 @@ def _run_insert(
             new_id=lambda: str(uuid.uuid4()),
         )
         runtime.database_store(execution, runnable).commit(records)
-        transaction.on_commit(lambda: publish(graph_execution_event(execution)))
+        created = graph_execution_event_record(execution)
+        transaction.on_commit(lambda: publish(created))
         if enqueue:
             transaction.on_commit(lambda: send_run_task(execution.id))
 
@@ -188,8 +189,9 @@ def graph_execution_stop(
                 status=ExecutionStatus.CANCELLED, ended_at=timezone.now()
             )
             announce_finished(execution)
+            final = graph_execution_event_record(execution)
     if moved:
-        publish(graph_execution_event(execution))
+        publish(final)
     return execution
 
 

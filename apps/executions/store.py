@@ -22,7 +22,7 @@ from apps.common.json_limits import storable
 from apps.executions import metrics
 from apps.executions.engine import NodeExecutionRecord
 from apps.executions.engine.types import Status
-from apps.executions.events import node_execution_events
+from apps.executions.events import node_execution_events_record
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
 from apps.executions.payloads import grouped_outputs, jsonable, node_execution_payload
 from apps.graphs.runnable import Node, get_block
@@ -174,9 +174,10 @@ class DatabaseStore:
             elif updates:
                 cursor.executemany(_UPDATE, updates)
             _insert(cursor, _INSERT_OUTPUT, outputs)
+            # Stored with their `seq`s in the same transaction (SPEC §17).
+            events = node_execution_events_record(self.execution.id, [p["event"] for p in payloads])
         # After the commit that makes them true: at once for a worker's step; at the end of the
         # caller's transaction for the entry nodes of a run being created.
-        events = node_execution_events(self.execution.id, [p["event"] for p in payloads])
         transaction.on_commit(partial(publish, events))
         for record in changes:
             if record.status in _FINISHED:

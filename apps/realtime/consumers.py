@@ -25,6 +25,10 @@ USER_CHANNEL_PERMISSION = APIKey.Permission.IDENTITY
 # Chat's API takes no API key (a signed-in user or a JWT only), so neither does its stream on
 # the user's channel: an API-key socket is not sent these.
 NOT_FOR_API_KEYS = ("chat_",)
+# SPEC §17: `subscribe_graph_execution {graph_exec_id, since_seq}` replays the run's stored events
+# after `since_seq`, then goes live.
+SINCE_KEY = "since_seq"
+SINCE_ERROR = "since_seq must be a whole number, 0 or more (the seq of the last event you have)."
 
 
 class PlatformConsumer(AsyncJsonWebsocketConsumer):
@@ -48,6 +52,9 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
                 return
         self.user = user
         self.groups_joined: set[str] = set()
+        # Per group subscribed with `since_seq`: the last `seq` replayed; live messages up to it
+        # were sent already (SPEC §17: no duplicate).
+        self.replayed_to: dict[str, int] = {}
         if api_key_denial(self.api_key, USER_CHANNEL_PERMISSION) is None:
             await self.channel_layer.group_add(events.user_group(str(user.pk)), self.channel_name)
             self.groups_joined.add(events.user_group(str(user.pk)))
@@ -89,7 +96,7 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
             if denial is not None:
                 await self.send_error(method, denial)
                 return
-            await self._join(topic, data.get(topic.key))
+            await self._join(topic, data.get(topic.key), data)
         elif method == "unsubscribe":
             await self.handle_unsubscribe(data)
         elif method == "heartbeat":
@@ -108,18 +115,36 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def _join(self, topic: Topic, ident: Any) -> None:
+    async def _join(self, topic: Topic, ident: Any, data: dict[str, Any]) -> None:
         if not isinstance(ident, str) or not ident:
             await self.send_error(topic.method, "Give the id to subscribe to.")
+            return
+        since = data.get(SINCE_KEY)
+        if since is not None and (topic.replay is None or not _is_seq(since)):
+            error = SINCE_ERROR if topic.replay else f"{topic.method} takes no {SINCE_KEY}."
+            await self.send_error(topic.method, error)
             return
         try:
             group = await database_sync_to_async(topic.resolve)(self.user, ident)
         except NotFound:
             await self.send_error(topic.method, "Not found.")
             return
+        # Live first, then the database: an event committed meanwhile is in one or both, and
+        # execution_events drops a live message the replay sent (by `seq`). Channel messages
+        # wait until this handler returns (a consumer handles one message at a time).
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.add(group)
+        replayed: list[dict[str, Any]] = []
+        self.replayed_to.pop(group, None)
+        if since is not None and topic.replay is not None:
+            try:
+                replayed, last = await database_sync_to_async(topic.replay)(self.user, ident, since)
+            except NotFound:  # deleted between the two reads
+                replayed, last = [], since
+            self.replayed_to[group] = last
         await self.send_json(events.message(topic.method, {"channel": group}, group))
+        for message in replayed:
+            await self.send_json(message)
 
     async def handle_unsubscribe(self, data: dict[str, Any]) -> None:
         topics = topic_list()
@@ -132,6 +157,7 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         if group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
             self.groups_joined.discard(group)
+        self.replayed_to.pop(group, None)
         await self.send_json(events.message("unsubscribe", {"channel": group}, group))
 
     async def handle_heartbeat(self, data: dict[str, Any]) -> None:
@@ -144,4 +170,15 @@ class PlatformConsumer(AsyncJsonWebsocketConsumer):
         for message in event["messages"]:
             if self.api_key is not None and message.get("method", "").startswith(NOT_FOR_API_KEYS):
                 continue
+            if self._replayed(message):
+                continue
             await self.send_json(message)
+
+    def _replayed(self, message: dict[str, Any]) -> bool:
+        floor = self.replayed_to.get(message.get("channel") or "")
+        seq = message.get("seq")
+        return floor is not None and isinstance(seq, int) and seq <= floor
+
+
+def _is_seq(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -193,14 +193,27 @@
       }).then(function (response) { if (!response.ok) failed(); }, failed);
     });
 
+    // The `seq` of the last event of this run shown (SPEC §17), first the one the server
+    // rendered: every (re)subscription gives it and the server replays what came after, then
+    // goes live, each event once.
+    var rendered = parseInt(document.body.dataset.lastSeq, 10);
+    var lastSeq = isNaN(rendered) ? null : rendered, replaying = false;
+    var channel = "exec." + runId;
     live(function (socket) {
-      socket.send("subscribe_graph_execution", { graph_exec_id: runId });
+      replaying = lastSeq !== null;
+      socket.send("subscribe_graph_execution", replaying ? { graph_exec_id: runId, since_seq: lastSeq } : { graph_exec_id: runId });
     }, function (message) {
-      // Subscribed: catch up with what happened between the render (or a lost connection)
-      // and now; events from here on are applied as they come.
-      if (message.method === "subscribe_graph_execution" && message.success && !finished) {
+      // Subscribed without a seq: catch up with what happened between the render and now;
+      // with one, the replay that follows the answer is the catching up.
+      if (message.method === "subscribe_graph_execution" && message.success && !finished && !replaying) {
         refresh(LIVE_PARTS, seed);
-      } else if (message.method === "node_execution_event") onNode(message.data);
+        return;
+      }
+      if (message.channel !== channel || typeof message.seq !== "number") return;
+      if (lastSeq !== null && message.seq <= lastSeq) return;  // a repeat (the watchdog's)
+      lastSeq = message.seq;
+      document.body.dataset.lastSeq = String(lastSeq);
+      if (message.method === "node_execution_event") onNode(message.data);
       else if (message.method === "graph_execution_event") onRun(message.data);
     });
   }

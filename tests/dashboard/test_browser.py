@@ -249,6 +249,51 @@ def test_the_run_list_follows_a_run_and_the_socket_reconnects(
     expect(page.locator("#live-banner")).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
 
 
+def test_the_run_page_resubscribes_with_its_last_seq_after_a_reconnect(
+    priced_worker, page: Page, tmp_path: Path
+) -> None:
+    """SPEC §17: the live run page remembers the last event's `seq` and resubscribes with it;
+    the server replays what it missed, so it ends on the run's last event without a reload."""
+    UserFactory(email="ivy@example.com", name="Ivy")
+    sockets, sent = [], []
+
+    def relay(socket) -> None:
+        server = socket.connect_to_server()
+
+        def to_server(message) -> None:
+            sent.append(json.loads(message))
+            server.send(message)
+
+        socket.on_message(to_server)
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws$"), relay)
+    sign_in(page, "ivy@example.com")
+    _import(page, tmp_path, delay_graph(4, name="Long nap"))
+    _run_from_form(page, "nap")
+    _socket_open(page)
+    run = GraphExecution.objects.get()
+    assert run.status != "completed", "the run ended before the socket was cut"
+    page.evaluate("window.__sameDocument = true")
+    sockets[-1].close(code=1012, reason="server restart")
+    expect(page.locator("#live-banner")).to_be_visible()
+    expect(page.locator("h1 [data-status]")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+    resubscribed = [
+        message["data"]
+        for message in sent
+        if message["method"] == "subscribe_graph_execution" and "since_seq" in message["data"]
+    ]
+    assert len(resubscribed) >= 2  # the first subscription and the one after the reconnect
+    assert {data["graph_exec_id"] for data in resubscribed} == {str(run.pk)}
+    assert all(isinstance(data["since_seq"], int) for data in resubscribed)
+    assert resubscribed[-1]["since_seq"] >= resubscribed[0]["since_seq"] > 0
+    run.refresh_from_db()
+    expect(page.locator("body")).to_have_attribute(
+        "data-last-seq", str(run.event_seq), timeout=LIVE_TIMEOUT_MS
+    )
+    assert page.evaluate("window.__sameDocument") is True
+
+
 def test_staff_change_a_user_in_the_styled_admin(page: Page) -> None:
     UserFactory(email="charlie@example.com", name="Charlie", is_staff=True, is_superuser=True)
     UserFactory(email="gus@example.com", name="Gus")

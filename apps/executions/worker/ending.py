@@ -13,7 +13,7 @@ from apps.common.json_limits import storable
 from apps.credits.selectors import credit_usage_for_run
 from apps.executions import metrics, outcome
 from apps.executions.engine.types import RunResult
-from apps.executions.events import graph_execution_event
+from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, transition
 from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecution
 from apps.executions.payloads import jsonable
@@ -102,8 +102,9 @@ def give_up(execution: GraphExecution, message: str) -> None:
                 status=ExecutionStatus.CANCELLED, ended_at=timezone.now()
             )
             announce_finished(execution)
+            final = graph_execution_event_record(execution)
     if moved:
-        publish(graph_execution_event(execution))
+        publish(final)
         metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
 
 

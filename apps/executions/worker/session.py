@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -19,12 +19,13 @@ from apps.common.logging import user_context_set
 from apps.executions import drain, metrics
 from apps.executions.engine import EngineSettings, Ports, run_graph
 from apps.executions.engine.types import RunResult
-from apps.executions.events import graph_execution_event
+from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, enqueue_run
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.reviews import run_resume_if_decided
 from apps.executions.runtime import database_store, engine_graph
 from apps.executions.services import graph_execution_start, graph_execution_stop
+from apps.executions.store import relax_durability
 from apps.executions.worker import ending
 from apps.executions.worker.lease import Lease, lease_acquire
 from apps.executions.worker.ports import (
@@ -40,7 +41,7 @@ from apps.graphs.runnable import (
     graph_version_resolve,
     sub_agent_key,
 )
-from apps.realtime.events import publish
+from apps.realtime.events import Event, publish
 from apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class RunSession:
         if self.execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
             self.give_up(INTERRUPTED)
             return None
-        publish(graph_execution_event(self.execution))
+        publish(self.running_event())
         result = self.run_engine()
         if result is None:
             return None
@@ -108,6 +109,13 @@ class RunSession:
         elif not self.lease.lost:
             self.hand_over()
         return result
+
+    def running_event(self) -> list[Event]:
+        """The run's `running` event, stored with its `seq` right after the lease was taken (a
+        worker's step: relaxed durability, as the lease)."""
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            relax_durability(cursor)
+            return graph_execution_event_record(self.execution)
 
     def ports(self) -> Ports:
         return Ports(
@@ -183,9 +191,10 @@ class RunSession:
                     run_resume_if_decided(execution, now=now)
                 else:
                     announce_finished(execution)
+                final = graph_execution_event_record(execution)
         if not moved:
             return
-        publish(graph_execution_event(execution))
+        publish(final)
         if waits:
             return
         if cost > 0:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.executions.events import graph_execution_event
+from apps.executions.events import graph_execution_final_event
 from apps.executions.lifecycle import enqueue_run
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.worker.ending import give_up
@@ -19,7 +19,8 @@ def execution_watchdog() -> dict[str, int]:
       duplicate is harmless thanks to the lease);
     - `running` runs whose lease expired (their worker died) are enqueued to resume, or failed
       after EXECUTION_MAX_ATTEMPTS;
-    - the final event of runs that ended within the last interval is published again.
+    - the final event of runs that ended within the last interval is published again, as it
+      was stored, its `seq` included (SPEC §17: clients drop the repeat).
     """
     now = timezone.now()
     requeued = _requeue_stale(now)
@@ -29,7 +30,7 @@ def execution_watchdog() -> dict[str, int]:
     )
     republished = 0
     for execution in recent:
-        publish(graph_execution_event(execution))
+        publish(graph_execution_final_event(execution))
         republished += 1
     return {"requeued": requeued, "resumed": resumed, "failed": failed, "republished": republished}
 
