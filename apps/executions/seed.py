@@ -154,6 +154,7 @@ _RUN_FIELDS = [
     "attempts",
     "enqueued_at",
     "lease_owner",
+    "event_seq",
 ]
 _NODE_FIELDS = [
     "id",
@@ -245,6 +246,7 @@ class _Seeder:
             1,
             created,
             "",
+            0,  # event_seq: a seeded run has no stored events to replay
         )
 
     def node_rows(self) -> Iterator[tuple[Any, ...]]:

@@ -179,6 +179,9 @@ class DatabaseStore:
         # After the commit that makes them true: at once for a worker's step; at the end of the
         # caller's transaction for the entry nodes of a run being created.
         transaction.on_commit(partial(publish, events))
+        self._count_finished(changes)
+
+    def _count_finished(self, changes: Sequence[NodeExecutionRecord]) -> None:
         for record in changes:
             if record.status in _FINISHED:
                 block = get_block(self.nodes[record.node_id].block_id)
