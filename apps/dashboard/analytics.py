@@ -13,7 +13,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, Max, Q, Sum, Value
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
@@ -86,6 +98,40 @@ def _figures_of(row: Mapping[str, Any] | None, median: float | None) -> dict[str
     }
 
 
+def _agent_runs(
+    user: User, graph_id: uuid.UUID, days: int, today: datetime.date | None
+) -> tuple[list[datetime.date], ZoneInfo, QuerySet[GraphExecution]]:
+    """(the calendar, the user's zone, their top-level runs of the agent over it)."""
+    tz = ZoneInfo(user.timezone)
+    calendar = _days(tz, days, today)
+    runs = GraphExecution.objects.filter(
+        user=user,
+        graph_id=graph_id,
+        parent__isnull=True,
+        is_deleted=False,
+        created_at__gte=_since(calendar[0], tz),
+    ).order_by()
+    return calendar, tz, runs
+
+
+def _durations(runs: QuerySet[GraphExecution], tz: ZoneInfo) -> dict[datetime.date, list[float]]:
+    """The finished runs' durations in seconds by day (one query): the medians where the
+    database cannot take them."""
+    durations: dict[datetime.date, list[float]] = {}
+    timed = runs.filter(
+        status__in=FINISHED, started_at__isnull=False, ended_at__isnull=False
+    ).annotate(day=TruncDate("created_at", tzinfo=tz))
+    for day, started, ended in timed.values_list("day", "started_at", "ended_at"):
+        if started is not None and ended is not None:  # as filtered; the stubs can't tell
+            durations.setdefault(day, []).append((ended - started).total_seconds())
+    return durations
+
+
+def _median_of_all(durations: dict[datetime.date, list[float]]) -> float | None:
+    every = [value for values in durations.values() for value in values]
+    return statistics.median(every) if every else None
+
+
 def agent_daily(
     *, user: User, graph_id: uuid.UUID, days: int = DAYS, today: datetime.date | None = None
 ) -> dict[str, Any]:
@@ -96,15 +142,7 @@ def agent_daily(
     Aggregated by the database, two queries whatever the number of runs (PostgreSQL takes the
     medians too; elsewhere they come from one more query of the finished runs' timestamps).
     """
-    tz = ZoneInfo(user.timezone)
-    calendar = _days(tz, days, today)
-    runs = GraphExecution.objects.filter(
-        user=user,
-        graph_id=graph_id,
-        parent__isnull=True,
-        is_deleted=False,
-        created_at__gte=_since(calendar[0], tz),
-    ).order_by()
+    calendar, tz, runs = _agent_runs(user, graph_id, days, today)
     median_in_sql = connection.vendor == "postgresql"
     figures = _run_figures(median_in_sql)
     by_day: dict[datetime.date, Mapping[str, Any]] = {
@@ -118,21 +156,26 @@ def agent_daily(
         medians = {day: row["median"] for day, row in by_day.items()}
         total_median = total["median"]
     else:
-        durations: dict[datetime.date, list[float]] = {}
-        timed = runs.filter(
-            status__in=FINISHED, started_at__isnull=False, ended_at__isnull=False
-        ).annotate(day=TruncDate("created_at", tzinfo=tz))
-        for day, started, ended in timed.values_list("day", "started_at", "ended_at"):
-            if started is not None and ended is not None:  # as filtered; the stubs can't tell
-                durations.setdefault(day, []).append((ended - started).total_seconds())
+        durations = _durations(runs, tz)
         medians = {day: statistics.median(values) for day, values in durations.items()}
-        every = [value for values in durations.values() for value in values]
-        total_median = statistics.median(every) if every else None
+        total_median = _median_of_all(durations)
     return {
         "days": [day.isoformat() for day in calendar],
         "series": [_figures_of(by_day.get(day), medians.get(day)) for day in calendar],
         "total": _figures_of(total, total_median),
     }
+
+
+def agent_total(
+    *, user: User, graph_id: uuid.UUID, days: int = DAYS, today: datetime.date | None = None
+) -> dict[str, Any]:
+    """`agent_daily`'s "total" alone (the agent page's figures): one query on PostgreSQL, two
+    elsewhere."""
+    _, tz, runs = _agent_runs(user, graph_id, days, today)
+    median_in_sql = connection.vendor == "postgresql"
+    total = runs.aggregate(**_run_figures(median_in_sql))
+    median = total["median"] if median_in_sql else _median_of_all(_durations(runs, tz))
+    return _figures_of(total, median)
 
 
 def platform_daily(

@@ -194,9 +194,7 @@ def agent_context(
         ],
         "submissions": submissions,
         "store_username": store_username,
-        "last_30_days": analytics.agent_daily(user=request.user, graph_id=version.graph_id)[
-            "total"
-        ],
+        "last_30_days": analytics.agent_total(user=request.user, graph_id=version.graph_id),
         "preset_form": PresetForm(),
         "schedule_form": ScheduleForm(initial={"timezone": request.user.timezone}),
         "cron_next": next_run_times_or_none(ScheduleForm.DEFAULT_CRON, request.user.timezone),
