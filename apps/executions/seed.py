@@ -20,6 +20,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 
 from apps.common.exceptions import Conflict
+from apps.executions.benchmark import chain_graph
 from apps.executions.models import (
     ExecutionStatus,
     GraphExecution,
@@ -27,7 +28,6 @@ from apps.executions.models import (
     NodeExecutionOutput,
 )
 from apps.graphs import services as graph_services
-from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
 from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import GraphVersion, Node
 from apps.users.models import User
@@ -54,27 +54,8 @@ class SeedReport:
     seconds: float
 
 
-def chain_payload(length: int) -> dict[str, Any]:
-    """input → `length` Store Value nodes → output, as `POST /api/graphs` takes it."""
-    nodes = [{"id": "in", "block_id": AgentInputBlock.id, "input_default": {"name": "x"}}]
-    links = []
-    previous, pin = "in", "result"
-    for index in range(length):
-        key = f"n{index}"
-        nodes.append({"id": key, "block_id": StoreValueBlock.id})
-        links.append(
-            {"source_id": previous, "source_name": pin, "sink_id": key, "sink_name": "input"}
-        )
-        previous, pin = key, "output"
-    nodes.append({"id": "out", "block_id": AgentOutputBlock.id, "input_default": {"name": "y"}})
-    links.append(
-        {"source_id": previous, "source_name": pin, "sink_id": "out", "sink_name": "value"}
-    )
-    return {"nodes": nodes, "links": links}
-
-
 def _graph(user: User, name: str, nodes: int) -> GraphVersion:
-    payload = chain_payload(max(nodes - 2, 0))
+    payload = chain_graph(max(nodes - 2, 0))
     spec = graph_spec_from_payload(payload["nodes"], payload["links"])
     return graph_services.graph_create(user=user, name=name, spec=spec)
 
