@@ -12,6 +12,7 @@ nodes that were running are run again from their persisted inputs.
 """
 
 import contextvars
+import heapq
 import queue
 import threading
 import time
@@ -84,6 +85,67 @@ def _size(value: Any) -> int:
     return len(repr(value))
 
 
+class _NodeQueue(deque[NodeExecutionRecord]):
+    """One node's ready executions, FIFO; tells its owner when it stops being empty."""
+
+    def __init__(self, owner: "_ReadyQueues", node_id: str) -> None:
+        super().__init__()
+        self.owner, self.node_id = owner, node_id
+
+    def append(self, record: NodeExecutionRecord) -> None:
+        super().append(record)
+        if len(self) == 1:
+            self.owner.offer(self.node_id, record.sequence)
+
+    def appendleft(self, record: NodeExecutionRecord) -> None:
+        super().appendleft(record)
+        if len(self) == 1:
+            self.owner.offer(self.node_id, record.sequence)
+
+
+class _ReadyQueues(dict[str, deque[NodeExecutionRecord]]):
+    """Ready executions per node, and the order dispatch offers nodes in: by the sequence of
+    their oldest ready execution, from a heap, so a step costs O(log n) and not a sort of every
+    ready node. A node whose queue is empty is dropped, so `any(ready.values())` stays O(1).
+
+    Every node with ready executions is in the heap or `parked` (running, so it waits for its
+    execution to end); dispatch moves it between the two."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heap: list[tuple[int, str]] = []
+        self.parked: set[str] = set()
+
+    def __missing__(self, node_id: str) -> deque[NodeExecutionRecord]:
+        queue = self[node_id] = _NodeQueue(self, node_id)
+        return queue
+
+    def offer(self, node_id: str, sequence: int) -> None:
+        heapq.heappush(self.heap, (sequence, node_id))
+
+    def take(self, node_id: str) -> NodeExecutionRecord:
+        """The node's oldest ready execution; the node is parked while it has more."""
+        queue = self[node_id]
+        record = queue.popleft()
+        if queue:
+            self.parked.add(node_id)
+        else:
+            del self[node_id]
+        return record
+
+    def unpark(self, busy: set[str]) -> None:
+        """Offer the parked nodes that no longer run, by their oldest ready execution."""
+        for node_id in [node_id for node_id in self.parked if node_id not in busy]:
+            self.parked.discard(node_id)
+            if self.get(node_id):
+                self.offer(node_id, self[node_id][0].sequence)
+
+    def clear(self) -> None:
+        super().clear()
+        self.heap.clear()
+        self.parked.clear()
+
+
 class _Run(AgentCalls):
     def __init__(self, graph: EngineGraph, ports: Ports, settings: EngineSettings) -> None:
         self.ports = ports
@@ -104,7 +166,13 @@ class _Run(AgentCalls):
         self.tool_records = {}  # record id → (batch, index, calling agent): see AgentCalls
         self.static_values: dict[str, dict[str, Any]] = defaultdict(dict)
         self.by_node: dict[str, list[NodeExecutionRecord]] = defaultdict(list)
-        self.ready: dict[str, deque[NodeExecutionRecord]] = defaultdict(deque)
+        self.ready = _ReadyQueues()
+        # Per (sink, pin): its executions still lacking the pin, oldest first, and how many of
+        # by_node[sink] were looked at for it (see _lacking); per incomplete execution: how
+        # many of its linked pins it still lacks. So delivering a value is O(1) amortised.
+        self.lacking: dict[tuple[str, str], deque[NodeExecutionRecord]] = defaultdict(deque)
+        self.lacking_seen: dict[tuple[str, str], int] = defaultdict(int)
+        self.pins_lacked: dict[str, int] = {}
         self.running: dict[str, _Active] = {}
         self.messages: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.changes: dict[str, NodeExecutionRecord] = {}
@@ -192,14 +260,40 @@ class _Run(AgentCalls):
         return record
 
     def _fill(self, record: NodeExecutionRecord, pin: str, value: Any) -> None:
+        fresh = pin not in record.input_data
         record.input_data[pin] = value
         self._changed(record)
-        if record.status == Status.INCOMPLETE and self.linked_pins[record.node_id] <= set(
-            record.input_data
-        ):
-            record.status = Status.QUEUED
-            record.queued_at = self.ports.now()
-            self.ready[record.node_id].append(record)
+        if record.status != Status.INCOMPLETE:
+            return
+        linked = self.linked_pins[record.node_id]
+        lacked = self.pins_lacked.get(record.id)
+        if lacked is None:  # its first fill: count once what it lacks
+            lacked = len(linked - record.input_data.keys())
+        elif fresh and pin in linked:
+            lacked -= 1
+        if lacked:
+            self.pins_lacked[record.id] = lacked
+            return
+        self.pins_lacked.pop(record.id, None)
+        record.status = Status.QUEUED
+        record.queued_at = self.ports.now()
+        self.ready[record.node_id].append(record)
+
+    def _lacking(self, sink: str, pin: str) -> deque[NodeExecutionRecord]:
+        """The executions of `sink` still incomplete and lacking `pin`, oldest first.
+
+        Executions made since the last call are looked at once; those that got the pin or
+        moved on leave from the front when met. Each execution enters once per pin, so this
+        is O(1) amortised however many executions the node has."""
+        key = (sink, pin)
+        waiting, records = self.lacking[key], self.by_node[sink]
+        for record in records[self.lacking_seen[key] :]:
+            if record.status == Status.INCOMPLETE and pin not in record.input_data:
+                waiting.append(record)
+        self.lacking_seen[key] = len(records)
+        while waiting and (waiting[0].status != Status.INCOMPLETE or pin in waiting[0].input_data):
+            waiting.popleft()
+        return waiting
 
     def _deliver(self, link: EngineLink, value: Any) -> None:
         sink, pin = link.sink_id, link.sink_name
@@ -208,21 +302,19 @@ class _Run(AgentCalls):
         if sink in self.tool_nodes:
             self.static_values[sink][pin] = value  # fills that pin on every later call
             return
-        waiting = [
-            record
-            for record in self.by_node[sink]
-            if record.status == Status.INCOMPLETE and pin not in record.input_data
-        ]
+        waiting = self._lacking(sink, pin)
         if link.is_static:
             # A static value fills every waiting execution and every later one of the sink.
             self.static_values[sink][pin] = value
             if waiting:
-                for record in waiting:
-                    self._fill(record, pin, value)
+                for record in list(waiting):
+                    if record.status == Status.INCOMPLETE and pin not in record.input_data:
+                        self._fill(record, pin, value)
+                waiting.clear()
                 return
         elif waiting:
             # The oldest execution still lacking this pin gets it: values zip in arrival order.
-            self._fill(waiting[0], pin, value)
+            self._fill(waiting.popleft(), pin, value)
             return
         statics = {
             name: known
@@ -274,16 +366,20 @@ class _Run(AgentCalls):
         self.messages.put((active.record.id, status, outputs, error, stats))
 
     def _dispatch(self) -> None:
+        """Start ready executions, oldest first, one per node at a time, up to max_parallel.
+        Each start costs O(log n) (the ready heap), not a sort of every ready node."""
+        ready = self.ready
         busy = {active.node.id for active in self.running.values()}
-        candidates = sorted(
-            (records[0].sequence, node_id)
-            for node_id, records in self.ready.items()
-            if records and node_id not in busy
-        )
-        for _, node_id in candidates:
-            if len(self.running) >= self.settings.max_parallel:
-                return
-            if not self._start(self.ready[node_id].popleft(), self.nodes[node_id]):
+        ready.unpark(busy)
+        while ready.heap and len(self.running) < self.settings.max_parallel:
+            _, node_id = heapq.heappop(ready.heap)
+            if not ready.get(node_id):
+                continue  # emptied meanwhile (cancelled)
+            if node_id in busy:
+                ready.parked.add(node_id)
+                continue
+            busy.add(node_id)
+            if not self._start(ready.take(node_id), self.nodes[node_id]):
                 return
 
     def _start(self, record: NodeExecutionRecord, node: EngineNode) -> bool:
