@@ -10,14 +10,19 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-import openai
 
+from apps.common.lazy_modules import lazy_module
 from apps.common.safe_http import HttpRequestError, UnsafeUrlError
 from apps.graphs.blocks.base import BlockCost
 from apps.graphs.blocks.context import HttpClient, ProviderCredentials
+
+if TYPE_CHECKING:
+    import openai
+else:  # imported at its first use: see apps.common.lazy_modules
+    openai = lazy_module("openai")
 
 PROVIDER = "openai"
 
@@ -228,7 +233,7 @@ class Llm:
         except UnicodeEncodeError:  # a key stored before keys had to be ASCII
             raise LlmError(_UNSENDABLE_KEY) from None
 
-    def _explain(self, exc: openai.OpenAIError) -> str:
+    def _explain(self, exc: "openai.OpenAIError") -> str:
         where = self.credentials.base_url
         if isinstance(exc, openai.APITimeoutError):
             message = f"The provider at {where} did not answer within {self.timeout:g} s."
@@ -247,7 +252,7 @@ class Llm:
 _UNSENDABLE_KEY = "The API key holds characters an HTTP header cannot carry; store it again."
 
 
-def _detail(exc: openai.APIStatusError) -> str:
+def _detail(exc: "openai.APIStatusError") -> str:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error", body)

@@ -1,26 +1,25 @@
 """Runs web (ASGI: HTTP + /ws), a Celery worker and beat together in the foreground, after
 syncing the housekeeping beat entries declared in settings.
 
-Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies, the others are stopped too.
-The children run in sessions of their own, so a terminal's Ctrl-C reaches only this process,
-which sends each child one SIGTERM (a second signal would make uvicorn and Celery quit at once):
-web closes WebSockets with 1012 and finishes requests within WEB_SHUTDOWN_GRACE_SECONDS; the
-worker lets runs finish within EXECUTION_SHUTDOWN_GRACE_SECONDS, then hands them over.
+Once Django has synced the entries, the process execs into apps.common.supervise (plain Python,
+none of Django's memory), which starts the three. Ctrl-C (or SIGTERM) stops all three
+gracefully; if one of them dies, the others are stopped too. The children run in sessions of
+their own, so a terminal's Ctrl-C reaches only the supervisor, which sends each child one
+SIGTERM: web closes WebSockets with 1012 and finishes requests within
+WEB_SHUTDOWN_GRACE_SECONDS; the worker lets runs finish within EXECUTION_SHUTDOWN_GRACE_SECONDS,
+then hands them over.
 """
 
-import signal
-import subprocess
+import json
+import os
 import sys
-import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 from apps.common.metrics_dir import metrics_dir_reset
-
-# Beyond the children's own grace periods, before they are killed.
-MARGIN_SECONDS = 10
 
 
 class Command(BaseCommand):
@@ -83,24 +82,14 @@ class Command(BaseCommand):
                 "django_celery_beat.schedulers:DatabaseScheduler",
             ],
         }
-        processes = {
-            name: subprocess.Popen(command, start_new_session=True)
-            for name, command in commands.items()
-        }
         graces = {
             "web": settings.WEB_SHUTDOWN_GRACE_SECONDS,
             "worker": settings.EXECUTION_SHUTDOWN_GRACE_SECONDS,
             "beat": 0,
         }
-        stopping = False
-
-        def request_stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
-
+        children = {
+            name: {"command": command, "grace": graces[name]} for name, command in commands.items()
+        }
         url = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nAutoGPT Platform is starting at {url}"))
         if settings.DEBUG:
@@ -110,23 +99,10 @@ class Command(BaseCommand):
                 "Press Ctrl-C to stop.\n"
             )
 
-        exit_code = 0
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
-                    exit_code = process.returncode or 1
-                    stopping = True
-            time.sleep(0.2)
-
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        for name, process in processes.items():
-            deadline = started + graces[name] + MARGIN_SECONDS
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-        sys.exit(exit_code)
+        self.stdout.flush()
+        connections.close_all()
+        # The supervising needs none of Django: this process becomes apps.common.supervise
+        # (same pid, so a service manager or a terminal keeps talking to it).
+        os.execv(  # noqa: S606  # our own interpreter and module, no shell
+            python, [python, "-m", "apps.common.supervise", "runplatform", json.dumps(children)]
+        )

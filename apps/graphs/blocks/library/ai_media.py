@@ -5,10 +5,9 @@ credentials and address rule as the AI text blocks."""
 import base64
 import math
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import openai
-
+from apps.common.lazy_modules import lazy_module
 from apps.graphs.blocks import llm
 from apps.graphs.blocks.base import (
     PROVIDER_RETRY,
@@ -22,11 +21,16 @@ from apps.graphs.blocks.base import (
 )
 from apps.graphs.blocks.context import BlockContext
 
+if TYPE_CHECKING:
+    import openai
+else:  # imported at its first use: see apps.common.lazy_modules
+    openai = lazy_module("openai")
+
 TIMEOUT_SECONDS = 120
 MAX_TEXTS = 256
 
 
-def _kind(exc: openai.OpenAIError) -> FailureKind:
+def _kind(exc: "openai.OpenAIError") -> FailureKind:
     if isinstance(exc, openai.APITimeoutError):
         return FailureKind.TIMEOUT
     if isinstance(exc, openai.RateLimitError):
