@@ -28,21 +28,28 @@ def graph_group(graph_id: str, user_id: str) -> str:
     return f"graph.{graph_id}.{user_id}"
 
 
-def events_record(graph_exec_id: Any, entries: Sequence[tuple[str, Any]]) -> list[int]:
+def events_record(
+    graph_exec_id: Any, entries: Sequence[tuple[str, Any]], *, first_seq: int | None = None
+) -> list[int]:
     """Store a run's events, (method, data) in order, inside the caller's transaction (the one
     that makes them true) and answer their `seq`s: one UPDATE … RETURNING raises the run's
     counter (its row lock orders concurrent writers, so `seq` follows commit order), one INSERT
-    logs them. A run that is gone gets none (an empty list)."""
+    logs them. A run that is gone gets none (an empty list).
+
+    `first_seq`: the caller's transaction inserted the run, with its counter already past these
+    events (run creation: nobody else sees the run before the commit); no UPDATE then."""
     if not entries:
         return []
     pk = GraphExecution._meta.pk.get_db_prep_value(graph_exec_id, connection)
     prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
     with connection.cursor() as cursor:
-        cursor.execute(_BUMP, [len(entries), pk])
-        row = cursor.fetchone()
-        if row is None:
-            return []
-        seqs = list(range(row[0] - len(entries) + 1, row[0] + 1))
+        if first_seq is None:
+            cursor.execute(_BUMP, [len(entries), pk])
+            row = cursor.fetchone()
+            if row is None:
+                return []
+            first_seq = row[0] - len(entries) + 1
+        seqs = list(range(first_seq, first_seq + len(entries)))
         values = [
             [pk, seq, method, prep(data, connection)]
             for seq, (method, data) in zip(seqs, entries, strict=True)
@@ -70,12 +77,15 @@ def _graph_events(execution: GraphExecution, data: Any, seq: int | None) -> list
     ]
 
 
-def graph_execution_event_record(execution: GraphExecution) -> list[Event]:
+def graph_execution_event_record(
+    execution: GraphExecution, *, seq: int | None = None
+) -> list[Event]:
     """A run's status change, stored with its `seq` (in the caller's transaction, or its own),
-    to send to the run's own group and its graph's after that commit."""
+    to send to the run's own group and its graph's after that commit. `seq`: see events_record's
+    `first_seq`."""
     data = graph_execution_payload(execution)
     with transaction.atomic(savepoint=False):
-        seqs = events_record(execution.id, [(GRAPH_EXECUTION_EVENT, data)])
+        seqs = events_record(execution.id, [(GRAPH_EXECUTION_EVENT, data)], first_seq=seq)
     return _graph_events(execution, data, seqs[0] if seqs else None)
 
 
@@ -93,13 +103,15 @@ def graph_execution_final_event(execution: GraphExecution) -> list[Event]:
     return _graph_events(execution, stored[1], stored[0])
 
 
-def node_execution_events_record(graph_exec_id: Any, payloads: list[dict[str, Any]]) -> list[Event]:
+def node_execution_events_record(
+    graph_exec_id: Any, payloads: list[dict[str, Any]], *, first_seq: int | None = None
+) -> list[Event]:
     """Node executions' changes (apps.executions.payloads.node_execution_payload), stored with
-    their `seq`s in the caller's transaction, to send to the run's group in the order given."""
+    their `seq`s in the caller's transaction, to send to the run's group in the order given.
+    `first_seq`: see events_record."""
     group = execution_group(str(graph_exec_id))
-    seqs: list[int | None] = [
-        *events_record(graph_exec_id, [(NODE_EXECUTION_EVENT, data) for data in payloads])
-    ]
+    entries = [(NODE_EXECUTION_EVENT, data) for data in payloads]
+    seqs: list[int | None] = [*events_record(graph_exec_id, entries, first_seq=first_seq)]
     return [
         (group, _sequenced(NODE_EXECUTION_EVENT, payload, group, seq))
         for payload, seq in zip(payloads, seqs or [None] * len(payloads), strict=True)

@@ -93,16 +93,15 @@ def _run_insert(
 ) -> None:
     """INSERT the run and its entry node executions in one transaction; its event and its task
     leave after the commit."""
+    records = initial_node_executions(
+        runtime.engine_graph(runnable), inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())
+    )
     with transaction.atomic():
+        # Its events' `seq`s are known: the entry nodes' events, then the run's own.
+        execution.event_seq = len(records) + 1
         execution.save(force_insert=True)
-        records = initial_node_executions(
-            runtime.engine_graph(runnable),
-            inputs,
-            now=time.time(),
-            new_id=lambda: str(uuid.uuid4()),
-        )
-        runtime.database_store(execution, runnable).commit(records)
-        created = graph_execution_event_record(execution)
+        runtime.database_store(execution, runnable).commit(records, first_seq=1)
+        created = graph_execution_event_record(execution, seq=execution.event_seq)
         transaction.on_commit(lambda: publish(created))
         if enqueue:
             transaction.on_commit(lambda: send_run_task(execution.id))

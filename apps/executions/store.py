@@ -136,7 +136,11 @@ class DatabaseStore:
             )
         return records
 
-    def commit(self, changes: Sequence[NodeExecutionRecord]) -> None:
+    def commit(
+        self, changes: Sequence[NodeExecutionRecord], *, first_seq: int | None = None
+    ) -> None:
+        """The engine's port (types.Store.commit); `first_seq` is for the run's creation only
+        (events.events_record)."""
         payloads = [self._payload(record) for record in changes]
         inserts: list[Any] = []
         updates: list[Any] = []
@@ -175,7 +179,9 @@ class DatabaseStore:
                 cursor.executemany(_UPDATE, updates)
             _insert(cursor, _INSERT_OUTPUT, outputs)
             # Stored with their `seq`s in the same transaction (SPEC §17).
-            events = node_execution_events_record(self.execution.id, [p["event"] for p in payloads])
+            events = node_execution_events_record(
+                self.execution.id, [p["event"] for p in payloads], first_seq=first_seq
+            )
         # After the commit that makes them true: at once for a worker's step; at the end of the
         # caller's transaction for the entry nodes of a run being created.
         transaction.on_commit(partial(publish, events))

@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,7 +25,6 @@ from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.reviews import run_resume_if_decided
 from apps.executions.runtime import database_store, engine_graph
 from apps.executions.services import graph_execution_start, graph_execution_stop
-from apps.executions.store import relax_durability
 from apps.executions.worker import ending
 from apps.executions.worker.lease import Lease, lease_acquire
 from apps.executions.worker.ports import (
@@ -59,8 +58,13 @@ def graph_execution_run(
     user already has the maximum of this graph's runs going is enqueued again for later.
     """
     graph_exec_id = uuid.UUID(str(graph_exec_id))
-    # A sub-agent run goes inline in its parent's node: it is not held back by the cap.
-    outcome, execution = lease_acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
+    # The lease and the run's `running` event (with its `seq`) commit together, as one relaxed
+    # step of the worker's (relax_durability): a transaction less per run.
+    with transaction.atomic(savepoint=False):
+        # A sub-agent run goes inline in its parent's node: it is not held back by the cap.
+        outcome, execution = lease_acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
+        runs = execution is not None and execution.attempts <= settings.EXECUTION_MAX_ATTEMPTS
+        running = graph_execution_event_record(execution) if execution and runs else []
     if outcome == "capped":
         enqueue_run(graph_exec_id, countdown=settings.EXECUTION_CAP_RETRY_SECONDS)
         return None
@@ -73,7 +77,7 @@ def graph_execution_run(
         return None
     if execution is None:
         return None
-    return RunSession(execution, owner, parent_cancel).run()
+    return RunSession(execution, owner, parent_cancel).run(running)
 
 
 class RunSession:
@@ -95,12 +99,14 @@ class RunSession:
             execution=execution, graph_name=self.compiled.name, credentials=self.credentials
         )
 
-    def run(self) -> RunResult | None:
+    def run(self, running: list[Event]) -> RunResult | None:
+        """`running`: the run's `running` event, stored with the lease (none when the run was
+        interrupted too often: it is given up instead)."""
         user_context_set(self.execution.user_id)
         if self.execution.attempts > settings.EXECUTION_MAX_ATTEMPTS:
             self.give_up(INTERRUPTED)
             return None
-        publish(self.running_event())
+        publish(running)
         result = self.run_engine()
         if result is None:
             return None
@@ -109,13 +115,6 @@ class RunSession:
         elif not self.lease.lost:
             self.hand_over()
         return result
-
-    def running_event(self) -> list[Event]:
-        """The run's `running` event, stored with its `seq` right after the lease was taken (a
-        worker's step: relaxed durability, as the lease)."""
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            relax_durability(cursor)
-            return graph_execution_event_record(self.execution)
 
     def ports(self) -> Ports:
         return Ports(
