@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 import pytest
 from rest_framework.test import APIClient
 
+from apps.common.throttling import PrincipalRateThrottle
 from apps.users.models import User
 from apps.users.services import api_key_create
 from tests.factories import PASSWORD
@@ -108,3 +111,26 @@ def test_it_limits_the_sign_in_page_per_ip_and_per_account(owner: User, tight_li
     fresh_ip = Client(REMOTE_ADDR="198.51.100.8")
     right = {"username": "alice@example.com", "password": PASSWORD}
     assert fresh_ip.post("/login", right).status_code == 302
+
+
+def test_the_window_slides_as_drf_s_log_does_at_any_budget(owner: User, settings) -> None:
+    """Each request's time is logged (in Redis, not re-read whole per request): a request is
+    refused while the last minute holds the budget, told to wait until the oldest leaves, and
+    let through once it has; a large budget costs the same per request as a small one."""
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "principal": "3/minute"}
+    _, key = api_key_create(user=owner, name="clock", permissions=["IDENTITY"])
+    client = APIClient(HTTP_X_API_KEY=key)
+    now = [1000.0]
+    with patch.object(PrincipalRateThrottle, "timer", lambda self: now[0]):
+        for moment in (1000.0, 1020.0, 1040.0):
+            now[0] = moment
+            assert client.get("/api/user").status_code == 200
+        now[0] = 1050.0
+        refused = client.get("/api/user")
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) == 10  # the request at 1000 leaves the window at 1060
+        now[0] = 1060.5
+        assert client.get("/api/user").status_code == 200  # one slot freed, and taken
+        assert client.get("/api/user").status_code == 429
+        now[0] = 1080.5
+        assert client.get("/api/user").status_code == 200
