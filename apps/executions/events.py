@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from apps.executions import selectors
 from apps.executions.models import ExecutionEvent, GraphExecution
 from apps.executions.payloads import graph_execution_payload
+from apps.executions.sql import insert_rows
 from apps.graphs.runnable import graph_get
 from apps.realtime.events import Event, message
 from apps.realtime.topics import Topic, topic_register
@@ -54,12 +55,7 @@ def events_record(
             [pk, seq, method, prep(data, connection)]
             for seq, (method, data) in zip(seqs, entries, strict=True)
         ]
-        for start in range(0, len(values), _ROWS_PER_INSERT):
-            chunk = values[start : start + _ROWS_PER_INSERT]
-            cursor.execute(
-                f"{_LOG} VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}",
-                [value for row_values in chunk for value in row_values],
-            )
+        insert_rows(cursor, _LOG, "(%s, %s, %s, %s)", values, per_statement=_ROWS_PER_INSERT)
     return seqs
 
 

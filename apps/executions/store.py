@@ -25,6 +25,7 @@ from apps.executions.engine.types import Status
 from apps.executions.events import node_execution_events_record
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
 from apps.executions.payloads import grouped_outputs, jsonable, node_execution_payload
+from apps.executions.sql import insert_rows
 from apps.graphs.runnable import Node, get_block
 from apps.realtime.events import publish
 
@@ -222,13 +223,7 @@ class DatabaseStore:
 
 def _insert(cursor: Any, statement: tuple[str, str], rows: list[list[Any]]) -> None:
     """Multi-row INSERTs, at most _ROWS_PER_INSERT rows each (SQLite allows 999 parameters)."""
-    head, row = statement
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        cursor.execute(
-            f"{head} VALUES {', '.join([row] * len(chunk))}",
-            [value for values in chunk for value in values],
-        )
+    insert_rows(cursor, *statement, rows, per_statement=_ROWS_PER_INSERT)
 
 
 # Only table names are interpolated (the models' own); every value is a parameter.

@@ -7,6 +7,7 @@ import pytest
 
 from apps.executions import runtime, services
 from apps.executions.engine import NodeExecutionRecord, Status
+from apps.executions.models import ExecutionEvent
 from apps.graphs import services as graph_services
 from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.runnable import compiled_version
@@ -57,3 +58,52 @@ def test_a_commit_of_many_records_loads_back_as_written(owner: User) -> None:
         assert back.input_data == record.input_data
         assert back.outputs == record.outputs
         assert back.ended_at == pytest.approx(record.ended_at, abs=1e-3)
+
+
+def test_values_rendered_into_its_inserts_come_back_exactly(owner: User) -> None:
+    """On PostgreSQL the store's INSERTs carry their values as literals (apps.executions.sql):
+    quotes, placeholders, backslashes, other scripts and JSON's own escapes survive, as do the
+    events published with them."""
+    payload = echo_graph()
+    version = graph_services.graph_create(
+        user=owner,
+        name=payload["name"],
+        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
+    )
+    execution = services.graph_execution_start(
+        user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
+    )
+    store = runtime.database_store(
+        execution, compiled_version(version.graph_id, version.version), relaxed=True
+    )
+    tricky = ["it's", "%s %(x)s %%", "back\\slash", '引用 "quoted"', "line\nbreak", "", None]
+    now = time.time()
+    written = [
+        NodeExecutionRecord(
+            id=str(uuid.uuid4()),
+            node_id="print",
+            sequence=10 + index,
+            status=Status.COMPLETED,
+            input_data={"text": value, "list": [value, index]},
+            outputs=[("output", value), ("output", {"k'ey": value})],
+            error=None,
+            queued_at=now,
+            started_at=now,
+            ended_at=now,
+            is_new=True,
+        )
+        for index, value in enumerate(tricky)
+    ]
+
+    store.commit(written)
+
+    loaded = {record.id: record for record in store.load()}
+    for record in written:
+        assert loaded[record.id].input_data == record.input_data
+        assert loaded[record.id].outputs == record.outputs
+    data = list(
+        ExecutionEvent.objects.filter(graph_execution=execution)
+        .order_by("seq")
+        .values_list("data", flat=True)
+    )
+    assert [event["input_data"]["text"] for event in data[-len(tricky) :]] == tricky
