@@ -158,6 +158,7 @@ urlpatterns = [
     path("runs", runs.run_list, name="runs"),
     path("runs/<uuid:graph_exec_id>", runs.run_detail, name="run"),
     path("runs/<uuid:graph_exec_id>/stop", runs.run_stop, name="run-stop"),
+    path("runs/<uuid:graph_exec_id>/retry", runs.run_retry, name="run-retry"),
     path("runs/<uuid:graph_exec_id>/share", runs.run_share, name="run-share"),
     path("runs/<uuid:graph_exec_id>/delete", runs.run_delete, name="run-delete"),
     path("shared/<str:share_token>", runs.shared_run, name="shared-run"),
