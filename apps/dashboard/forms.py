@@ -157,8 +157,8 @@ class BudgetForm(forms.Form):
     max_credits = BudgetField(
         label="Budget (credits)",
         required=False,
-        help_text="Optional: the most this run may spend. A node that would pass it is not "
-        "started and the run fails with BUDGET_EXCEEDED. Not saved with presets or schedules.",
+        help_text="Optional. A node that would pass it is not started: the run fails with "
+        "BUDGET_EXCEEDED. This run only (not saved with presets or schedules).",
     )
 
     def budget(self) -> int | None:
@@ -298,7 +298,9 @@ class ScheduleForm(forms.Form):
 class CatchUpForm(forms.Form):
     """The schedule page's own form: what happens to firings missed while beat was down."""
 
-    catch_up = forms.ChoiceField(label="Missed firings", choices=CATCH_UP_CHOICES)
+    catch_up = forms.ChoiceField(
+        label="Firings missed while the scheduler was down", choices=CATCH_UP_CHOICES
+    )
 
     def choice_label(self) -> str:
         """What the chosen value means, in words, for the confirmation message."""
