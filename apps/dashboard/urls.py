@@ -76,6 +76,11 @@ urlpatterns = [
     path("schedules/preview", schedules.cron_preview, name="cron-preview"),
     path("schedules/<uuid:schedule_id>", schedules.schedule_detail, name="schedule"),
     path("schedules/<uuid:schedule_id>/toggle", schedules.schedule_toggle, name="schedule-toggle"),
+    path(
+        "schedules/<uuid:schedule_id>/catch-up",
+        schedules.schedule_catch_up,
+        name="schedule-catch-up",
+    ),
     path("schedules/<uuid:schedule_id>/delete", schedules.schedule_delete, name="schedule-delete"),
     path("store", store.store_browse, name="store"),
     path("store/profile", creator.creator_profile, name="creator-profile"),
