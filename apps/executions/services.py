@@ -81,15 +81,19 @@ def graph_execution_start(
         enqueued_at=timezone.now() if enqueue else None,
         max_credits=max_credits,
     )
-    records = initial_node_executions(
-        runtime.engine_graph(runnable), inputs, now=time.time(), new_id=new_record_id
-    )
-    run_insert(execution, runnable, records, enqueue=enqueue)
+    run_insert(execution, runnable, _entry_records(runnable, inputs), enqueue=enqueue)
     return execution
 
 
 def new_record_id() -> str:
     return str(uuid.uuid4())
+
+
+def _entry_records(runnable: RunnableGraph, inputs: dict[str, Any]) -> list[NodeExecutionRecord]:
+    """A new run's entry node executions (SPEC §6)."""
+    return initial_node_executions(
+        runtime.engine_graph(runnable), inputs, now=time.time(), new_id=new_record_id
+    )
 
 
 def run_insert(
