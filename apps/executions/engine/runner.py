@@ -333,26 +333,39 @@ class _Run(AgentCalls):
         """Record a failed attempt; True when another one is due later (the execution stays
         `running`, paid once), False when the failure stands."""
         record, node = active.record, active.node
-        earlier = list(record.stats.get("attempts", ()))
-        attempt = len(earlier) + 1
-        kind, retry_after = stats.get("failure_kind"), stats.get("retry_after_seconds")
+        attempt = len(record.stats.get("attempts", ())) + 1
         delay = None
-        if self.final_status is None and node.may_retry(attempt, kind):
-            delay = self.settings.retry_delay(attempt, retry_after)
-        if earlier or delay is not None:
-            entry = {"attempt": attempt, "status": Status.FAILED.value, "error": error}
-            entry.update(failure_kind=kind, wall_time=stats["wall_time"])
-            if retry_after is not None:
-                entry["retry_after"] = retry_after
-            if delay is not None:
-                entry["delay"] = round(delay, 3)
-            stats["attempts"] = [*earlier, entry]
+        if self.final_status is None and node.may_retry(attempt, stats.get("failure_kind")):
+            delay = self.settings.retry_delay(attempt, stats.get("retry_after_seconds"))
+        self._note_attempt(record, Status.FAILED, error, stats, delay)
         if delay is None:
             return False
         record.stats, record.error = stats, None
         self._changed(record)
         self.retrying[record.id] = (time.monotonic() + delay, active)
         return True
+
+    @staticmethod
+    def _note_attempt(
+        record: NodeExecutionRecord,
+        status: Status,
+        error: str | None,
+        stats: dict[str, Any],
+        delay: float | None = None,
+    ) -> None:
+        """Add this attempt to `stats["attempts"]`: kept once an execution makes more than one."""
+        earlier = record.stats.get("attempts", ())
+        if not earlier and delay is None:
+            return
+        entry: dict[str, Any] = {"attempt": len(earlier) + 1, "status": status.value}
+        entry["wall_time"] = stats["wall_time"]
+        if status == Status.FAILED:
+            entry.update(error=error, failure_kind=stats.get("failure_kind"))
+            if stats.get("retry_after_seconds") is not None:
+                entry["retry_after"] = stats["retry_after_seconds"]
+        if delay is not None:
+            entry["delay"] = round(delay, 3)
+        stats["attempts"] = [*earlier, entry]
 
     def _retry_due(self) -> None:
         now = time.monotonic()
@@ -383,16 +396,8 @@ class _Run(AgentCalls):
         stats["wall_time"] = time.monotonic() - active.started
         if status == Status.FAILED and self._retry_later(active, error, stats):
             return
-        if status == Status.COMPLETED and record.stats.get("attempts"):
-            attempts = record.stats["attempts"]
-            stats["attempts"] = [
-                *attempts,
-                {
-                    "attempt": len(attempts) + 1,
-                    "status": status.value,
-                    "wall_time": stats["wall_time"],
-                },
-            ]
+        if status == Status.COMPLETED:
+            self._note_attempt(record, status, None, stats)
         record.status, record.outputs, record.error = status, outputs, error
         record.ended_at = None if status == Status.REVIEW else self.ports.now()
         stats["output_size"] = _size(outputs)
