@@ -6,6 +6,7 @@ import threading
 
 from celery import Celery
 from celery.signals import (
+    celeryd_after_setup,
     task_postrun,
     task_prerun,
     worker_process_shutdown,
@@ -19,7 +20,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autogpt.settings")
 
 app = Celery("autogpt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("default"), Queue("executions"), Queue("notifications"))
+app.conf.task_queues = (
+    Queue("default"),
+    Queue("executions"),
+    Queue("executions.resume"),
+    Queue("notifications"),
+)
 app.autodiscover_tasks()
 # Celery's Django fixup closes every database connection before and after each task unless this
 # is set, so every run paid for a new PostgreSQL connection (a server process forked per task).
@@ -34,6 +40,15 @@ def _close_old_connections(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@celeryd_after_setup.connect
+def _take_resumed_runs(sender: str, instance, **kwargs) -> None:
+    """A worker that takes runs takes resumed ones too, from their own queue
+    (apps.executions.lifecycle.RESUME_QUEUE), whatever its -Q list says."""
+    queues = instance.app.amqp.queues
+    if "executions" in queues.consume_from:
+        queues.select_add("executions.resume")
 
 
 _heartbeat_stop = threading.Event()

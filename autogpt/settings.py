@@ -212,6 +212,14 @@ EXECUTION_LEASE_SECONDS = env_int("EXECUTION_LEASE_SECONDS", 30, minimum=3)
 EXECUTION_MAX_ATTEMPTS = env_int("EXECUTION_MAX_ATTEMPTS", 3, minimum=1)
 # On SIGTERM a worker lets its runs finish for this long, then hands the rest to other workers.
 EXECUTION_SHUTDOWN_GRACE_SECONDS = env_int("EXECUTION_SHUTDOWN_GRACE_SECONDS", 60, minimum=0)
+# Node retries (SPEC §17): attempt n of a retriable failure waits NODE_RETRY_BASE_MS * 2**(n-1)
+# (with jitter, at most NODE_RETRY_MAX_SECONDS), or the provider's Retry-After when longer; a
+# Retry-After over NODE_RETRY_AFTER_LIMIT_SECONDS is not waited (the failure stands).
+NODE_RETRY_BASE_MS = env_int("NODE_RETRY_BASE_MS", 1000, minimum=1)
+NODE_RETRY_MAX_SECONDS = env_int("NODE_RETRY_MAX_SECONDS", 30, minimum=1)
+NODE_RETRY_AFTER_LIMIT_SECONDS = env_int("NODE_RETRY_AFTER_LIMIT_SECONDS", 120, minimum=0)
+# Expired leases are looked for every half lease period (the watchdog below is the backstop).
+RESCUE_INTERVAL_SECONDS = max(1, EXECUTION_LEASE_SECONDS // 2)
 WATCHDOG_INTERVAL_SECONDS = env_int("WATCHDOG_INTERVAL_SECONDS", 30, minimum=5)
 WATCHDOG_QUEUED_SECONDS = env_int("WATCHDOG_QUEUED_SECONDS", 60, minimum=1)
 # Share links stop working this many days after they were made; soft-deleted runs are removed
@@ -241,6 +249,8 @@ NOTIFICATION_BACKOFF_MAX_MINUTES = env_int("NOTIFICATION_BACKOFF_MAX_MINUTES", 1
 # {"task", "cron": "m h dom mon dow"} in UTC.
 HOUSEKEEPING_SCHEDULE = {
     "execution-watchdog": {"task": "executions.watchdog", "every": WATCHDOG_INTERVAL_SECONDS},
+    # A run whose worker was lost resumes within one lease period (SPEC §17).
+    "execution-rescue": {"task": "executions.rescue", "every": RESCUE_INTERVAL_SECONDS},
     "execution-cleanup": {"task": "executions.cleanup", "cron": "17 3 * * *"},
     # Hourly: Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are removed (SPEC §17).
     "idempotency-keys-cleanup": {"task": "executions.idempotency_cleanup", "cron": "29 * * * *"},

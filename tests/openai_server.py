@@ -5,8 +5,10 @@ and `/v1/models`. Replies are deterministic: a line `REPLY: <text>` in the last 
 answered with `<text>`, anything else with `Echo: <last user message>`; `script()` queues replies
 that win over both, and `script_tool_calls()` a reply that calls tools. Tokens are counted as
 words. Error modes are chosen by the model name: `error-401`, `error-429`, `error-500` answer
-with that status and an OpenAI error body, `slow` answers after `slow_seconds`. Every request is
-kept (`requests`) for assertions; `hold_stream` makes a streamed reply wait after its first chunk
+with that status and an OpenAI error body, `slow` answers after `slow_seconds`;
+`script_statuses()` queues error answers (with an optional Retry-After) for the next requests.
+Every request is kept (`requests`, with its monotonic time `at`) for assertions; `hold_stream`
+makes a streamed reply wait after its first chunk
 until `release_stream()` is called.
 """
 
@@ -38,6 +40,7 @@ STATUS_MESSAGES = {
     401: "Incorrect API key provided.",
     429: "Rate limit reached for requests.",
     500: "The server had an error while processing your request.",
+    503: "The engine is currently overloaded, please try again later.",
 }
 
 
@@ -52,11 +55,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def _json(self, status: int, payload: object) -> None:
+    def _json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
@@ -79,7 +84,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.requests.append({"path": self.path, "headers": headers, "body": body})
+        self.server.requests.append(
+            {"path": self.path, "headers": headers, "body": body, "at": time.monotonic()}
+        )
         model = body.get("model", "")
         media = {
             "/v1/embeddings": self._embeddings,
@@ -92,11 +99,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") not in ("/v1/chat/completions", *MEDIA_PATHS):
             self._json(404, {"error": {"message": "no such route", "type": "invalid_request"}})
             return
-        if model in STATUS_MODELS:
-            status = STATUS_MODELS[model]
+        with self.server.lock:
+            failure = self.server.statuses.pop(0) if self.server.statuses else None
+        if failure is not None or model in STATUS_MODELS:
+            status, retry_after = failure or (STATUS_MODELS[model], None)
             self._json(
                 status,
                 {"error": {"message": STATUS_MESSAGES[status], "type": "error", "code": status}},
+                {"Retry-After": str(retry_after)} if retry_after is not None else None,
             )
             return
         if model == "slow":
@@ -239,6 +249,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", free_port()), _Handler)
         self.requests: list[dict[str, Any]] = []
         self.scripted: list[str | dict[str, Any]] = []
+        self.statuses: list[tuple[int, float | None]] = []
         self.slow_seconds = 5.0
         self.hold_stream = False
         self.stream_started = threading.Event()
@@ -284,6 +295,11 @@ class OpenAITestServer:
         with self.server.lock:
             self.server.scripted.append({"tool_calls": list(calls)})
 
+    def script_statuses(self, *statuses: int, retry_after: float | None = None) -> None:
+        """The next requests are answered with these error statuses, one each, in order."""
+        with self.server.lock:
+            self.server.statuses.extend((status, retry_after) for status in statuses)
+
     def hold_stream(self) -> None:
         self.server.hold_stream = True
         self.server.stream_started.clear()
@@ -296,6 +312,7 @@ class OpenAITestServer:
         self.server.requests.clear()
         with self.server.lock:
             self.server.scripted.clear()
+            self.server.statuses.clear()
         self.server.hold_stream = False
         self.server.stream_gate.set()
 

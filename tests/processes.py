@@ -57,6 +57,7 @@ def platform_env() -> dict[str, str]:
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["CACHE_KEY_PREFIX"] = settings.CACHES["default"]["KEY_PREFIX"]
     env["WORKER_HEARTBEAT_SECONDS"] = "1"
+    env["NODE_RETRY_BASE_MS"] = "50"  # node retries wait 25 to 50 ms, then 50 to 100 ms
     env["BLOCK_HTTP_ALLOWED_HOSTS"] = LOOPBACK_TEST_PORTS
     return env
 

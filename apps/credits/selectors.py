@@ -35,6 +35,15 @@ def credit_usage_for_run(*, graph_exec_id: uuid.UUID | str) -> int:
     return -(total or 0)
 
 
+def credit_usage_keys_for_run(*, graph_exec_id: uuid.UUID | str) -> list[str]:
+    """The keys of a run's active USAGE entries (their charges' idempotency keys)."""
+    return list(
+        CreditTransaction.objects.filter(
+            graph_exec_id=graph_exec_id, type="USAGE", is_active=True
+        ).values_list("transaction_key", flat=True)
+    )
+
+
 def credit_usage_for_runs(*, graph_exec_ids: Sequence[uuid.UUID | str]) -> int:
     """Credits some runs spent together (USAGE entries net of their refunds)."""
     total = CreditTransaction.objects.filter(

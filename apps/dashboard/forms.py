@@ -7,8 +7,10 @@ from typing import Any, TypeVar
 from django import forms
 
 from apps.common.exceptions import ValidationFailed
+from apps.common.numbers import parse_int
 from apps.common.parsers import load_json
 from apps.dashboard.presenters import provider_title
+from apps.schedules.models import Schedule
 from apps.users.forms import TimeZoneField
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey
 
@@ -120,6 +122,50 @@ class RunForm(forms.Form):
         return self.PREFIX + name
 
 
+# The API's bound on max_credits (executions' ExecuteRequestSerializer): a PostgreSQL integer.
+MAX_BUDGET = 2**31 - 1
+
+
+class BudgetField(forms.Field):
+    """Credits as a person types them: ASCII digits only (`parse_int`, so neither "1.5", "1e3"
+    nor "١٢" slip through), at least 1; empty is no cap."""
+
+    widget = forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"})
+    default_error_messages = {
+        "invalid": "Enter a whole number of credits, e.g. 50, or leave it empty for no cap.",
+        "too_small": "A budget is at least 1 credit; leave it empty for no cap.",
+        "too_large": f"A budget is at most {MAX_BUDGET} credits.",
+    }
+
+    def to_python(self, value: Any) -> int | None:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        number = parse_int(text, signed=True)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if number < 1:
+            raise forms.ValidationError(self.error_messages["too_small"], code="too_small")
+        if number > MAX_BUDGET:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        return number
+
+
+class BudgetForm(forms.Form):
+    """A run's budget cap (SPEC §17), passed as `max_credits` to the service the API uses."""
+
+    max_credits = BudgetField(
+        label="Budget (credits)",
+        required=False,
+        help_text="Optional. A node that would pass it is not started: the run fails with "
+        "BUDGET_EXCEEDED. This run only (not saved with presets or schedules).",
+    )
+
+    def budget(self) -> int | None:
+        value: int | None = self.cleaned_data["max_credits"]
+        return value
+
+
 class PresetForm(forms.Form):
     preset_name = forms.CharField(label="Preset name", max_length=100)
 
@@ -212,6 +258,12 @@ class StoreReviewForm(forms.Form):
 # --- schedules ----------------------------------------------------------------------------
 
 
+CATCH_UP_CHOICES = [
+    (Schedule.CatchUp.SKIP, "Skip them"),
+    (Schedule.CatchUp.RUN_ONCE, "Run once when the scheduler is back"),
+]
+
+
 class ScheduleForm(forms.Form):
     DEFAULT_CRON = "0 9 * * *"
 
@@ -222,6 +274,13 @@ class ScheduleForm(forms.Form):
         help_text="minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5.",
     )
     timezone = TimeZoneField(guess=True)
+    catch_up = forms.ChoiceField(
+        label="Missed firings",
+        choices=CATCH_UP_CHOICES,
+        initial=Schedule.CatchUp.SKIP,
+        required=False,
+        help_text="Firings missed while the scheduler was down.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -231,6 +290,25 @@ class ScheduleForm(forms.Form):
         # The fields sit in the schedules card but are sent with the run form's inputs.
         for field in self.fields.values():
             field.widget.attrs["form"] = "run-form"
+
+    def clean_catch_up(self) -> str:
+        return str(self.cleaned_data["catch_up"] or Schedule.CatchUp.SKIP)
+
+
+class CatchUpForm(forms.Form):
+    """The schedule page's own form: what happens to firings missed while beat was down."""
+
+    catch_up = forms.ChoiceField(
+        label="Firings missed while the scheduler was down", choices=CATCH_UP_CHOICES
+    )
+
+    def choice_label(self) -> str:
+        """What the chosen value means, in words, for the confirmation message."""
+        labels = {
+            Schedule.CatchUp.SKIP: "missed firings are skipped",
+            Schedule.CatchUp.RUN_ONCE: "missed firings run once when the scheduler is back",
+        }
+        return labels[self.cleaned_data["catch_up"]]
 
 
 # --- account ------------------------------------------------------------------------------

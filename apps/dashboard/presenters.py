@@ -82,19 +82,25 @@ class TimelineRow:
     inputs: list[tuple[str, dict[str, Any]]]
     outputs: list[tuple[str, dict[str, Any]]]
     error: str
+    reused: bool  # taken as it was from the run this one retries (SPEC §17): not run here
+
+
+def _reused(ne: Any) -> bool:
+    return bool(isinstance(ne.stats, dict) and ne.stats.get("reused_from"))
 
 
 def timeline(
     node_executions: Sequence[Any], block_names: dict[str, str], now: datetime.datetime
 ) -> list[TimelineRow]:
     """Rows in sequence order with bars placed on the run's span so far (percent of its
-    length); a node still running reaches `now`."""
+    length); a node still running reaches `now`. An execution a retry reused ran in the run
+    before: it has no bar here."""
 
     def start_of(ne: Any) -> datetime.datetime | None:
-        return ne.started_at or ne.queued_at
+        return None if _reused(ne) else ne.started_at or ne.queued_at
 
     def end_of(ne: Any) -> datetime.datetime | None:
-        return ne.ended_at or (now if ne.started_at else None)
+        return None if _reused(ne) else ne.ended_at or (now if ne.started_at else None)
 
     starts = [moment for ne in node_executions if (moment := start_of(ne))]
     ends = [moment for ne in node_executions if (moment := end_of(ne))]
@@ -118,6 +124,7 @@ def timeline(
                 inputs=[(pin, shown_value(value)) for pin, value in ne.input_data.items()],
                 outputs=[(o.pin, shown_value(o.value)) for o in ne.outputs.all()],
                 error=ne.error,
+                reused=_reused(ne),
             )
         )
     return rows

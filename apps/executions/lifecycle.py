@@ -16,6 +16,11 @@ from apps.executions.models import ALLOWED_SOURCES, TERMINAL_STATUSES, GraphExec
 from apps.graphs.runnable import compiled_version
 
 RUN_TASK = "executions.run_graph"
+RUN_QUEUE = "executions"
+# Runs resumed after a lost worker (SPEC §17): a queue of their own, which every worker that takes
+# runs also takes (autogpt/celery.py), so a resumed run does not wait behind the runs queued
+# after it started.
+RESUME_QUEUE = "executions.resume"
 
 
 def transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
@@ -28,17 +33,19 @@ def transition(graph_exec_id: uuid.UUID, target: str, **fields: Any) -> bool:
     return bool(moved)
 
 
-def send_run_task(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
-    current_app.send_task(
-        RUN_TASK, args=[str(graph_exec_id)], queue="executions", countdown=countdown
-    )
+def send_run_task(
+    graph_exec_id: uuid.UUID, *, countdown: float | None = None, queue: str = RUN_QUEUE
+) -> None:
+    current_app.send_task(RUN_TASK, args=[str(graph_exec_id)], queue=queue, countdown=countdown)
 
 
-def enqueue_run(graph_exec_id: uuid.UUID, *, countdown: float | None = None) -> None:
+def enqueue_run(
+    graph_exec_id: uuid.UUID, *, countdown: float | None = None, queue: str = RUN_QUEUE
+) -> None:
     """Send the run's task again (the watchdog, the cap, a review decided); `enqueued_at` tells
     when."""
     GraphExecution.objects.filter(pk=graph_exec_id).update(enqueued_at=timezone.now())
-    send_run_task(graph_exec_id, countdown=countdown)
+    send_run_task(graph_exec_id, countdown=countdown, queue=queue)
 
 
 def announce_finished(execution: GraphExecution) -> None:

@@ -65,14 +65,18 @@ class GraphExecution(models.Model):
     # SPEC §17: some node failed (the run may still be `completed`: "completed with errors").
     # Set when the run ends, by apps.executions.outcome.
     has_errors = models.BooleanField(default=False)
-    # SPEC §17: the most credits this run may use, as the request gave it (null: no cap). Stored
-    # only: the worker does not enforce it yet.
+    # SPEC §17: the most credits this run (and its sub-agent runs) may use (null: no cap); the
+    # worker refuses a charge past it (apps.executions.worker.ports.RunBudgets).
     max_credits = models.PositiveIntegerField(null=True, blank=True)
     preset = models.ForeignKey(
         "graphs.Preset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    # SPEC §17: the finished run this one retries (its completed node executions were taken).
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     is_deleted = models.BooleanField(default=False)
     share_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -125,6 +129,16 @@ class GraphExecution(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def can_retry(self) -> bool:
+        """Whether a retry from failure (SPEC §17) may start from it: a finished run, not a
+        sub-agent's, in which something failed, was cancelled or never ran."""
+        return (
+            self.is_terminal
+            and self.parent_id is None
+            and (self.status != ExecutionStatus.COMPLETED or self.has_errors)
+        )
 
     @property
     def completed_with_errors(self) -> bool:

@@ -74,6 +74,7 @@ def graph_execution_payload(
         "max_credits": execution.max_credits,
         "preset_id": str(execution.preset_id) if execution.preset_id else None,
         "parent_id": str(execution.parent_id) if execution.parent_id else None,
+        "retry_of": str(execution.retry_of_id) if execution.retry_of_id else None,
         "created_at": datetime_text(execution.created_at),
         "started_at": datetime_text(execution.started_at),
         "ended_at": datetime_text(execution.ended_at),

@@ -39,6 +39,8 @@ def _engine_graph(graph_id: uuid.UUID, version: int) -> EngineGraph:
             label=node.label,
             description=node.description,
             input_schema=node.input_schema,
+            max_attempts=node.max_attempts,
+            retriable=node.retriable,
         )
         for node in runnable.nodes
     )

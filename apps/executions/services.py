@@ -5,6 +5,7 @@ side (running a run) is apps.executions.worker."""
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from apps.common.exceptions import InsufficientCredits, ValidationFailed
 from apps.credits.selectors import credit_balance_get
 from apps.executions import payloads, reviews, runtime, selectors
-from apps.executions.engine import initial_node_executions
+from apps.executions.engine import NodeExecutionRecord, initial_node_executions
 from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, send_run_task
 from apps.executions.models import ExecutionStatus, GraphExecution
@@ -67,7 +68,7 @@ def graph_execution_start(
         credentials_inputs=credentials_inputs,
         access_checked=access_checked,
     )
-    _check_balance(user, runnable)
+    balance_check(user, runnable)
     execution = GraphExecution(
         graph_id=runnable.graph_id,
         graph_version=runnable.version,
@@ -78,24 +79,32 @@ def graph_execution_start(
         preset=preset,
         parent=parent,
         enqueued_at=timezone.now() if enqueue else None,
-        max_credits=max_credits,  # SPEC §17 budget cap: stored, not yet enforced
+        max_credits=max_credits,
     )
-    _run_insert(execution, runnable, inputs, enqueue=enqueue)
+    run_insert(execution, runnable, _entry_records(runnable, inputs), enqueue=enqueue)
     return execution
 
 
-def _run_insert(
+def new_record_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _entry_records(runnable: RunnableGraph, inputs: dict[str, Any]) -> list[NodeExecutionRecord]:
+    """A new run's entry node executions (SPEC §6)."""
+    return initial_node_executions(
+        runtime.engine_graph(runnable), inputs, now=time.time(), new_id=new_record_id
+    )
+
+
+def run_insert(
     execution: GraphExecution,
     runnable: RunnableGraph,
-    inputs: dict[str, Any],
+    records: Sequence[NodeExecutionRecord],
     *,
-    enqueue: bool,
+    enqueue: bool = True,
 ) -> None:
-    """INSERT the run and its entry node executions in one transaction; its event and its task
-    leave after the commit."""
-    records = initial_node_executions(
-        runtime.engine_graph(runnable), inputs, now=time.time(), new_id=lambda: str(uuid.uuid4())
-    )
+    """INSERT the run and the node executions it starts with in one transaction; its event and
+    its task leave after the commit."""
     with transaction.atomic():
         # Its events' `seq`s are known: the entry nodes' events, then the run's own.
         execution.event_seq = len(records) + 1
@@ -129,7 +138,7 @@ def _with_preset(
     )
 
 
-def _check_balance(user: User, runnable: RunnableGraph) -> None:
+def balance_check(user: User, runnable: RunnableGraph) -> None:
     """402 for an empty purse (SPEC §6): each node is still charged as it runs."""
     available = credit_balance_get(user_id=user.pk)
     if available <= 0:

@@ -35,6 +35,12 @@ def watchdog() -> dict[str, int]:
     return worker.execution_watchdog()
 
 
+@shared_task(name="executions.rescue", ignore_result=True, time_limit=60)
+def rescue() -> dict[str, int]:
+    """Resume runs whose worker was lost, as soon as their lease expires."""
+    return worker.execution_rescue()
+
+
 @shared_task(name="executions.cleanup", ignore_result=True, time_limit=600)
 def cleanup() -> dict[str, int]:
     """Expire old share links and remove long soft-deleted runs."""

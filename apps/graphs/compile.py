@@ -19,7 +19,13 @@ from apps.graphs.blocks.base import RUN_INPUT_BLOCK_TYPES, Block, BlockType
 from apps.graphs.blocks.registry import get_block
 from apps.graphs.costs import block_costs
 from apps.graphs.models import GraphVersion, Node
-from apps.graphs.spec import GraphSpec, LinkSpec, NodeSpec
+from apps.graphs.spec import (
+    MAX_ATTEMPTS_METADATA_KEY,
+    TIMEOUT_METADATA_KEY,
+    GraphSpec,
+    LinkSpec,
+    NodeSpec,
+)
 
 # A node's chosen credential (SPEC §16 "credentials per node"): its id in the node's metadata.
 CREDENTIALS_METADATA_KEY = "credentials_id"
@@ -140,6 +146,8 @@ class RunnableNode:
     label: str
     description: str
     input_schema: Mapping[str, Any]
+    max_attempts: int  # attempts at a retriable failure (SPEC §17); 1 without a retry policy
+    retriable: frozenset[str]  # the FailureKinds another attempt may cure
 
 
 @dataclass(frozen=True)
@@ -183,6 +191,19 @@ class RunnableGraph:
         return max(1, graph_cost_estimate(self.spec)["total_credits"])
 
 
+def _retries(block: Block, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """A node's retry settings: its block's policy, its attempts overridden by the node's
+    `max_attempts` (validated on save)."""
+    policy = block.retry_policy
+    if policy is None:
+        return {"max_attempts": 1, "retriable": frozenset()}
+    attempts = metadata.get(MAX_ATTEMPTS_METADATA_KEY)
+    return {
+        "max_attempts": attempts if isinstance(attempts, int) else policy.max_attempts,
+        "retriable": frozenset(str(kind) for kind in policy.retriable),
+    }
+
+
 def runnable_graph(
     row: GraphVersion, *, tool_schemas: Mapping[str, Mapping[str, Any]]
 ) -> RunnableGraph:
@@ -203,12 +224,13 @@ def runnable_graph(
                 kind=node.node_type,
                 input_default=defaults,
                 timeout_seconds=float(
-                    node.metadata.get("timeout_seconds") or block.timeout_seconds
+                    node.metadata.get(TIMEOUT_METADATA_KEY) or block.timeout_seconds
                 ),
                 inline=block.inline,
                 label=node.label,
                 description=block.description,
                 input_schema=tool_schemas.get(node.key) or block.input_schema(),
+                **_retries(block, node.metadata),
             )
         )
     agents = [node for node in nodes if node.kind == BlockType.AGENT]

@@ -15,7 +15,8 @@
 Also here: the graph rows executions references (Graph for its row lock and the delete signal,
 GraphVersion for a shared run's name, Node for node execution rows), graph_get/preset_get for
 its views and socket, graph_version_resolve for a sub-agent resolved as its creator would, and
-graph_list under the statistics. Not here: the API serializers executions' own API nests
+graph_list under the statistics, graph_version_granted for a retry (a version the user may still
+read). Not here: the API serializers executions' own API nests
 (graphs.api.serializers) and the blocks its benchmark builds graphs of.
 
 Nothing is defined here: each name lives in the module that owns it.
@@ -44,6 +45,7 @@ from apps.graphs.selectors import (
     compiled_version,
     graph_get,
     graph_list,
+    graph_version_granted,
     graph_version_resolve,
     preset_get,
     run_statistics_install,
@@ -74,6 +76,7 @@ __all__ = [
     "get_block",
     "graph_get",
     "graph_list",
+    "graph_version_granted",
     "graph_version_resolve",
     "preset_get",
     "run_statistics_install",

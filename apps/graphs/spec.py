@@ -18,6 +18,14 @@ TOOLS_PIN = "tools"
 TOOL_PIN = "tool"
 
 
+# Node settings in its metadata (SPEC §17): attempts at a retriable failure (1 to 10, for blocks
+# with a retry policy) and the node's own time limit in seconds.
+MAX_ATTEMPTS_METADATA_KEY = "max_attempts"
+MAX_ATTEMPTS_LIMIT = 10
+TIMEOUT_METADATA_KEY = "timeout_seconds"
+TIMEOUT_LIMIT_SECONDS = 86_400
+
+
 def is_tool_link(link: "LinkSpec") -> bool:
     return link.source_name == TOOLS_PIN and link.sink_name == TOOL_PIN
 

@@ -14,10 +14,15 @@ from apps.graphs.blocks.registry import get_block
 from apps.graphs.spec import (
     DICT_SEPARATOR,
     LIST_SEPARATOR,
+    MAX_ATTEMPTS_LIMIT,
+    MAX_ATTEMPTS_METADATA_KEY,
+    TIMEOUT_LIMIT_SECONDS,
+    TIMEOUT_METADATA_KEY,
     TOOL_PIN,
     TOOLS_PIN,
     GraphSpec,
     LinkSpec,
+    NodeSpec,
     is_tool_link,
     split_dynamic_pin,
 )
@@ -192,6 +197,40 @@ def _resolve_blocks(spec: GraphSpec, errors: _Errors) -> dict[str, Block]:
     return blocks
 
 
+def _check_node_settings(node: NodeSpec, block: Block, errors: _Errors) -> None:
+    """The node settings the engine reads from its metadata (SPEC §17)."""
+    attempts = node.metadata.get(MAX_ATTEMPTS_METADATA_KEY)
+    if attempts is not None:
+        if block.retry_policy is None:
+            errors.add(
+                node.key,
+                MAX_ATTEMPTS_METADATA_KEY,
+                f"{block.name} has no retriable failures: it runs once",
+            )
+        elif (
+            not isinstance(attempts, int)
+            or isinstance(attempts, bool)
+            or not 1 <= attempts <= MAX_ATTEMPTS_LIMIT
+        ):
+            errors.add(
+                node.key,
+                MAX_ATTEMPTS_METADATA_KEY,
+                f"attempts must be a whole number from 1 to {MAX_ATTEMPTS_LIMIT}",
+            )
+    timeout = node.metadata.get(TIMEOUT_METADATA_KEY)
+    if timeout is not None and (
+        not isinstance(timeout, int | float)
+        or isinstance(timeout, bool)
+        or not 0 < timeout <= TIMEOUT_LIMIT_SECONDS
+    ):
+        errors.add(
+            node.key,
+            TIMEOUT_METADATA_KEY,
+            f"the time limit must be a number of seconds, above 0 and at most "
+            f"{TIMEOUT_LIMIT_SECONDS}",
+        )
+
+
 def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
     errors = _Errors()
     if not spec.nodes:
@@ -220,6 +259,7 @@ def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
         }
         for pin, message in block.default_errors(fixed).items():
             errors.add(node.key, pin, message)
+        _check_node_settings(node, block, errors)
     _check_links(spec, blocks, errors)
     for key in sorted(_cycle_members(spec)):
         errors.add(key, "links", "this node is part of a cycle")

@@ -172,7 +172,9 @@ def test_the_usage_chart_scales_to_the_peak() -> None:
     assert usage_chart([(today, 0)]).peak == 0
 
 
-def _node_execution(key: str, start: int, end: int | None, status: str) -> SimpleNamespace:
+def _node_execution(
+    key: str, start: int, end: int | None, status: str, **stats: object
+) -> SimpleNamespace:
     origin = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     return SimpleNamespace(
         id=key,
@@ -185,6 +187,7 @@ def _node_execution(key: str, start: int, end: int | None, status: str) -> Simpl
         input_data={"text": "x"},
         outputs=SimpleNamespace(all=lambda: [SimpleNamespace(pin="output", value="x")]),
         error="",
+        stats=stats,
     )
 
 
@@ -199,6 +202,21 @@ def test_the_timeline_places_bars_on_the_run_so_far() -> None:
     assert (rows[0].offset_pct, rows[0].width_pct) == (0.0, 20.0)
     assert (rows[1].offset_pct, rows[1].width_pct) == (20.0, 80.0)
     assert rows[0].outputs == [("output", {"text": "x", "cut": 0})]
+
+
+def test_executions_a_retry_reused_have_no_bar_and_leave_the_span_alone() -> None:
+    """They ran in the run before (SPEC §17): their times would stretch this run's span."""
+    now = datetime.datetime(2026, 1, 1, 0, 0, 10, tzinfo=datetime.UTC)
+    rows = timeline(
+        [
+            _node_execution("old", -3600, -3599, "completed", reused_from="x"),
+            _node_execution("a", 0, 5, "completed"),
+        ],
+        {},
+        now=now,
+    )
+    assert [row.reused for row in rows] == [True, False]
+    assert (rows[1].offset_pct, rows[1].width_pct) == (0.0, 100.0)
 
 
 @pytest.mark.parametrize(

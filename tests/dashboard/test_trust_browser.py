@@ -1,7 +1,7 @@
 """Runs you can trust, in a real browser (SPEC §17): a run with a failed node shows the amber
 "completed with errors" badge and its first error on the run page and the runs list, never
-"Error: none" or an unexplained "This run produced no outputs"; a schedule's page shows its next
-firings and its firing ledger."""
+"Error: none" or an unexplained "This run produced no outputs"; a stopped run is retried from the
+run page's button; a schedule's page shows its next firings and its firing ledger."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,15 +11,15 @@ import time_machine
 from playwright.sync_api import Browser, Page, expect
 from rest_framework.test import APIClient
 
-from apps.executions.models import GraphExecution
-from apps.executions.services import graph_execution_start
+from apps.executions.models import GraphExecution, NodeExecution
+from apps.executions.services import graph_execution_start, graph_execution_stop
 from apps.schedules import services
 from apps.schedules.models import Schedule
 from apps.users.models import User
 from tests.dashboard.browser import shot, sign_in
 from tests.executions.test_outcome import BAD_TEMPLATE
 from tests.factories import UserFactory
-from tests.graphs.graphs import echo_graph
+from tests.graphs.graphs import delay_graph, echo_graph
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -69,6 +69,38 @@ def test_a_run_with_a_failed_node_shows_an_amber_completed_with_errors(worker, p
     page.goto("/runs?errors=1")
     expect(page.locator("tbody tr")).to_have_count(1)
     shot(page, "runs-with-errors")
+
+
+def test_a_stopped_run_is_retried_from_its_page(worker, page: Page) -> None:
+    user: User = UserFactory()
+    client = APIClient()
+    client.force_authenticate(user)
+    graph = client.post("/api/graphs", delay_graph(2), format="json").json()
+    run = graph_execution_start(user=user, graph_id=graph["id"], inputs={"topic": "otters"})
+    wait_for(
+        lambda: NodeExecution.objects.filter(
+            graph_execution=run, node__key="wait", status="running"
+        ).exists(),
+        timeout=30,
+        what="the delay to start",
+    )
+    sign_in(page, user.email)
+    page.goto(f"/runs/{run.pk}")
+    expect(page.locator("#retry-button")).to_have_count(0)  # not while it runs
+    graph_execution_stop(user=user, graph_exec_id=run.pk)
+    expect(page.locator("#run-head [data-status]")).to_have_text("cancelled")
+    page.locator("#retry-button").click()  # appears with the final event
+
+    expect(page).not_to_have_url(f"/runs/{run.pk}")
+    retried = GraphExecution.objects.get(retry_of=run)
+    expect(page.locator('[data-field="retry-of"] a')).to_have_text(str(run.pk)[:8])
+    expect(page.locator("#run-head [data-status]")).to_have_text("completed", timeout=30_000)
+    expect(page.locator("#run-outputs")).to_contain_text("otters")
+    expect(page.locator('.tl-row[data-node="in"] [data-reused]')).to_be_visible()
+    expect(page.locator("#retry-button")).to_have_count(0)  # nothing failed: nothing to retry
+    reused = NodeExecution.objects.get(graph_execution=retried, node__key="in")
+    assert "reused_from" in reused.stats
+    shot(page, "run-retried")
 
 
 def test_the_schedule_page_shows_its_firing_ledger(page: Page) -> None:

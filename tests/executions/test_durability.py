@@ -4,6 +4,7 @@ These tests start the workers they need, so they decide which worker runs what.
 """
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -42,6 +43,25 @@ def _create(client: APIClient, payload: dict) -> dict:
     return response.json()
 
 
+def _run_on_a_worker_that_dies(client: APIClient, graph: dict) -> dict:
+    """Start a run of `graph` on a worker of its own, SIGKILLed once the run's `wait` node runs."""
+    victim = WorkerProcess(hostname="victim", env=FAST_LEASE).start()
+    try:
+        run = client.post(
+            f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "x"}}, format="json"
+        ).json()
+        wait_for(
+            lambda: NodeExecution.objects.filter(
+                graph_execution_id=run["id"], node__key="wait", status="running"
+            ).exists(),
+            timeout=30,
+            what="the Delay node to be running",
+        )
+    finally:
+        victim.kill()
+    return run
+
+
 def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
     owner_client: APIClient, http_test_server
 ) -> None:
@@ -63,21 +83,7 @@ def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
             link("last", "response_#_body", "out", "value"),
         ],
     }
-    graph = _create(owner_client, payload)
-    victim = WorkerProcess(hostname="victim", env=FAST_LEASE).start()
-    try:
-        run = owner_client.post(
-            f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": "x"}}, format="json"
-        ).json()
-        wait_for(
-            lambda: NodeExecution.objects.filter(
-                graph_execution_id=run["id"], node__key="wait", status="running"
-            ).exists(),
-            timeout=30,
-            what="the Delay node to be running",
-        )
-    finally:
-        victim.kill()
+    run = _run_on_a_worker_that_dies(owner_client, _create(owner_client, payload))
     assert _status(run["id"]) == "running"
     assert http_test_server.hits(first_call) == 1
 
@@ -113,6 +119,52 @@ def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
         for key in ["in", "first", "wait", "last", "out"]
     }
     assert per_node == {key: ["completed"] for key in per_node}
+
+
+def test_a_lost_workers_run_resumes_within_a_lease_period_behind_a_backlog(
+    owner_client: APIClient, settings
+) -> None:
+    """SPEC §17: the run of a dead worker resumes through the resume queue as soon as its lease
+    is found expired, not after the runs queued behind it."""
+    settings.EXECUTION_LEASE_SECONDS = 3  # as the workers' FAST_LEASE
+    run = _run_on_a_worker_that_dies(
+        owner_client, _create(owner_client, delay_graph(6, name="Victim"))
+    )
+    quick = _create(owner_client, delay_graph(0.5, name="Backlog"))
+    backlog = [
+        owner_client.post(
+            f"/api/graphs/{quick['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
+        ).json()["id"]
+        for n in range(20)
+    ]
+    rescuer = WorkerProcess(hostname="rescuer", concurrency=1, env=FAST_LEASE).start()
+    try:
+        wait_for(
+            lambda: GraphExecution.objects.filter(
+                pk=run["id"], lease_expires_at__lt=timezone.now()
+            ).exists(),
+            timeout=10,
+            what="the dead worker's lease to expire",
+        )
+        dead_owner = GraphExecution.objects.get(pk=run["id"]).lease_owner
+        assert run_worker.execution_rescue() == {"resumed": 1, "failed": 0}
+        assert run_worker.execution_rescue() == {"resumed": 0, "failed": 0}  # sent once
+        found_at = time.monotonic()
+        wait_for(
+            lambda: (
+                GraphExecution.objects.filter(pk=run["id"], attempts=2)
+                .exclude(lease_owner=dead_owner)
+                .exists()
+            ),
+            timeout=3,  # one lease period
+            what="the rescuer to resume the run",
+        )
+        waited = time.monotonic() - found_at
+        still_queued = GraphExecution.objects.filter(pk__in=backlog, status="queued").count()
+        assert still_queued >= 10, f"resumed after {waited:.1f} s, {still_queued} queued"
+        wait_for(lambda: _status(run["id"]) == "completed", timeout=30, what="the resumed run")
+    finally:
+        rescuer.stop()
 
 
 def test_the_watchdog_picks_up_a_run_whose_message_was_lost(

@@ -3,14 +3,19 @@ work (no usable credential, an input invalid for its block) is not charged; a no
 fault of the platform is refunded, once, with a REFUND keyed to its charge."""
 
 import json
+import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.credits import selectors, services
 from apps.credits.models import CreditTransaction
+from apps.executions import services as run_services
+from apps.executions import worker as run_worker
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs.blocks.library.ai import AITextGeneratorBlock
 from apps.graphs.blocks.library.basic import StoreValueBlock
@@ -19,6 +24,7 @@ from apps.graphs.blocks.library.maths import CalculatorBlock
 from apps.integrations.models import UploadedFile
 from apps.integrations.selectors import STORAGE_ALIAS
 from apps.users.models import User
+from tests.graphs.graphs import echo_graph
 from tests.processes import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,3 +160,44 @@ def test_a_blocks_own_failure_is_not_refunded(
     assert "platform_fault" not in node.stats
     types = CreditTransaction.objects.filter(graph_exec_id=execution.pk).values_list("type")
     assert list(types) == [("USAGE",)]
+
+
+def test_a_run_given_up_refunds_what_its_unfinished_nodes_paid(
+    owner: User, owner_client: APIClient
+) -> None:
+    """SPEC §17: a run given up after its attempts (its workers kept dying) gives back what its
+    node executions that never finished paid, once; what finished stays paid."""
+    graph = owner_client.post("/api/graphs", echo_graph(), format="json").json()
+    run = run_services.graph_execution_start(
+        user=owner, graph_id=graph["id"], inputs={"topic": "x"}, enqueue=False
+    )
+    lost = NodeExecution.objects.get(graph_execution=run)  # the entry node's, now running
+    NodeExecution.objects.filter(pk=lost.pk).update(status="running")
+    done = NodeExecution.objects.create(
+        graph_execution=run, node=lost.node, sequence=1, status="completed"
+    )
+    never_written = uuid.uuid4()  # charged, then its worker died before the row was committed
+    before = selectors.credit_balance_get(user_id=owner.pk)
+    for key in (
+        f"node:{done.pk}",
+        f"node:{lost.pk}",
+        f"node:{lost.pk}:call-2",
+        f"node:{never_written}",
+    ):
+        services.credit_apply(
+            user_id=owner.pk, amount=-PRICE, type="USAGE", transaction_key=key,
+            graph_exec_id=run.pk, description="test charge",
+        )  # fmt: skip
+    GraphExecution.objects.filter(pk=run.pk).update(
+        status="running",
+        attempts=3,
+        lease_owner="gone-host:1",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert run_worker.execution_watchdog()["failed"] == 1
+    refunds = CreditTransaction.objects.filter(graph_exec_id=run.pk, type="REFUND")
+    assert refunds.count() == 3
+    assert selectors.credit_balance_get(user_id=owner.pk) == before - PRICE  # `done` stays paid
+    assert NodeExecution.objects.get(pk=lost.pk).status == "cancelled"
+    run_worker.execution_watchdog()  # the run is over: nothing more is refunded
+    assert CreditTransaction.objects.filter(graph_exec_id=run.pk, type="REFUND").count() == 3

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from apps.graphs.blocks.library.ai import AITextGeneratorBlock
 from apps.graphs.blocks.library.text import CombineTextsBlock, SplitTextBlock
 from apps.graphs.blocks.library.timing import DelayBlock
 from apps.graphs.compile import graph_spec_from_payload
@@ -255,3 +256,45 @@ def test_it_answers_400_for_a_saved_graph_with_a_unicode_digit_pin(
     response = owner_client.post("/api/graphs", graph, format="json")
     assert response.status_code == 400, response.content
     assert "input_$_³" in response.json()["error"]["details"]["node_errors"]["join"]
+
+
+def _with_metadata(block_id: str, **metadata: object) -> dict:
+    return {**node("n", block_id), "metadata": metadata}
+
+
+@pytest.mark.parametrize("attempts", [1, 5, 10])
+def test_a_node_may_set_its_attempts_when_its_block_retries(attempts: int) -> None:
+    ai = _with_metadata(AITextGeneratorBlock.id, max_attempts=attempts)
+    assert _save_errors([ai], []) == {}
+
+
+@pytest.mark.parametrize("attempts", [0, 11, -1, 2.5, "3", True, None])
+def test_attempts_outside_1_to_10_are_refused(attempts: object) -> None:
+    errors = _save_errors([_with_metadata(AITextGeneratorBlock.id, max_attempts=attempts)], [])
+    if attempts is None:
+        assert errors == {}  # null: the block's default
+    else:
+        assert "from 1 to 10" in errors["n"]["max_attempts"]
+
+
+def test_attempts_on_a_block_that_never_retries_are_refused() -> None:
+    errors = _save_errors([_with_metadata(STORE, max_attempts=3)], [])
+    assert "runs once" in errors["n"]["max_attempts"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "valid"),
+    [(0.5, True), (86_400, True), (0, False), (-3, False), (86_401, False), ("60", False)],
+)
+def test_a_node_time_limit_is_checked(timeout: object, valid: bool) -> None:
+    errors = _save_errors([_with_metadata(STORE, timeout_seconds=timeout)], [])
+    assert (errors == {}) is valid
+    if not valid:
+        assert "seconds" in errors["n"]["timeout_seconds"]
+
+
+def test_bad_node_settings_answer_400_with_node_errors(owner_client: APIClient) -> None:
+    graph = {"name": "Bad", "nodes": [_with_metadata(STORE, timeout_seconds="soon")], "links": []}
+    response = owner_client.post("/api/graphs", graph, format="json")
+    assert response.status_code == 400
+    assert "timeout_seconds" in response.json()["error"]["details"]["node_errors"]["n"]

@@ -42,6 +42,10 @@ def test_the_command_syncs_every_declared_entry() -> None:
     watchdog = tasks["execution-watchdog"]
     assert watchdog.interval.every == settings.WATCHDOG_INTERVAL_SECONDS
     assert watchdog.interval.period == IntervalSchedule.SECONDS
+    # SPEC §17: a lost worker's run is looked for twice per lease period.
+    rescue = tasks["execution-rescue"]
+    assert rescue.task == "executions.rescue"
+    assert rescue.interval.every <= settings.EXECUTION_LEASE_SECONDS / 2
     summaries = tasks["notification-summaries"]
     assert (summaries.crontab.minute, summaries.crontab.hour) == ("5", "*")
     assert summaries.queue == "notifications"

@@ -15,7 +15,14 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from apps.common.exceptions import NotFound, PermissionDenied, PlatformError
 from apps.common.numbers import parse_int
 from apps.dashboard import analytics
-from apps.dashboard.forms import ImportForm, PresetForm, RunForm, ScheduleForm, SubmitForm
+from apps.dashboard.forms import (
+    BudgetForm,
+    ImportForm,
+    PresetForm,
+    RunForm,
+    ScheduleForm,
+    SubmitForm,
+)
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of, credential_providers_of
 from apps.dashboard.views.common import (
@@ -196,6 +203,7 @@ def agent_context(
         "store_username": store_username,
         "last_30_days": analytics.agent_total(user=request.user, graph_id=version.graph_id),
         "preset_form": PresetForm(),
+        "budget_form": BudgetForm(),
         "schedule_form": ScheduleForm(initial={"timezone": request.user.timezone}),
         "cron_next": next_run_times_or_none(ScheduleForm.DEFAULT_CRON, request.user.timezone),
         "submit_form": SubmitForm(
@@ -250,12 +258,14 @@ def _run_form_again(
     *,
     preset_form: PresetForm | None = None,
     schedule_form: ScheduleForm | None = None,
+    budget_form: BudgetForm | None = None,
 ) -> HttpResponse:
     """The agent page again (400) with the posted forms and what is wrong with them."""
     context.update(
         run_form=form,
         run_problems=problems or [],
         preset_form=preset_form or PresetForm(),
+        budget_form=budget_form or BudgetForm(),
         schedule_form=schedule_form or context["schedule_form"],
     )
     if schedule_form is not None:
@@ -269,10 +279,11 @@ def _run_form_again(
 @require_POST
 @not_found_as_404
 def agent_run(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpResponse:
-    """Start a run of the requested version with the run form's inputs."""
+    """Start a run of the requested version with the run form's inputs and budget cap."""
     context, form = _posted_run_form(request, graph_id)
-    if not form.is_valid():
-        return _run_form_again(request, context, form)
+    budget = BudgetForm(request.POST)
+    if not (form.is_valid() and budget.is_valid()):
+        return _run_form_again(request, context, form, budget_form=budget)
     try:
         execution = execution_services.graph_execution_start(
             user=request.user,
@@ -280,9 +291,11 @@ def agent_run(request: AuthenticatedHttpRequest, graph_id: uuid.UUID) -> HttpRes
             graph_version=context["version"].version,
             inputs=form.run_inputs(),
             credentials_inputs=form.credentials_inputs(),
+            max_credits=budget.budget(),
         )
     except PlatformError as exc:
-        return _run_form_again(request, context, form, error_lines(exc, context["block_names"]))
+        problems = error_lines(exc, context["block_names"])
+        return _run_form_again(request, context, form, problems, budget_form=budget)
     return redirect("dashboard:run", graph_exec_id=execution.id)
 
 
@@ -331,11 +344,14 @@ def agent_schedule_create(request: AuthenticatedHttpRequest, graph_id: uuid.UUID
             timezone=schedule_form.cleaned_data["timezone"],
             inputs=form.run_inputs(),
             credentials_inputs=form.credentials_inputs(),
+            catch_up=schedule_form.cleaned_data["catch_up"],
         )
     except PlatformError as exc:
         problems = error_lines(exc, context["block_names"])
         fields = exc.details.get("fields")
-        schedule_fields = set(fields) & {"cron", "timezone"} if isinstance(fields, dict) else ()
+        schedule_fields = (
+            set(fields) & {"cron", "timezone", "catch_up"} if isinstance(fields, dict) else ()
+        )
         for name in schedule_fields:  # shown on the field itself, not above the run form
             schedule_form.add_error(name, exc.message)
         if schedule_fields:
@@ -351,9 +367,19 @@ def agent_schedule_create(request: AuthenticatedHttpRequest, graph_id: uuid.UUID
 def preset_run(
     request: AuthenticatedHttpRequest, graph_id: uuid.UUID, preset_id: uuid.UUID
 ) -> HttpResponse:
+    """Run a preset, with the budget cap typed next to its Run button; a bad budget shows on
+    that preset's row."""
+    budget = BudgetForm(request.POST)
+    if not budget.is_valid():
+        preset = graph_selectors.preset_get(user=request.user, preset_id=preset_id)
+        if preset.graph_id != graph_id:  # its row would not be on this agent's page
+            raise NotFound("Preset not found.")
+        context = agent_context(request, graph_id, None)
+        context.update(run_form=run_form(context), preset_budget=(preset.pk, budget))
+        return render(request, "dashboard/agent.html", context, status=400)
     try:
         execution = execution_services.graph_execution_start(
-            user=request.user, graph_id=graph_id, preset_id=preset_id
+            user=request.user, graph_id=graph_id, preset_id=preset_id, max_credits=budget.budget()
         )
     except NotFound:
         raise

@@ -10,12 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.common.exceptions import Conflict, ValidationFailed
+from apps.common.exceptions import Conflict, InsufficientCredits, ValidationFailed
 from apps.common.parsers import load_json
 from apps.dashboard import presenters
 from apps.dashboard import selectors as dashboard_selectors
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.views.common import not_found_as_404
+from apps.executions import retry as execution_retry
 from apps.executions import reviews
 from apps.executions import selectors as execution_selectors
 from apps.executions import services as execution_services
@@ -118,6 +119,22 @@ def run_stop(request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID) -> Htt
         return JsonResponse({"status": execution.status})
     messages.success(request, "Stop requested.")
     return redirect("dashboard:run", graph_exec_id=graph_exec_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def run_retry(request: AuthenticatedHttpRequest, graph_exec_id: uuid.UUID) -> HttpResponse:
+    """The run page's Retry (SPEC §17): a new run from this one's failures, opened at once."""
+    try:
+        execution = execution_retry.graph_execution_retry(
+            user=request.user, graph_exec_id=graph_exec_id
+        )
+    except (Conflict, ValidationFailed, InsufficientCredits) as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:run", graph_exec_id=graph_exec_id)
+    messages.success(request, "Retrying: the nodes that completed keep their outputs.")
+    return redirect("dashboard:run", graph_exec_id=execution.id)
 
 
 @login_required

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import NotFound, PlatformError
 from apps.dashboard import selectors as dashboard_selectors
-from apps.dashboard.forms import StoreReviewForm, SubmitForm
+from apps.dashboard.forms import BudgetForm, StoreReviewForm, SubmitForm
 from apps.dashboard.layout import graph_drawing
 from apps.dashboard.presenters import block_names_of, credential_providers_of
 from apps.dashboard.views.agents import (
@@ -292,7 +292,7 @@ def _library_context(request: AuthenticatedHttpRequest, library_agent_id: uuid.U
 @not_found_as_404
 def library_agent(request: AuthenticatedHttpRequest, library_agent_id: uuid.UUID) -> HttpResponse:
     context = _library_context(request, library_agent_id)
-    context["run_form"] = run_form(context)
+    context.update(run_form=run_form(context), budget_form=BudgetForm())
     return render(request, "dashboard/library_agent.html", context)
 
 
@@ -304,20 +304,22 @@ def library_agent_run(
 ) -> HttpResponse:
     context = _library_context(request, library_agent_id)
     form = run_form(context, request.POST)
+    budget = BudgetForm(request.POST)
     problems: list[str] = []
-    if form.is_valid():
+    if form.is_valid() and budget.is_valid():
         try:
             execution = store_services.library_agent_run(
                 user=request.user,
                 library_agent_id=library_agent_id,
                 inputs=form.run_inputs(),
                 credentials_inputs=form.credentials_inputs(),
+                max_credits=budget.budget(),
             )
         except PlatformError as exc:
             problems = error_lines(exc, context["block_names"])
         else:
             return redirect("dashboard:run", graph_exec_id=execution.id)
-    context.update(run_form=form, run_problems=problems)
+    context.update(run_form=form, budget_form=budget, run_problems=problems)
     return render(request, "dashboard/library_agent.html", context, status=400)
 
 

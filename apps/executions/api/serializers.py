@@ -16,6 +16,9 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
     user_id = serializers.UUIDField()
     preset_id = serializers.UUIDField(allow_null=True)
     parent_id = serializers.UUIDField(allow_null=True)
+    retry_of = serializers.UUIDField(
+        allow_null=True, help_text="The finished run this one retries (SPEC §17)."
+    )
 
     class Meta:
         model = GraphExecution
@@ -34,6 +37,7 @@ class GraphExecutionSerializer(serializers.ModelSerializer):
             "max_credits",
             "preset_id",
             "parent_id",
+            "retry_of",
             "created_at",
             "started_at",
             "ended_at",
@@ -105,7 +109,18 @@ class ExecuteRequestSerializer(serializers.Serializer):
         allow_null=True,
         min_value=0,
         max_value=2**31 - 1,
-        help_text="The most credits this run may use (stored on the run; SPEC §17 budget cap)",
+        help_text="The most credits this run may use (SPEC §17 budget cap): a node whose "
+        "charge would pass it is not started and the run fails with BUDGET_EXCEEDED",
+    )
+
+
+class RetryRequestSerializer(serializers.Serializer):
+    max_credits = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="The retry's budget cap (SPEC §17); the retried run's when left out",
     )
 
 

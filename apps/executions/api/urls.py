@@ -28,6 +28,11 @@ urlpatterns = [
     path("executions", views.ExecutionListApi.as_view(), name="execution-list"),
     path("executions/<str:graph_exec_id>", views.ExecutionDetailApi.as_view(), name="execution"),
     path(
+        "executions/<str:graph_exec_id>/retry",
+        views.ExecutionRetryApi.as_view(),
+        name="execution-retry",
+    ),
+    path(
         "executions/<str:graph_exec_id>/results",
         views.ExecutionResultsApi.as_view(),
         name="execution-results",

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from apps.common.api.lists import PAGE_PARAMETERS
 from apps.common.exceptions import ValidationFailed
 from apps.common.pagination import PagePagination
-from apps.executions import payloads, selectors, services
+from apps.executions import payloads, retry, selectors, services
 from apps.executions.api import serializers as s
 from apps.executions.api.idempotency import (
     IDEMPOTENCY_KEY_PARAMETER,
@@ -254,6 +254,34 @@ class ExecutionDetailApi(APIView):
     def delete(self, request: AuthenticatedRequest, graph_exec_id: str) -> Response:
         services.graph_execution_delete(user=request.user, graph_exec_id=graph_exec_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExecutionRetryApi(APIView):
+    api_key_permission = EXECUTE
+
+    @extend_schema(
+        request=s.RetryRequestSerializer,
+        responses=s.GraphExecutionSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        tags=["executions"],
+        summary="Retry a finished run from its failures",
+        description="A new run (`retry_of`) of the same version and inputs that takes every "
+        "completed node execution's outputs as they were (not run or charged again) and runs "
+        "only what failed, was cancelled or never ran (SPEC §17). 409 while the run is not "
+        "finished, or when every node of it completed.",
+    )
+    def post(self, request: AuthenticatedRequest, graph_exec_id: str) -> Response:
+        key = idempotency_key(request)
+        data = s.RetryRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return started_response(
+            request,
+            key,
+            lambda: retry.graph_execution_retry(
+                user=request.user, graph_exec_id=graph_exec_id, **data.validated_data
+            ),
+            payloads.graph_execution_rest,
+        )
 
 
 class ExecutionResultsApi(APIView):

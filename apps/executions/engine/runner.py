@@ -174,6 +174,8 @@ class _Run(AgentCalls):
         self.lacking_seen: dict[tuple[str, str], int] = defaultdict(int)
         self.pins_lacked: dict[str, int] = {}
         self.running: dict[str, _Active] = {}
+        # Failed attempts waiting for their next one: record id → (monotonic due time, attempt).
+        self.retrying: dict[str, tuple[float, _Active]] = {}
         self.messages: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.changes: dict[str, NodeExecutionRecord] = {}
         self.outputs: dict[str, list[Any]] = defaultdict(list)
@@ -370,6 +372,7 @@ class _Run(AgentCalls):
         Each start costs O(log n) (the ready heap), not a sort of every ready node."""
         ready = self.ready
         busy = {active.node.id for active in self.running.values()}
+        busy.update(active.node.id for _, active in self.retrying.values())  # waiting to retry
         ready.unpark(busy)
         while ready.heap and len(self.running) < self.settings.max_parallel:
             _, node_id = heapq.heappop(ready.heap)
@@ -400,21 +403,85 @@ class _Run(AgentCalls):
             return False
         record.status = Status.RUNNING
         self._changed(record)
+        self._launch(record, node)
+        return True
+
+    def _launch(self, record: NodeExecutionRecord, node: EngineNode) -> None:
+        """Run one attempt of a started (charged, `running`) execution on its input."""
         stop = threading.Event()
         block_run = self._block_run(node, record, stop)
         active = _Active(record, node, block_run, time.monotonic(), stop)
         self.running[record.id] = active
         if node.inline:
-            self._execute(active, data)  # its result waits in the queue like any other
+            self._execute(active, record.input_data)  # its result waits in the queue
         else:
             # In a copy of the run's context: what the block logs carries the run's ids.
             threading.Thread(
                 target=contextvars.copy_context().run,
-                args=(self._execute, active, data),
+                args=(self._execute, active, record.input_data),
                 name=f"node-{node.id}",
                 daemon=True,
             ).start()
+
+    # --- retries (SPEC §17) --------------------------------------------------------------
+
+    def _retry_later(self, active: _Active, error: str | None, stats: dict[str, Any]) -> bool:
+        """Record a failed attempt; True when another one is due later (the execution stays
+        `running`, paid once), False when the failure stands."""
+        record, node = active.record, active.node
+        attempt = len(record.stats.get("attempts", ())) + 1
+        delay = None
+        if self.final_status is None and node.may_retry(attempt, stats.get("failure_kind")):
+            delay = self.settings.retry_delay(attempt, stats.get("retry_after_seconds"))
+        self._note_attempt(record, Status.FAILED, error, stats, delay)
+        if delay is None:
+            return False
+        record.stats, record.error = stats, None
+        self._changed(record)
+        self.retrying[record.id] = (time.monotonic() + delay, active)
         return True
+
+    @staticmethod
+    def _note_attempt(
+        record: NodeExecutionRecord,
+        status: Status,
+        error: str | None,
+        stats: dict[str, Any],
+        delay: float | None = None,
+    ) -> None:
+        """Add this attempt to `stats["attempts"]`: kept once an execution makes more than one."""
+        earlier = record.stats.get("attempts", ())
+        if not earlier and delay is None:
+            return
+        entry: dict[str, Any] = {"attempt": len(earlier) + 1, "status": status.value}
+        entry["wall_time"] = stats["wall_time"]
+        if status == Status.FAILED:
+            entry.update(error=error, failure_kind=stats.get("failure_kind"))
+            if stats.get("retry_after_seconds") is not None:
+                entry["retry_after"] = stats["retry_after_seconds"]
+        if delay is not None:
+            entry["delay"] = round(delay, 3)
+        stats["attempts"] = [*earlier, entry]
+
+    def _retry_due(self) -> None:
+        now = time.monotonic()
+        for record_id, (due, active) in list(self.retrying.items()):
+            if due <= now:
+                del self.retrying[record_id]
+                self._launch(active.record, active.node)
+
+    def _next_retry_in(self) -> float:
+        if not self.retrying:
+            return self.settings.tick_seconds
+        return max(0.0, min(due for due, _ in self.retrying.values()) - time.monotonic())
+
+    def _cancel_retries(self) -> None:
+        now = self.ports.now()
+        for _, active in self.retrying.values():
+            record = active.record
+            record.status, record.ended_at = Status.CANCELLED, now
+            self._changed(record)
+        self.retrying.clear()
 
     def _finished(self, message: tuple[Any, ...]) -> None:
         record_id, status, outputs, error, stats = message
@@ -422,9 +489,13 @@ class _Run(AgentCalls):
         if active is None:
             return  # abandoned after a node timeout or a stop: its result comes too late
         record = active.record
+        stats["wall_time"] = time.monotonic() - active.started
+        if status == Status.FAILED and self._retry_later(active, error, stats):
+            return
+        if status == Status.COMPLETED:
+            self._note_attempt(record, status, None, stats)
         record.status, record.outputs, record.error = status, outputs, error
         record.ended_at = None if status == Status.REVIEW else self.ports.now()
-        stats["wall_time"] = time.monotonic() - active.started
         stats["output_size"] = _size(outputs)
         record.stats = stats
         self._changed(record)
@@ -465,6 +536,7 @@ class _Run(AgentCalls):
         for active in self.running.values():
             active.stop.set()
             active.block_run.cancel()
+        self._cancel_retries()
         self._cancel_pending()
 
     def _cancel_pending(self) -> None:
@@ -508,6 +580,7 @@ class _Run(AgentCalls):
                 if self.final_status is not None:
                     stop_deadline = time.monotonic() + CANCEL_GRACE_SECONDS
             self._check_node_timeouts()
+            self._retry_due()
             if self.final_status is None and not self.dispatch_stopped:
                 self._dispatch()
             if stop_deadline is not None and time.monotonic() > stop_deadline:
@@ -515,9 +588,9 @@ class _Run(AgentCalls):
             if self._flush_due_in() == 0.0:
                 self._flush()
             idle = not any(self.ready.values()) or self.dispatch_stopped
-            if not self.running and (self.final_status is not None or idle):
+            if not self.running and not self.retrying and (self.final_status is not None or idle):
                 break
-            wait = self.settings.tick_seconds
+            wait = min(self.settings.tick_seconds, self._next_retry_in())
             if self.changes:
                 wait = min(wait, self._flush_due_in())
             self._drain(wait)

@@ -1,5 +1,6 @@
 """Contracts of the engine: the frozen graph it runs, the records it keeps, and its ports."""
 
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -61,6 +62,15 @@ class EngineNode:
     label: str = ""
     description: str = ""
     input_schema: Mapping[str, Any] = field(default_factory=dict)
+    # Retries (SPEC §17): a failed execution whose block reported one of `retriable` failure
+    # kinds (its stats' `failure_kind`) runs again from the same input, up to `max_attempts`
+    # attempts in all, after a backoff (EngineSettings) or the provider's Retry-After.
+    max_attempts: int = 1
+    retriable: frozenset[str] = frozenset()
+
+    def may_retry(self, attempt: int, failure_kind: Any) -> bool:
+        """Whether attempt number `attempt` (from 1), failed for `failure_kind`, gets another."""
+        return attempt < self.max_attempts and failure_kind in self.retriable
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,23 @@ class EngineSettings:
     # While nodes run, changes are committed together at most this long after the first of
     # them, so quick nodes share commits; when nothing runs, they are committed at once.
     flush_seconds: float = 0.02
+    # Retry backoff: attempt n waits retry_base_seconds * 2**(n-1), at most retry_max_seconds,
+    # scaled by a jitter in [0.5, 1) from `jitter` (a number in [0, 1)); a provider's
+    # Retry-After is waited when longer, unless it is over retry_after_limit_seconds (then the
+    # failure stands: the run should not hold a worker that long).
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 30.0
+    retry_after_limit_seconds: float = 120.0
+    jitter: Callable[[], float] = random.random
+
+    def retry_delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before the attempt after `attempt`; None when Retry-After is over
+        the limit."""
+        if retry_after is not None and retry_after > self.retry_after_limit_seconds:
+            return None
+        backoff = min(self.retry_max_seconds, self.retry_base_seconds * 2 ** (attempt - 1))
+        delay: float = backoff * (0.5 + self.jitter() / 2)
+        return max(delay, retry_after or 0.0)
 
 
 @dataclass(frozen=True)

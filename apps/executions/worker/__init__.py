@@ -2,6 +2,6 @@
 (`lease`), its engine ports (`ports`), its end (`ending`) and the watchdog (`watchdog`)."""
 
 from apps.executions.worker.session import RunSession, graph_execution_run
-from apps.executions.worker.watchdog import execution_watchdog
+from apps.executions.worker.watchdog import execution_rescue, execution_watchdog
 
-__all__ = ["RunSession", "execution_watchdog", "graph_execution_run"]
+__all__ = ["RunSession", "execution_rescue", "execution_watchdog", "graph_execution_run"]

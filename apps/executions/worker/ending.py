@@ -10,7 +10,8 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from apps.common.json_limits import storable
-from apps.credits.selectors import credit_usage_for_run
+from apps.credits.selectors import credit_usage_for_run, credit_usage_keys_for_run
+from apps.credits.services import credit_refund_charges
 from apps.executions import metrics, outcome
 from apps.executions.engine.types import RunResult
 from apps.executions.events import graph_execution_event_record
@@ -90,7 +91,8 @@ def result_write(pk: uuid.UUID, owner: str, values: dict[str, Any]) -> bool:
 
 
 def give_up(execution: GraphExecution, message: str) -> None:
-    """Fail the run now: its live node executions are cancelled; the final event follows the
+    """Fail the run now: its live node executions are cancelled and what they paid is given
+    back (SPEC §17: lost to the platform, not to their blocks); the final event follows the
     commit."""
     with transaction.atomic():
         moved = transition(
@@ -101,11 +103,34 @@ def give_up(execution: GraphExecution, message: str) -> None:
             execution.node_executions.filter(status__in=_LIVE).update(
                 status=ExecutionStatus.CANCELLED, ended_at=timezone.now()
             )
+            refund_unfinished(execution)
             announce_finished(execution)
             final = graph_execution_event_record(execution)
     if moved:
         publish(final)
         metrics.record_run(status=ExecutionStatus.FAILED, seconds=0.0)
+
+
+_FINISHED_NODES = [ExecutionStatus.COMPLETED, ExecutionStatus.FAILED]
+
+
+def refund_unfinished(execution: GraphExecution) -> None:
+    """Refund every charge of the run's node executions that did not finish: those keyed
+    `node:<id>…` whose execution is not completed or failed (an execution charged but lost
+    before its first commit has no row at all). Each once (credit_refund_charges)."""
+    finished = {
+        str(pk)
+        for pk in execution.node_executions.filter(status__in=_FINISHED_NODES).values_list(
+            "pk", flat=True
+        )
+    }
+    lost = {
+        key.split(":")[1]
+        for key in credit_usage_keys_for_run(graph_exec_id=execution.pk)
+        if key.startswith("node:")
+    }
+    for node_exec_id in sorted(lost - finished):
+        credit_refund_charges(user_id=execution.user_id, key=f"node:{node_exec_id}")
 
 
 def lease_release(execution: GraphExecution, owner: str) -> bool:

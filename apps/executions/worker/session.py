@@ -141,6 +141,9 @@ class RunSession:
         return EngineSettings(
             max_parallel=settings.EXECUTION_MAX_PARALLEL_NODES,
             run_deadline=started + self.compiled.time_limit_seconds + waited,
+            retry_base_seconds=settings.NODE_RETRY_BASE_MS / 1000,
+            retry_max_seconds=settings.NODE_RETRY_MAX_SECONDS,
+            retry_after_limit_seconds=settings.NODE_RETRY_AFTER_LIMIT_SECONDS,
         )
 
     def run_engine(self) -> RunResult | None:

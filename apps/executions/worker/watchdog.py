@@ -3,11 +3,11 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.executions.events import graph_execution_final_event
-from apps.executions.lifecycle import enqueue_run
+from apps.executions.lifecycle import RESUME_QUEUE, enqueue_run
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.worker.ending import give_up
 from apps.executions.worker.session import INTERRUPTED
@@ -47,9 +47,24 @@ def _requeue_stale(now: datetime) -> int:
     return len(queued)
 
 
+def execution_rescue() -> dict[str, int]:
+    """Beat, every half lease period (SPEC §17): `running` runs whose lease expired are resumed
+    at once, through the resume queue, or failed after EXECUTION_MAX_ATTEMPTS. The watchdog
+    does the same, less often, as a backstop."""
+    resumed, failed = _rescue_expired(timezone.now())
+    return {"resumed": resumed, "failed": failed}
+
+
 def _rescue_expired(now: datetime) -> tuple[int, int]:
+    """A run already sent to resume since its lease expired is left to the worker taking it for
+    a lease period."""
+    recently = now - timedelta(seconds=settings.EXECUTION_LEASE_SECONDS)
     expired = GraphExecution.objects.filter(
         status=ExecutionStatus.RUNNING, lease_expires_at__lt=now
+    ).filter(
+        Q(enqueued_at__isnull=True)
+        | Q(enqueued_at__lt=F("lease_expires_at"))
+        | Q(enqueued_at__lt=recently)
     )
     resumed = failed = 0
     for execution in expired:
@@ -61,6 +76,6 @@ def _rescue_expired(now: datetime) -> tuple[int, int]:
             give_up(execution, INTERRUPTED)
             failed += 1
         else:
-            enqueue_run(execution.pk)
+            enqueue_run(execution.pk, queue=RESUME_QUEUE)
             resumed += 1
     return resumed, failed

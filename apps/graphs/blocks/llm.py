@@ -8,7 +8,7 @@ key in it. Plain Python: no Django.
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ import httpx2
 
 from apps.common.lazy_modules import lazy_module
 from apps.common.safe_http import HttpRequestError, UnsafeUrlError
-from apps.graphs.blocks.base import BlockCost
+from apps.graphs.blocks.base import BlockCost, FailureKind
 from apps.graphs.blocks.context import HttpClient, ProviderCredentials
 
 if TYPE_CHECKING:
@@ -60,7 +60,40 @@ def model_options() -> list[dict[str, Any]]:
 
 
 class LlmError(Exception):
-    """The call failed; the message says why in one sentence, without secrets."""
+    """The call failed; the message says why in one sentence, without secrets. `kind`: why, as
+    the retry policy reads it (SPEC §17); `retry_after`: the provider's Retry-After."""
+
+    def __init__(
+        self, message: str, *, kind: FailureKind | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind, self.retry_after = kind, retry_after
+
+
+def failure_kind(exc: "openai.OpenAIError") -> FailureKind:
+    if isinstance(exc, openai.APITimeoutError):
+        return FailureKind.TIMEOUT
+    if isinstance(exc, openai.RateLimitError):
+        return FailureKind.RATE_LIMITED
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return FailureKind.SERVER_ERROR
+        return FailureKind.AUTH if exc.status_code in (401, 403) else FailureKind.CLIENT_ERROR
+    return FailureKind.CONNECTION
+
+
+def _retry_after(exc: "openai.OpenAIError") -> float | None:
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    try:
+        return max(0.0, float(exc.response.headers.get("retry-after", "")))
+    except ValueError:
+        return None
+
+
+# What a client tells of each failed call: (FailureKind, Retry-After); a block's context's
+# report_failure, so that the retry policy sees it.
+FailureReport = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -111,10 +144,16 @@ class _CheckedTransport(httpx2.HTTPTransport):
 
 class Llm:
     def __init__(
-        self, credentials: ProviderCredentials, *, http: HttpClient, timeout: float
+        self,
+        credentials: ProviderCredentials,
+        *,
+        http: HttpClient,
+        timeout: float,
+        report: FailureReport | None = None,
     ) -> None:
         self.credentials = credentials
         self.timeout = timeout
+        self.report = report
         http_client = None
         if not credentials.trusted:
             http_client = httpx2.Client(
@@ -185,7 +224,7 @@ class Llm:
         try:
             response = self.client.chat.completions.create(**arguments)
         except openai.OpenAIError as exc:
-            raise LlmError(self._explain(exc)) from None
+            raise self.failed(exc) from None
         except UnicodeEncodeError:  # a key stored before keys had to be ASCII
             raise LlmError(_UNSENDABLE_KEY) from None
         if not response.choices:
@@ -229,9 +268,16 @@ class Llm:
                         if choice.delta and choice.delta.content:
                             yield choice.delta.content
         except openai.OpenAIError as exc:
-            raise LlmError(self._explain(exc)) from None
+            raise self.failed(exc) from None
         except UnicodeEncodeError:  # a key stored before keys had to be ASCII
             raise LlmError(_UNSENDABLE_KEY) from None
+
+    def failed(self, exc: "openai.OpenAIError") -> LlmError:
+        """The LlmError for a failed call, its kind reported (`report`) for the retry policy."""
+        kind, retry_after = failure_kind(exc), _retry_after(exc)
+        if self.report is not None:
+            self.report(kind, retry_after=retry_after)
+        return LlmError(self._explain(exc), kind=kind, retry_after=retry_after)
 
     def _explain(self, exc: "openai.OpenAIError") -> str:
         where = self.credentials.base_url

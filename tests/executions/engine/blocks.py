@@ -4,6 +4,7 @@ registry never sees them."""
 
 import random
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -130,3 +131,24 @@ class TokenCounter:
         context.add_stats(input_token_count=3, llm_call_count=1, model="m1")
         context.add_stats(input_token_count=4, llm_call_count=1, model="m2")
         yield "output", "answered"
+
+
+class Flaky:
+    """Fails its first `failures` executions the way a provider block does (an `error` output
+    and `report_failure(kind, retry_after=…)`), then forwards `value`; counts every attempt."""
+
+    name = "Flaky"
+
+    def __init__(
+        self, failures: int, *, kind: str = "server_error", retry_after: float | None = None
+    ) -> None:
+        self.failures, self.kind, self.retry_after = failures, kind, retry_after
+        self.attempts: list[float] = []  # monotonic start of each attempt
+
+    def execute(self, data: Mapping[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
+        self.attempts.append(time.monotonic())
+        if len(self.attempts) <= self.failures:
+            context.report_failure(self.kind, retry_after=self.retry_after)
+            yield "error", f"The provider answered 503 (attempt {len(self.attempts)})."
+            return
+        yield "output", data.get("value")

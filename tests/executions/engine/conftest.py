@@ -146,6 +146,8 @@ class GraphBuilder:
         *,
         timeout_seconds: float | None = None,
         inline: bool | None = None,
+        max_attempts: int = 1,
+        retriable: frozenset[str] = frozenset(),
         **defaults: Any,
     ) -> str:
         if isinstance(block, type):
@@ -163,6 +165,8 @@ class GraphBuilder:
             input_default=defaults,
             timeout_seconds=timeout if timeout_seconds is None else timeout_seconds,
             inline=runs_inline if inline is None else inline,
+            max_attempts=max_attempts,
+            retriable=retriable,
         )
         if static:
             self.static_sources.add(node_id)

@@ -8,12 +8,20 @@ timeouts and provider errors come out on the `error` pin.
 
 import json
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jsonschema
 
 from apps.graphs.blocks import llm
-from apps.graphs.blocks.base import Block, BlockCategory, BlockOutput, BlockSchema, SchemaField
+from apps.graphs.blocks.base import (
+    PROVIDER_RETRY,
+    Block,
+    BlockCategory,
+    BlockOutput,
+    BlockSchema,
+    RetryPolicy,
+    SchemaField,
+)
 from apps.graphs.blocks.context import BlockContext
 
 NO_CREDENTIALS = (
@@ -50,12 +58,16 @@ class _LlmBlock(Block):
     categories = frozenset({BlockCategory.AI})
     credentials_provider = llm.PROVIDER
     costs = llm.model_costs()
+    # A provider's 429, 5xx, timeout or connection failure is tried again (SPEC §17).
+    retry_policy: ClassVar[RetryPolicy | None] = PROVIDER_RETRY
 
     def _client(self, context: BlockContext, timeout: float) -> llm.Llm:
         credentials = context.credentials.get(llm.PROVIDER)
         if credentials is None:
             raise llm.LlmError(NO_CREDENTIALS)
-        return llm.Llm(credentials, http=context.http, timeout=timeout)
+        return llm.Llm(
+            credentials, http=context.http, timeout=timeout, report=context.report_failure
+        )
 
     def _ask(
         self, context: BlockContext, input_data: Any, messages: list[dict[str, Any]]

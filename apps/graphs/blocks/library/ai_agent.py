@@ -68,6 +68,8 @@ class AIAgentBlock(_LlmBlock):
         "Ends with an error after `max_iterations` model calls without an answer."
     )
     calls_tools = True
+    # Not tried again: its tool calls have effects, which another attempt would repeat.
+    retry_policy = None
     # The loop and its tools' runs all happen within the node's time.
     timeout_seconds = 900.0
 

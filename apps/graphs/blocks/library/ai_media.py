@@ -16,7 +16,6 @@ from apps.graphs.blocks.base import (
     BlockCost,
     BlockOutput,
     BlockSchema,
-    FailureKind,
     SchemaField,
 )
 from apps.graphs.blocks.context import BlockContext
@@ -28,18 +27,6 @@ else:  # imported at its first use: see apps.common.lazy_modules
 
 TIMEOUT_SECONDS = 120
 MAX_TEXTS = 256
-
-
-def _kind(exc: "openai.OpenAIError") -> FailureKind:
-    if isinstance(exc, openai.APITimeoutError):
-        return FailureKind.TIMEOUT
-    if isinstance(exc, openai.RateLimitError):
-        return FailureKind.RATE_LIMITED
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code >= 500:
-            return FailureKind.SERVER_ERROR
-        return FailureKind.AUTH if exc.status_code in (401, 403) else FailureKind.CLIENT_ERROR
-    return FailureKind.CONNECTION
 
 
 class _MediaBlock(Block):
@@ -59,12 +46,13 @@ class _MediaBlock(Block):
                 ),
             )
             return
-        client = llm.Llm(credentials, http=context.http, timeout=TIMEOUT_SECONDS)
+        client = llm.Llm(
+            credentials, http=context.http, timeout=TIMEOUT_SECONDS, report=context.report_failure
+        )
         try:
             yield from self.call(input_data, context, client)
         except openai.OpenAIError as exc:
-            context.report_failure(_kind(exc))
-            yield "error", client._explain(exc)
+            yield "error", str(client.failed(exc))
 
     def call(self, input_data: Any, context: BlockContext, client: llm.Llm) -> Iterator:
         raise NotImplementedError

@@ -438,6 +438,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/executions/{graph_exec_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a finished run from its failures
+         * @description A new run (`retry_of`) of the same version and inputs that takes every completed node execution's outputs as they were (not run or charged again) and runs only what failed, was cancelled or never ran (SPEC §17). 409 while the run is not finished, or when every node of it completed.
+         */
+        post: operations["executions_retry_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files": {
         parameters: {
             query?: never;
@@ -1876,7 +1896,7 @@ export interface components {
             credentials_inputs?: {
                 [key: string]: unknown;
             };
-            /** @description The most credits this run may use (stored on the run; SPEC §17 budget cap) */
+            /** @description The most credits this run may use (SPEC §17 budget cap): a node whose charge would pass it is not started and the run fails with BUDGET_EXCEEDED */
             max_credits?: number | null;
         };
         ExecutionResults: {
@@ -1985,6 +2005,11 @@ export interface components {
             preset_id: string | null;
             /** Format: uuid */
             parent_id: string | null;
+            /**
+             * Format: uuid
+             * @description The finished run this one retries (SPEC §17).
+             */
+            retry_of: string | null;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -2019,6 +2044,11 @@ export interface components {
             preset_id: string | null;
             /** Format: uuid */
             parent_id: string | null;
+            /**
+             * Format: uuid
+             * @description The finished run this one retries (SPEC §17).
+             */
+            retry_of: string | null;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -2669,6 +2699,10 @@ export interface components {
         RetryPolicy: {
             max_attempts: number;
             retriable: string[];
+        };
+        RetryRequestRequest: {
+            /** @description The retry's budget cap (SPEC §17); the retried run's when left out */
+            max_credits?: number | null;
         };
         ReviewDecisionRequest: {
             is_approved: boolean;
@@ -5872,6 +5906,115 @@ export interface operations {
             };
             /** @description No such object, or one the user may not see. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A service the platform depends on is unavailable for now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    executions_retry_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description At most one run per key for 24 hours: the same key and body answer the first run again (header `Idempotent-Replayed: true`); another body is a 422; while the first request is still starting its run, a 409. 1 to 255 characters. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                graph_exec_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RetryRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphExecution"];
+                };
+            };
+            /** @description Invalid input: a field, a query parameter (a NUL character, %00, is refused anywhere in a query; `page` is 1 to 9223372036854775807), or a JSON body (at most 64-bit integers, no NaN/Infinity, bounded depth and size). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (session, JWT or API key). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The user, or the API key's permissions, may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object, or one the user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the object's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

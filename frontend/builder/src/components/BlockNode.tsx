@@ -6,11 +6,13 @@ import { memo, useState } from "react";
 import type { Block, PinSchema } from "../api/types";
 import { fieldFor, resolveRef } from "../lib/form";
 import type { FlowNode } from "../lib/graph";
+import { nodeSettings } from "../lib/settings";
 import {
   canBeTool, dynamicKind, dynamicPinName, inputPins, outputPins, requiredInputs, splitDynamicPin, TOOL_END, typeLabel,
 } from "../lib/pins";
 import { useBuilder } from "./context";
 import { Field } from "./Field";
+import { NodeSettings } from "./NodeSettings";
 
 function PinLabel({ name, schema, required }: { name: string; schema?: PinSchema; required?: boolean }) {
   return (
@@ -163,7 +165,8 @@ export const BlockNode = memo(function BlockNode({ data, id, selected }: NodePro
   const pins = Object.entries(inputPins(block));
   const basic = pins.filter(([, schema]) => !schema.advanced);
   const advanced = pins.filter(([, schema]) => schema.advanced);
-  const shown = new Set<string>(pins.map(([name]) => name));
+  // Pins, and the settings' keys, show their errors in place.
+  const shown = new Set<string>([...pins.map(([name]) => name), ...nodeSettings(block).map((setting) => setting.key)]);
   Object.keys(data.errors).forEach((field) => { if (splitDynamicPin(field).separator) shown.add(field); });
   const renderPin = ([name, schema]: [string, PinSchema]) => (
     <div key={name}>
@@ -199,6 +202,7 @@ export const BlockNode = memo(function BlockNode({ data, id, selected }: NodePro
           ))}
         </div>
       </div>
+      <NodeSettings node={node} block={block} />
       <RunFooter node={node} />
     </div>
   );

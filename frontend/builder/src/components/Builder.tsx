@@ -20,6 +20,7 @@ import { applyNodeErrors, canvasToDoc, linkToEdge, withoutSecrets, newNodeId, no
 import { focusNode, isEditable } from "../lib/dom";
 import { autoLayout } from "../lib/layout";
 import { linkProblem } from "../lib/pins";
+import { withMetadata } from "../lib/settings";
 import { nodeTypes } from "./BlockNode";
 import { BuilderContext, type BuilderContextValue } from "./context";
 import { useClipboard } from "./clipboard";
@@ -118,12 +119,7 @@ export function Builder({ api, boot }: { api: Api; boot: Bootstrap }) {
         }, `input:${nodeId}:${pin}`),
       setLabel: (nodeId, label) => updateNode(nodeId, (data) => ({ ...data, label }), `label:${nodeId}`),
       setMetadata: (nodeId, key, value) =>
-        updateNode(nodeId, (data) => {
-          const metadata = { ...data.metadata };
-          if (value === undefined) delete metadata[key];
-          else metadata[key] = value;
-          return { ...data, metadata };
-        }),
+        updateNode(nodeId, (data) => withMetadata(data, key, value), `metadata:${nodeId}:${key}`),
       addPin: (nodeId, pin) => updateNode(nodeId, (data) => ({ ...data, extraPins: [...data.extraPins, pin] })),
       removePin: (nodeId, pin) =>
         edit((current) => ({

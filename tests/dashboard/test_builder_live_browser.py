@@ -1,0 +1,105 @@
+"""The builder's live view of a run (SPEC §17) in a real browser: when its socket drops mid-run,
+it resubscribes with `since_seq` = the last event's `seq` it applied, and the server's replay
+brings the canvas to the run's end without a reload. A real worker runs the run; the socket is
+cut by Playwright's WebSocket route, which records what the page sends."""
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from apps.executions.models import GraphExecution
+from apps.users.models import User
+from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.helpers import make_graph
+from tests.dashboard.test_builder_browser import BUNDLE, builder_ready, node
+from tests.factories import UserFactory
+from tests.graphs.graphs import delay_graph
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not BUNDLE.exists(), reason="the builder bundle is not built"),
+]
+LIVE_TIMEOUT_MS = 60_000  # the worker may still be starting on a loaded machine
+
+
+@pytest.fixture
+def page(browser: Browser, asgi_server) -> Iterator[Page]:
+    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def _until(page: Page, condition, seconds: float = 15) -> None:
+    """Poll a condition that Playwright's own callbacks make true (they run while it waits)."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("timed out waiting in the browser")
+
+
+def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
+    worker, page: Page
+) -> None:
+    user: User = UserFactory()
+    version = make_graph(user, delay_graph(4, name="Long nap"))
+    sockets: list[tuple[WebSocketRoute, list[dict]]] = []
+
+    def relay(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        sent: list[dict] = []
+
+        def to_server(message: str | bytes) -> None:
+            sent.append(json.loads(message))
+            server.send(message)
+
+        socket.on_message(to_server)
+        sockets.append((socket, sent))
+
+    def run_sockets() -> list[tuple[int, list[dict]]]:
+        """The sockets that subscribed to a run (the page's own socket subscribes to none)."""
+        return [
+            (index, sent)
+            for index, (_, sent) in enumerate(sockets)
+            if any(m["method"] == "subscribe_graph_execution" for m in sent)
+        ]
+
+    page.route_web_socket(re.compile(r"/ws$"), relay)
+    sign_in(page, user.email)
+    page.goto(f"/agents/{version.graph_id}/edit")
+    builder_ready(page)
+    page.click("#run")
+    page.locator(".run-form textarea").fill("nap")
+    page.click(".run-form button[type=submit]")
+    expect(node(page, "Delay")).to_have_class(
+        re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
+    )
+    run = GraphExecution.objects.get(user=user)
+    assert run.status != "completed", "the run ended before the socket was cut"
+    [(first, sent)] = run_sockets()
+    assert sent[0]["data"] == {"graph_exec_id": str(run.pk)}  # no event seen before it
+
+    sockets[first][0].close(code=1012, reason="server restart")
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+    for block in ("Agent Input", "Delay", "Agent Output"):
+        expect(node(page, block)).to_have_class(re.compile(r"status-completed"))
+    expect(page.locator("#run-outputs")).to_contain_text("nap")
+    shot(page, "builder-run-after-reconnect")
+
+    later = [sent for index, sent in run_sockets() if index > first]
+    assert later, "the builder did not subscribe again after the reconnect"
+    again = next(m["data"] for m in later[0] if m["method"] == "subscribe_graph_execution")
+    run.refresh_from_db()
+    assert again["graph_exec_id"] == str(run.pk)
+    assert isinstance(again["since_seq"], int)
+    assert 0 < again["since_seq"] < run.event_seq  # it had events, and missed the last ones
