@@ -15,6 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from apps.executions.engine.pins import is_missing, pick, split_pin
 from apps.executions.engine.tools import is_tool_link
 from apps.executions.engine.types import EngineGraph, NodeExecutionRecord, Status
 
@@ -63,9 +64,7 @@ def retry_node_executions(
         elif node in downstream:
             if node in tool_nodes:
                 continue  # its agent calls it afresh
-            data = {
-                pin: value for pin, value in record.input_data.items() if pin in kept_pins[node]
-            }
+            data = _received(record.input_data, kept_pins[node])
             if not data:
                 continue  # all it had came from what runs again: it comes again
             seed = _fresh(record, Status.INCOMPLETE, data)
@@ -76,6 +75,22 @@ def retry_node_executions(
         seed.id = new_id()
         seeds.append(seed)
     return seeds
+
+
+def _received(input_data: dict[str, Any], pins: set[str]) -> dict[str, Any]:
+    """What an execution had received on `pins`. One that ran holds its assembled input (a
+    dynamic pin such as `values_#_a` merged into `values`): such a part is taken back out of it
+    (list items by position)."""
+    received = {}
+    for pin in pins:
+        if pin in input_data:
+            received[pin] = input_data[pin]
+            continue
+        base = split_pin(pin)[0]
+        part = pick(input_data[base], pin) if base != pin and base in input_data else None
+        if part is not None and not is_missing(part):
+            received[pin] = part
+    return received
 
 
 def _fresh(

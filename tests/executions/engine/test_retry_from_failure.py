@@ -8,6 +8,7 @@ import time
 from apps.executions.engine import Status
 from apps.executions.engine.retry import retry_node_executions
 from apps.graphs.blocks.library.maths import CalculatorBlock
+from apps.graphs.blocks.library.text import FillTemplateBlock
 
 from .blocks import Flaky, Recorder
 from .conftest import GraphBuilder, MakeHarness, MemoryStore, assert_history_follows_spec, output
@@ -110,3 +111,23 @@ def test_seeds_keep_the_order_of_the_first_run(engine: MakeHarness) -> None:
     assert by_node["calc"].input_data == {"a": 2}  # what a sent; b's comes again
     assert "problem" not in by_node  # fed by b alone: it comes again if b fails again
     assert all(seed.is_new for seed in seeds)
+
+
+def test_a_dynamic_pin_received_from_what_is_not_run_again_is_kept(engine: MakeHarness) -> None:
+    """tmpl ran in the first run on b's error with `values_#_name` from a, assembled into
+    `values`; the retry takes that part back out, so tmpl runs again on b's new output."""
+    recorder = Recorder()
+    g = GraphBuilder()
+    g.node("a", recorder, value="Ada")
+    g.node("b", Flaky(1), value="Hi {{ name }}")
+    g.node("tmpl", FillTemplateBlock)
+    g.link("a", "output", "tmpl", "values_#_name")
+    g.link("b", "output", "tmpl", "format")
+    g.link("b", "error", "tmpl", "format")
+    output(g, "text", "text", "tmpl", "output")
+    graph = g.build()
+    first = engine(graph)
+    assert first.run().outputs["text"][0].startswith("The provider answered 503")
+    _, retried = _retry(engine, graph, first.store)
+    assert retried.outputs == {"text": ["Hi Ada"]}
+    assert len(recorder.log) == 1
