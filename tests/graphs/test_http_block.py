@@ -1,5 +1,6 @@
 """The Send Web Request block, run with the real context against a server on loopback."""
 
+import socket
 from typing import Any
 from urllib.parse import quote
 
@@ -131,3 +132,41 @@ def test_it_puts_a_timeout_on_the_error_pin(
 def test_it_refuses_an_unknown_method(context: BlockContext) -> None:
     with pytest.raises(BlockInputError, match="method"):
         run(context, url="http://example.com/", method="TRACE")
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_refused_connection_is_reported_retriable(context: BlockContext, method: str) -> None:
+    """Never sent: any method may try again (SPEC §17)."""
+    [(pin, message)] = run(context, url=_closed_port_url(), method=method)
+    assert pin == "error"
+    assert message.startswith("Could not connect")
+    assert context.stats["failure_kind"] == "connection"
+    assert SendWebRequestBlock.retry_policy is not None
+    assert SendWebRequestBlock.retry_policy.is_retriable("connection")
+
+
+@pytest.mark.parametrize(("method", "retriable"), [("GET", True), ("POST", False)])
+def test_a_timeout_is_retriable_only_for_an_idempotent_method(
+    http_test_server: httpserver.TestHttpServer,
+    context: BlockContext,
+    method: str,
+    retriable: bool,
+) -> None:
+    [(pin, message)] = run(context, url=f"{http_test_server.url}/slow?seconds=3", method=method)
+    assert pin == "error"
+    assert "timed out" in message
+    assert context.stats.get("failure_kind") == ("timeout" if retriable else None)
+
+
+def test_an_answer_is_not_a_failure_to_retry(
+    http_test_server: httpserver.TestHttpServer, context: BlockContext
+) -> None:
+    assert run(context, url=f"{http_test_server.url}/status/503")[0][0] == "server_error"
+    assert "failure_kind" not in context.stats

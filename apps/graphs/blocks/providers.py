@@ -69,7 +69,7 @@ def _retry_after(response: SafeResponse) -> float | None:
         return None
 
 
-def _transport_failure(api: ProviderApi, exc: Exception) -> ProviderError:
+def transport_failure(api: ProviderApi, exc: Exception) -> ProviderError:
     text = str(exc)
     if isinstance(exc, UnsafeUrlError):
         return ProviderError(f"{api.title}: {text}", FailureKind.CLIENT_ERROR)
@@ -134,7 +134,7 @@ def provider_request(
         try:
             response = context.http.request(method, url, headers=sent, json=json, content=content)
         except (UnsafeUrlError, HttpRequestError) as exc:
-            failure = _transport_failure(api, exc)
+            failure = transport_failure(api, exc)
             if credentials.api_key and len(credentials.api_key) >= 6:
                 # A token in the URL (Telegram's /bot<token>/) must not reach a node's error.
                 failure.args = (str(failure).replace(credentials.api_key, "***"),)
@@ -194,7 +194,7 @@ def fetch_public(context: BlockContext, url: str, **kwargs: Any) -> SafeResponse
     try:
         response = context.http.request("GET", url, headers=kwargs.get("headers"))
     except (UnsafeUrlError, HttpRequestError) as exc:
-        raise _transport_failure(api, exc) from None
+        raise transport_failure(api, exc) from None
     if not 200 <= response.status_code < 300:
         _answer(api, response, parse_json=False)
     return response

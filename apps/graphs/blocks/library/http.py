@@ -5,8 +5,22 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from apps.common.safe_http import HttpRequestError, SafeResponse
-from apps.graphs.blocks.base import Block, BlockCategory, BlockOutput, BlockSchema, SchemaField
+from apps.graphs.blocks.base import (
+    Block,
+    BlockCategory,
+    BlockOutput,
+    BlockSchema,
+    FailureKind,
+    RetryPolicy,
+    SchemaField,
+)
 from apps.graphs.blocks.context import BlockContext
+from apps.graphs.blocks.providers import public_site, transport_failure
+
+# Methods a server may receive twice to the same effect (RFC 9110 §9.2.2): only these are sent
+# again after a request that may have reached the server; others only after one that did not.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+NEVER_SENT = ("Could not connect", "Could not resolve")  # apps.common.safe_http's messages
 
 
 class SendWebRequestBlock(Block):
@@ -14,9 +28,13 @@ class SendWebRequestBlock(Block):
     name = "Send Web Request"
     description = (
         "Sends an HTTP request to a public URL and outputs the response body on `response` (2xx), "
-        "`client_error` (4xx) or `server_error` (5xx)."
+        "`client_error` (4xx) or `server_error` (5xx). A request that got no answer (a timeout, "
+        "a refused connection) is tried again; a POST or PATCH only if it never reached the "
+        "server."
     )
     categories = frozenset({BlockCategory.DEVELOPER_TOOLS, BlockCategory.COMMUNICATION})
+    # A 429 or 5xx is an answer, routed on its pin; only requests that got no answer retry.
+    retry_policy = RetryPolicy(retriable=frozenset({FailureKind.CONNECTION, FailureKind.TIMEOUT}))
 
     class Input(BlockSchema):
         url: str = SchemaField(
@@ -73,6 +91,10 @@ class SendWebRequestBlock(Block):
             )
         except (HttpRequestError, ValueError) as exc:
             # UnsafeUrlError is a ValueError; its message says why the destination was refused.
+            if isinstance(exc, HttpRequestError) and (
+                input_data.method in IDEMPOTENT_METHODS or str(exc).startswith(NEVER_SENT)
+            ):
+                context.report_failure(transport_failure(public_site(input_data.url), exc).kind)
             yield "error", str(exc)
             return
         result = _response_body(response, input_data.json_format)
