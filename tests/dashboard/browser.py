@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -48,6 +49,26 @@ def launched() -> Iterator[Browser]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@contextmanager
+def checked_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    viewport: dict[str, int] = DESKTOP,
+    timeout_ms: int = 15_000,
+    **options: Any,
+) -> Iterator[Page]:
+    """A page in a context of its own on `base_url`; a JavaScript error on it fails the test."""
+    context = browser.new_context(base_url=base_url, viewport=viewport, **options)
+    context.set_default_timeout(timeout_ms)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
 
 
 def shot(page: Page, name: str) -> None:

@@ -18,7 +18,7 @@ from apps.executions.models import GraphExecution
 from apps.executions.services import graph_execution_start
 from apps.graphs.blocks.library.basic import PrintBlock
 from apps.users.models import User
-from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in
 from tests.dashboard.helpers import listing_url, publish
 from tests.factories import PASSWORD, UserFactory
 from tests.graphs.graphs import delay_graph, echo_graph
@@ -43,14 +43,8 @@ def priced_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]
 @pytest.fixture
 def page(browser: Browser, asgi_server, settings) -> Iterator[Page]:
     settings.BLOCK_COST_OVERRIDES = PRICES
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url, viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def _import(page: Page, tmp_path: Path, document: dict) -> None:

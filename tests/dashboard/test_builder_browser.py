@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from apps.graphs.models import Graph
 from apps.integrations.services import credential_create
 from apps.users.models import User
-from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in
 from tests.dashboard.helpers import make_graph
 from tests.factories import PASSWORD
 from tests.graphs.graphs import delay_graph, echo_graph
@@ -43,17 +43,11 @@ def worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
 
 @pytest.fixture
 def page(browser: Browser, asgi_server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=asgi_server.url, viewport={"width": 1280, "height": 800}, accept_downloads=True
-    )
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=asgi_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url, accept_downloads=True) as page:
+        page.context.grant_permissions(
+            ["clipboard-read", "clipboard-write"], origin=asgi_server.url
+        )
+        yield page
 
 
 def sign_up(page: Page, email: str) -> User:

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from apps.executions.models import GraphExecution
 from apps.users.models import User
-from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in
 from tests.dashboard.helpers import make_graph
 from tests.dashboard.test_builder_browser import BUNDLE, builder_ready, node
 from tests.factories import UserFactory
@@ -29,14 +29,8 @@ LIVE_TIMEOUT_MS = 60_000  # the worker may still be starting on a loaded machine
 
 @pytest.fixture
 def page(browser: Browser, asgi_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url) as page:
+        yield page
 
 
 def _until(page: Page, condition, seconds: float = 15) -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from apps.graphs.blocks.registry import all_blocks
 from apps.users.models import User
-from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in
 from tests.dashboard.test_builder_browser import BUNDLE, builder_ready, drag_block, node, save
 from tests.factories import UserFactory
 
@@ -27,14 +27,8 @@ PLAIN = "Fill Text Template"
 
 @pytest.fixture
 def page(browser: Browser, asgi_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url) as page:
+        yield page
 
 
 def settings_of(block: Locator) -> Locator:

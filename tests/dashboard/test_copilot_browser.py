@@ -15,7 +15,7 @@ from apps.integrations.services import credential_create
 from apps.users.models import User
 from tests.chat.copilot_script import REQUEST, script_drafting
 from tests.chat.test_chat import PLATFORM_KEY
-from tests.dashboard.browser import serious_violations, shot, sign_in
+from tests.dashboard.browser import checked_page, serious_violations, shot, sign_in
 from tests.dashboard.test_builder_browser import BUNDLE, node
 from tests.processes import LOOPBACK_TEST_PORTS, WorkerProcess, wait_for
 from tests.providers.mail import PASSWORD, USERNAME
@@ -42,14 +42,8 @@ def copilot_worker(django_db_setup, django_db_blocker, openai_server_session):
 
 @pytest.fixture
 def page(browser: Browser, asgi_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url, timeout_ms=20_000) as page:
+        yield page
 
 
 def _send(page: Page, text: str) -> None:

@@ -17,7 +17,7 @@ from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs.blocks.library.basic import StoreValueBlock
 from apps.schedules.models import Schedule
 from apps.users.models import User
-from tests.dashboard.browser import serious_violations, shot, sign_in
+from tests.dashboard.browser import checked_page, serious_violations, shot, sign_in
 from tests.dashboard.helpers import make_graph
 from tests.executions.test_credits import PRICE, _chain
 from tests.factories import UserFactory
@@ -41,14 +41,8 @@ def priced_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]
 @pytest.fixture
 def page(browser: Browser, asgi_server, settings) -> Iterator[Page]:
     settings.BLOCK_COST_OVERRIDES = PRICES  # the in-process web server's estimate
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url, viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def test_a_budget_below_the_first_nodes_price_fails_the_run_with_budget_exceeded(

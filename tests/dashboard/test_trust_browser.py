@@ -16,7 +16,7 @@ from apps.executions.services import graph_execution_start, graph_execution_stop
 from apps.schedules import services
 from apps.schedules.models import Schedule
 from apps.users.models import User
-from tests.dashboard.browser import shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in
 from tests.executions.test_outcome import BAD_TEMPLATE
 from tests.factories import UserFactory
 from tests.graphs.graphs import delay_graph, echo_graph
@@ -28,14 +28,8 @@ AMBER = "rgb(181, 71, 8)"  # --warn
 
 @pytest.fixture
 def page(browser: Browser, asgi_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with checked_page(browser, asgi_server.url, viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def test_a_run_with_a_failed_node_shows_an_amber_completed_with_errors(worker, page: Page) -> None:
