@@ -3,7 +3,7 @@ screenshots under test-artifacts/, signing in, and the accessibility check (axe-
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,15 @@ def checked_page(
     yield page
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def wait_in_page(page: Page, condition: Callable[[], object], seconds: float = 15) -> None:
+    """Poll a condition that Playwright's own callbacks make true (they run while it waits)."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("timed out waiting in the browser")
 
 
 def shot(page: Page, name: str) -> None:

@@ -18,7 +18,7 @@ from apps.executions.models import GraphExecution
 from apps.executions.services import graph_execution_start
 from apps.graphs.blocks.library.basic import PrintBlock
 from apps.users.models import User
-from tests.dashboard.browser import checked_page, shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in, wait_in_page
 from tests.dashboard.helpers import listing_url, publish
 from tests.factories import PASSWORD, UserFactory
 from tests.graphs.graphs import delay_graph, echo_graph
@@ -67,15 +67,6 @@ def _run_state_on_failure() -> Iterator[None]:
             for run in GraphExecution.objects.all()
         ]
         raise AssertionError(f"{exc}\nruns in the database: {runs}") from None
-
-
-def _until(page: Page, condition, seconds: float = 15) -> None:
-    """Poll a condition that Playwright's own callbacks make true (they run while it waits)."""
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("timed out waiting in the browser")
 
 
 def _run_from_form(page: Page, topic: str) -> None:
@@ -234,7 +225,7 @@ def test_the_run_list_follows_a_run_and_the_socket_reconnects(
 
     opened = len(sockets)
     page.goto(run_url)
-    _until(page, lambda: len(sockets) > opened)
+    wait_in_page(page, lambda: len(sockets) > opened)
     expect(page.locator("#live-banner")).to_be_hidden()
     sockets[-1].close(code=1012, reason="server restart")
     expect(page.locator("#live-banner")).to_be_visible()

@@ -33,15 +33,6 @@ def page(browser: Browser, asgi_server) -> Iterator[Page]:
         yield page
 
 
-def _until(page: Page, condition, seconds: float = 15) -> None:
-    """Poll a condition that Playwright's own callbacks make true (they run while it waits)."""
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("timed out waiting in the browser")
-
-
 def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
     worker, page: Page
 ) -> None:

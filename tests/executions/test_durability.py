@@ -62,6 +62,16 @@ def _run_on_a_worker_that_dies(client: APIClient, graph: dict) -> dict:
     return run
 
 
+def _wait_for_the_dead_lease(graph_exec_id: str) -> None:
+    wait_for(
+        lambda: GraphExecution.objects.filter(
+            pk=graph_exec_id, lease_expires_at__lt=timezone.now()
+        ).exists(),
+        timeout=10,
+        what="the dead worker's lease to expire",
+    )
+
+
 def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
     owner_client: APIClient, http_test_server
 ) -> None:
@@ -88,13 +98,7 @@ def test_a_run_survives_a_sigkilled_worker_without_rerunning_finished_nodes(
     assert http_test_server.hits(first_call) == 1
 
     # The dead worker's lease runs out; the watchdog hands the run to whoever is alive.
-    wait_for(
-        lambda: GraphExecution.objects.filter(
-            pk=run["id"], lease_expires_at__lt=timezone.now()
-        ).exists(),
-        timeout=10,
-        what="the dead worker's lease to expire",
-    )
+    _wait_for_the_dead_lease(run["id"])
     rescuer = WorkerProcess(hostname="rescuer", env=FAST_LEASE).start()
     try:
         assert run_worker.execution_watchdog()["resumed"] == 1
@@ -139,13 +143,7 @@ def test_a_lost_workers_run_resumes_within_a_lease_period_behind_a_backlog(
     ]
     rescuer = WorkerProcess(hostname="rescuer", concurrency=1, env=FAST_LEASE).start()
     try:
-        wait_for(
-            lambda: GraphExecution.objects.filter(
-                pk=run["id"], lease_expires_at__lt=timezone.now()
-            ).exists(),
-            timeout=10,
-            what="the dead worker's lease to expire",
-        )
+        _wait_for_the_dead_lease(run["id"])
         dead_owner = GraphExecution.objects.get(pk=run["id"]).lease_owner
         assert run_worker.execution_rescue() == {"resumed": 1, "failed": 0}
         assert run_worker.execution_rescue() == {"resumed": 0, "failed": 0}  # sent once
