@@ -13,7 +13,7 @@ from typing import Any
 
 import dj_database_url
 
-from autogpt.env import env_bool, env_int, env_json, env_list, env_str
+from autogpt.env import env_bool, env_choice, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -179,6 +179,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Threads: a run mostly waits (on models, HTTP, the database) and its nodes are threads already;
+# one process of threads idles at ~1/3 of a prefork pool's memory and skips prefork's pipe hop
+# per task. Celery enforces task time limits only in prefork: the engine ends over-long runs
+# itself, and outbound calls carry their own timeouts (EMAIL_TIMEOUT, safe_http, the LLM client).
+CELERY_WORKER_POOL = env_choice("WORKER_POOL", "threads", ("threads", "prefork", "solo"))
 CELERY_WORKER_DISABLE_RATE_LIMITS = True  # no task declares a rate limit; skip the bookkeeping
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -483,6 +488,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Seconds before an unanswering SMTP server is given up: the worker's thread is freed.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AutoGPT Platform <noreply@localhost>")
 
 # --- Production hardening (checked by `manage.py check --deploy`) ----------------------------

@@ -2,10 +2,11 @@
 
 Celery's warm shutdown already stops taking messages and waits for the running tasks. The main
 worker process records a drain deadline in Redis when it starts shutting down
-(`worker_shutting_down`, autogpt/celery.py); the engines in its pool processes (children of that
-process) poll it through their `is_abandoned` port. A run still going at the deadline stops
-without writing more, gives its lease back and is enqueued again, so a worker that is still
-taking messages resumes it at once (its finished nodes are kept, its running ones run again).
+(`worker_shutting_down`, autogpt/celery.py); the engines of its runs (in its own threads, or
+in its pool processes with `WORKER_POOL=prefork`) poll it through their `is_abandoned` port.
+A run still going at the deadline stops without writing more, gives its lease back and is
+enqueued again, so a worker that is still taking messages resumes it at once (its finished
+nodes are kept, its running ones run again).
 Should the worker die before that, the lease expires and the watchdog does the same.
 """
 

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import threading
 
 from celery import shared_task
 from django.conf import settings
@@ -24,7 +25,9 @@ from apps.graphs.runnable import MAX_TIME_LIMIT_SECONDS  # the longest a graph m
 def run_graph(graph_exec_id: str) -> None:
     """Run or resume one graph execution. A redelivered message has no second effect: the run's
     lease and its persisted node executions decide what (if anything) is left to do."""
-    owner = f"{socket.gethostname()}:{os.getpid()}"
+    # Per thread: a threads pool runs several runs in one process, and a lease renewal must
+    # never pass for another thread's after a stalled one lost the run.
+    owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
     with execution_context(graph_exec_id):
         worker.graph_execution_run(graph_exec_id=graph_exec_id, owner=owner)
 

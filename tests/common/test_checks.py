@@ -68,7 +68,10 @@ def test_the_platform_refuses_to_start_misconfigured() -> None:
     assert "autogpt.E002" in result.stderr
 
 
-@pytest.mark.parametrize(("name", "value"), [("DEBUG", "maybe"), ("MAX_REQUEST_BYTES", "lots")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEBUG", "maybe"), ("MAX_REQUEST_BYTES", "lots"), ("WORKER_POOL", "gevent")],
+)
 def test_a_malformed_variable_stops_start_up_with_its_name(name: str, value: str) -> None:
     result = _manage("check", env={name: value})
     assert result.returncode != 0

@@ -220,7 +220,7 @@ def test_runs_beyond_the_per_graph_cap_wait_queued(owner_client: APIClient) -> N
             timeout=30,
             what="one run to be running",
         )
-        # Two pool processes are free, but the second run must wait for the first.
+        # Two pool slots are free, but the second run must wait for the first.
         assert GraphExecution.objects.filter(pk__in=runs, status="queued").count() == 1
         wait_for(
             lambda: GraphExecution.objects.filter(pk__in=runs, status="completed").count() == 2,
@@ -231,6 +231,40 @@ def test_runs_beyond_the_per_graph_cap_wait_queued(owner_client: APIClient) -> N
         worker.stop()
     first, second = GraphExecution.objects.filter(pk__in=runs).order_by("started_at")
     assert second.started_at >= first.ended_at - timedelta(milliseconds=50)
+
+
+def test_one_worker_runs_two_runs_side_by_side_under_leases_of_their_own(
+    owner_client: APIClient,
+) -> None:
+    """The default pool is threads: both runs are in the worker's one process, and each holds
+    its lease as its own thread, so neither could renew the other's."""
+    graph = _create(owner_client, delay_graph(1.5))
+    worker = WorkerProcess(hostname="threads", concurrency=2).start()
+    try:
+        runs = [
+            owner_client.post(
+                f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
+            ).json()["id"]
+            for n in range(2)
+        ]
+        wait_for(
+            lambda: GraphExecution.objects.filter(pk__in=runs, status="running").count() == 2,
+            timeout=30,
+            what="both runs to be running at once",
+        )
+        owners = list(
+            GraphExecution.objects.filter(pk__in=runs).values_list("lease_owner", flat=True)
+        )
+        wait_for(
+            lambda: GraphExecution.objects.filter(pk__in=runs, status="completed").count() == 2,
+            timeout=30,
+            what="both runs to complete",
+        )
+    finally:
+        worker.stop()
+    processes = {owner.rsplit(":", 1)[0] for owner in owners}
+    assert len(processes) == 1, owners  # one process …
+    assert len(set(owners)) == 2, owners  # … two owners
 
 
 def test_a_worker_that_lost_its_lease_stops_without_writing(

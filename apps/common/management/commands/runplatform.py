@@ -28,7 +28,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+        parser.add_argument(
+            "--concurrency", type=int, default=2, help="runs the worker takes at once"
+        )
 
     def handle(
         self, *args: object, host: str, port: int, concurrency: int, **options: object
