@@ -11,10 +11,12 @@ django.setup(set_prefix=False)
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from apps.realtime.origin import BrowserOriginValidator  # noqa: E402
 from apps.realtime.routing import websocket_urlpatterns  # noqa: E402
 from autogpt.asgi_http import ThreadedDjangoHttp  # noqa: E402
+from autogpt.heap import freeze_startup_heap  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -22,3 +24,5 @@ application = ProtocolTypeRouter(
         "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+get_resolver().url_patterns  # noqa: B018 - imports every view now, before the heap is frozen
+freeze_startup_heap()

@@ -6,15 +6,19 @@ import threading
 
 from celery import Celery
 from celery.signals import (
+    beat_init,
     celeryd_after_setup,
     task_postrun,
     task_prerun,
+    worker_process_init,
     worker_process_shutdown,
     worker_ready,
     worker_shutdown,
     worker_shutting_down,
 )
 from kombu import Queue
+
+from autogpt.heap import freeze_startup_heap
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autogpt.settings")
 
@@ -62,6 +66,13 @@ def _beat_heartbeat(hostname: str) -> None:
     while not _heartbeat_stop.is_set():
         worker_heartbeat_record(hostname=hostname)
         _heartbeat_stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
+
+
+@worker_ready.connect
+@worker_process_init.connect  # a prefork pool process
+@beat_init.connect
+def _freeze_startup_heap(**kwargs) -> None:
+    freeze_startup_heap()
 
 
 @worker_ready.connect

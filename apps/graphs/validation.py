@@ -242,6 +242,7 @@ def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
             errors.add(node.key, "id", f"node id {node.key!r} is used twice")
         seen.add(node.key)
     blocks = _resolve_blocks(spec, errors)
+    linked_pins = _linked_pins(spec.links)
     for node in spec.nodes:
         block = blocks.get(node.key)
         if block is None:
@@ -251,11 +252,10 @@ def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
             if split_dynamic_pin(name)[0] not in pins:
                 errors.add(node.key, name, f"{block.name} has no input pin named {name!r}")
         # A value fixed on a pin that no link overrides must fit the pin now, not fail the run.
-        linked = _linked_pins(spec.links, node.key)
         fixed = {
             name: value
             for name, value in node.input_default.items()
-            if name in pins and name not in linked and value is not None
+            if name in pins and name not in linked_pins[node.key] and value is not None
         }
         for pin, message in block.default_errors(fixed).items():
             errors.add(node.key, pin, message)
@@ -266,8 +266,12 @@ def graph_errors_on_save(spec: GraphSpec) -> NodeErrors:
     return errors.result()
 
 
-def _linked_pins(links: tuple[LinkSpec, ...], key: str) -> set[str]:
-    return {split_dynamic_pin(link.sink_name)[0] for link in links if link.sink_id == key}
+def _linked_pins(links: tuple[LinkSpec, ...]) -> defaultdict[str, set[str]]:
+    """Per node key, the input pins some link ends on (one pass: graphs have thousands)."""
+    linked: defaultdict[str, set[str]] = defaultdict(set)
+    for link in links:
+        linked[link.sink_id].add(split_dynamic_pin(link.sink_name)[0])
+    return linked
 
 
 def graph_errors_for_run(
@@ -284,11 +288,11 @@ def graph_errors_for_run(
     executable = [node for node in spec.nodes if blocks[node.key].block_type != BlockType.NOTE]
     input_names: set[str] = set()
     tool_nodes = {link.sink_id for link in spec.links if is_tool_link(link)}
+    linked_pins = _linked_pins(spec.links)
 
     for node in executable:
         block = blocks[node.key]
-        linked = _linked_pins(spec.links, node.key)
-        provided = set(node.input_default) | linked
+        provided = set(node.input_default) | linked_pins[node.key]
         provided |= {split_dynamic_pin(name)[0] for name in node.input_default}
         is_run_input = block.block_type in RUN_INPUT_BLOCK_TYPES
         name = block.run_input_name(node.input_default) if is_run_input else None
@@ -320,7 +324,10 @@ def graph_errors_for_run(
     # node with errors is not reported again: fixing the first error may well fix it.)
     executable_keys = {node.key for node in executable}
     blocked = {link.sink_id for link in spec.links if link.source_id not in executable_keys}
-    startable = {key for key in executable_keys if not _linked_pins(spec.links, key)}
+    startable = {key for key in executable_keys if not linked_pins[key]}
+    sinks: defaultdict[str, list[str]] = defaultdict(list)
+    for link in spec.links:
+        sinks[link.source_id].append(link.sink_id)
 
     for name in sorted(set(run_inputs) - input_names):
         errors.add(GRAPH_KEY, f"inputs.{name}", f"no Input node is named {name!r}")
@@ -330,11 +337,10 @@ def graph_errors_for_run(
     reached = set(startable)
     frontier = deque(startable)
     while frontier:
-        key = frontier.popleft()
-        for link in spec.links:
-            if link.source_id == key and link.sink_id not in reached | blocked:
-                reached.add(link.sink_id)
-                frontier.append(link.sink_id)
+        for sink in sinks[frontier.popleft()]:
+            if sink not in reached and sink not in blocked:
+                reached.add(sink)
+                frontier.append(sink)
     for node in executable:
         if node.key not in reached and not errors.by_node.get(node.key):
             errors.add(node.key, "links", "unreachable: no path from a node that can start")

@@ -8,44 +8,20 @@ tests fail then, where a timing would only wobble.
 """
 
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
-from typing import Any
+from collections.abc import Callable
 
 from apps.executions import engine as engine_package
 from apps.executions.engine import EngineGraph, EngineSettings, Status
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
 from apps.graphs.blocks.library.data import CreateDictBlock, ListIteratorBlock
 from tests.executions.engine.conftest import GraphBuilder, MakeHarness
+from tests.lines import lines_executed
 
 ENGINE_DIR = os.path.dirname(engine_package.__file__)
 # A commit per step and no waiting: the count depends on the graph alone.
 STEPWISE = EngineSettings(flush_seconds=0.0, tick_seconds=0.001)
 # Per node, a graph 4x as large may cost this much more (linear: ~1; quadratic: ~4).
 GROWTH = 1.25
-
-
-@contextmanager
-def engine_lines() -> Iterator[list[int]]:
-    """Counts the lines executed in apps/executions/engine on this thread."""
-    counted = [0]
-
-    def local(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line":
-            counted[0] += 1
-        return local
-
-    def calls(frame: FrameType, event: str, arg: Any) -> Any:
-        return local if frame.f_code.co_filename.startswith(ENGINE_DIR) else None
-
-    previous = sys.gettrace()
-    sys.settrace(calls)
-    try:
-        yield counted
-    finally:
-        sys.settrace(previous)
 
 
 def chain(length: int) -> EngineGraph:
@@ -88,7 +64,7 @@ def zipped(items: int) -> EngineGraph:
 
 def lines_per_node(engine: MakeHarness, graph: EngineGraph, executions: int) -> float:
     run = engine(graph)
-    with engine_lines() as counted:
+    with lines_executed(ENGINE_DIR) as counted:
         result = run.run(STEPWISE, {"x": 1})
     assert result.status == Status.COMPLETED
     assert result.node_count == executions
