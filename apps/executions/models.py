@@ -145,28 +145,6 @@ class GraphExecution(models.Model):
         return self.status == ExecutionStatus.COMPLETED and self.has_errors
 
 
-class GraphRunCount(models.Model):
-    """Per user and graph, what the graph list shows of the user's runs that are not deleted:
-    how many, how many finished (completed, failed, timed out) and completed, the newest.
-    Kept by database triggers on GraphExecution (migration 0008, whatever code changes a run),
-    so the list reads one row per graph instead of the user's whole history."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    graph = models.ForeignKey("graphs.Graph", on_delete=models.CASCADE, related_name="+")
-    runs = models.IntegerField(default=0)
-    finished = models.IntegerField(default=0)
-    completed = models.IntegerField(default=0)
-    last_run_at = models.DateTimeField(null=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "graph"], name="graph_run_count_user_graph")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.runs} runs of {self.graph_id} by {self.user_id}"
-
-
 class ExecutionEvent(models.Model):
     """One event of a run as it was sent (SPEC §17): `seq` counts 1, 2, … per run, with no gap;
     `/ws` replays these to a subscriber that gives `since_seq`."""
