@@ -85,6 +85,12 @@ def graph_execution_event_record(
     return _graph_events(execution, data, seqs[0] if seqs else None)
 
 
+def final_event_sent_key(graph_exec_id: Any) -> str:
+    """Set in Redis, with the final event's publication, by the worker that ended the run: the
+    watchdog sends again only the final events of recently ended runs that lack it."""
+    return f"autogpt:final-sent:{graph_exec_id}"
+
+
 def graph_execution_final_event(execution: GraphExecution) -> list[Event]:
     """The run's last stored status event as it was first sent, its `seq` included (the
     watchdog sends it again; clients drop the repeat by its `seq`)."""

@@ -46,8 +46,14 @@ def _group_channel(group: str) -> str:
     return f"{prefix}__group__{group}"
 
 
-# One round trip for every group of a batch (a pipeline object costs more to build than this).
-_PUBLISH_ALL = "for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end"
+# One round trip for every group of a batch (a pipeline object costs more to build than this);
+# with a key, the key is set (ARGV's last value: its seconds) once every message is out.
+_PUBLISH_ALL = """
+local last = #ARGV
+if #KEYS > 0 then last = last - 1 end
+for i = 1, last, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+if #KEYS > 0 then redis.call('SET', KEYS[1], '1', 'EX', ARGV[#ARGV]) end
+"""
 
 
 @cache
@@ -55,10 +61,13 @@ def _publish_all(client: Redis) -> Script:
     return client.register_script(_PUBLISH_ALL)
 
 
-def publish(events: Sequence[Event]) -> None:
+def publish(
+    events: Sequence[Event], *, sent_key: str | None = None, sent_key_seconds: int = 0
+) -> None:
     """Send (group, message) pairs, in the order given: one channel message per group, which
     the consumer forwards message by message. A Redis failure is logged, never raised: events
-    are at most once, and every state is in the REST API."""
+    are at most once, and every state is in the REST API. `sent_key`, set in the same round
+    trip once all are out, tells whoever would send them again that they left."""
     if not events:
         return
     by_group: dict[str, list[dict[str, Any]]] = {}
@@ -71,8 +80,11 @@ def publish(events: Sequence[Event]) -> None:
             _group_channel(group),
             layer.serialize({"type": FORWARD_TYPE, "messages": payloads}),
         ]
+    keys = []
+    if sent_key is not None:
+        keys, args = [sent_key], [*args, sent_key_seconds]
     try:
         client = get_redis()
-        _publish_all(client)(args=args, client=client)
+        _publish_all(client)(keys=keys, args=args, client=client)
     except Exception:
         logger.exception("could not publish %d events", len(events))

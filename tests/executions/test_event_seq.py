@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.sync.client import connect
 
+from apps.common.redis import get_redis
+from apps.executions.events import final_event_sent_key
 from apps.executions.models import ExecutionEvent, GraphExecution
 from apps.executions.worker.watchdog import execution_watchdog
 from tests.factories import UserFactory
@@ -144,8 +146,9 @@ def test_a_bad_since_seq_is_a_clear_error(worker, asgi_server, alice, since) -> 
 
 
 def test_the_watchdogs_republished_final_event_keeps_its_seq(worker, asgi_server, alice) -> None:
-    """The run has ended before the socket subscribes (live only, no replay), so the one final
-    event it gets is the watchdog's re-publication: the stored final event, same seq and data."""
+    """The watchdog sends again only a final event its worker did not mark sent. The run has
+    ended before the socket subscribes (live only, no replay), so the one final event it gets is
+    the watchdog's re-publication: the stored final event, same seq and data."""
     _, graph_exec_id = _start(alice, seconds=0)
     deadline = time.monotonic() + 20
     while not GraphExecution.objects.get(pk=graph_exec_id).is_terminal:
@@ -153,10 +156,13 @@ def test_the_watchdogs_republished_final_event_keeps_its_seq(worker, asgi_server
         time.sleep(0.05)
     run = GraphExecution.objects.get(pk=graph_exec_id)
     original = ExecutionEvent.objects.get(graph_execution_id=graph_exec_id, seq=run.event_seq)
+    assert execution_watchdog()["republished"] == 0  # the worker's publication was marked
+    # As if the worker had died between the run's last commit and its final event.
+    assert get_redis().delete(final_event_sent_key(graph_exec_id)) == 1
     url = f"{asgi_server.ws_url}/ws?token={AccessToken.for_user(alice)}"
     with connect(url) as socket:
         assert _send(socket, graph_exec_id)["success"] is True
-        assert execution_watchdog()["republished"] >= 1
+        assert execution_watchdog()["republished"] == 1
         again = _until(socket, _is_final)[-1]
     assert original.method == again["method"] == "graph_execution_event"
     assert again["seq"] == run.event_seq

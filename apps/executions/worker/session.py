@@ -19,7 +19,7 @@ from apps.common.logging import user_context_set
 from apps.executions import drain, metrics
 from apps.executions.engine import EngineSettings, Ports, run_graph
 from apps.executions.engine.types import RunResult
-from apps.executions.events import graph_execution_event_record
+from apps.executions.events import final_event_sent_key, graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, enqueue_run
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.reviews import run_resume_if_decided
@@ -196,7 +196,12 @@ class RunSession:
                 final = graph_execution_event_record(execution)
         if not moved:
             return
-        publish(final)
+        publish(
+            final,
+            sent_key=final_event_sent_key(execution.pk),
+            # Beyond the watchdog's look back over the runs ended in its last two intervals.
+            sent_key_seconds=3 * settings.WATCHDOG_INTERVAL_SECONDS,
+        )
         if waits:
             return
         if cost > 0:
