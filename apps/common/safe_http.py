@@ -65,7 +65,13 @@ class UnsafeUrlError(ValueError):
 
 
 class HttpRequestError(Exception):
-    """The request was allowed but failed: network, timeout, too many redirects, too large."""
+    """The request was allowed but failed: network, timeout, too many redirects, too large.
+    `sent` is False when it never left this machine (its host did not resolve, no address took
+    the connection): a caller may send such a request again whatever its method."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -290,9 +296,11 @@ class SafeHttpClient:
         try:
             infos = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
         except FuturesTimeout:
-            raise HttpRequestError(f"Could not resolve host {host}: no answer in time") from None
+            raise HttpRequestError(
+                f"Could not resolve host {host}: no answer in time", sent=False
+            ) from None
         except (socket.gaierror, UnicodeError) as exc:
-            raise HttpRequestError(f"Could not resolve host {host}: {exc}") from None
+            raise HttpRequestError(f"Could not resolve host {host}: {exc}", sent=False) from None
         addresses: list[IPAddress] = []
         for family, _, _, _, sockaddr in infos:
             if family not in (socket.AF_INET, socket.AF_INET6):
@@ -301,7 +309,7 @@ class SafeHttpClient:
             if address not in addresses:
                 addresses.append(address)
         if not addresses:
-            raise HttpRequestError(f"Could not resolve host {host}: no IP address")
+            raise HttpRequestError(f"Could not resolve host {host}: no IP address", sent=False)
         return tuple(addresses)
 
     # --- sending ------------------------------------------------------------------------------
@@ -343,7 +351,7 @@ class SafeHttpClient:
                 raise timed_out from None
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise HttpRequestError(f"Request to {target.url} failed: {exc}") from None
-        raise HttpRequestError(f"Could not connect to {target.url}: {failure}")
+        raise HttpRequestError(f"Could not connect to {target.url}: {failure}", sent=False)
 
     def _send_to(
         self,

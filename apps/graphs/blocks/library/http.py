@@ -20,7 +20,6 @@ from apps.graphs.blocks.providers import public_site, transport_failure
 # Methods a server may receive twice to the same effect (RFC 9110 §9.2.2): only these are sent
 # again after a request that may have reached the server; others only after one that did not.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-NEVER_SENT = ("Could not connect", "Could not resolve")  # apps.common.safe_http's messages
 
 
 class SendWebRequestBlock(Block):
@@ -92,7 +91,7 @@ class SendWebRequestBlock(Block):
         except (HttpRequestError, ValueError) as exc:
             # UnsafeUrlError is a ValueError; its message says why the destination was refused.
             if isinstance(exc, HttpRequestError) and (
-                input_data.method in IDEMPOTENT_METHODS or str(exc).startswith(NEVER_SENT)
+                input_data.method in IDEMPOTENT_METHODS or not exc.sent
             ):
                 context.report_failure(transport_failure(public_site(input_data.url), exc).kind)
             yield "error", str(exc)
