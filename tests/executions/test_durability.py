@@ -43,6 +43,16 @@ def _create(client: APIClient, payload: dict) -> dict:
     return response.json()
 
 
+def _start_runs(client: APIClient, graph: dict, count: int) -> list[str]:
+    """`count` runs of `graph` started through the API; their ids."""
+    return [
+        client.post(
+            f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
+        ).json()["id"]
+        for n in range(count)
+    ]
+
+
 def _run_on_a_worker_that_dies(client: APIClient, graph: dict) -> dict:
     """Start a run of `graph` on a worker of its own, SIGKILLed once the run's `wait` node runs."""
     victim = WorkerProcess(hostname="victim", env=FAST_LEASE).start()
@@ -135,12 +145,7 @@ def test_a_lost_workers_run_resumes_within_a_lease_period_behind_a_backlog(
         owner_client, _create(owner_client, delay_graph(6, name="Victim"))
     )
     quick = _create(owner_client, delay_graph(0.5, name="Backlog"))
-    backlog = [
-        owner_client.post(
-            f"/api/graphs/{quick['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
-        ).json()["id"]
-        for n in range(20)
-    ]
+    backlog = _start_runs(owner_client, quick, 20)
     rescuer = WorkerProcess(hostname="rescuer", concurrency=1, env=FAST_LEASE).start()
     try:
         _wait_for_the_dead_lease(run["id"])
@@ -209,12 +214,7 @@ def test_runs_beyond_the_per_graph_cap_wait_queued(owner_client: APIClient) -> N
         hostname="capped", concurrency=2, env={"EXECUTION_MAX_RUNNING_PER_GRAPH": "1"}
     ).start()
     try:
-        runs = [
-            owner_client.post(
-                f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
-            ).json()["id"]
-            for n in range(2)
-        ]
+        runs = _start_runs(owner_client, graph, 2)
         wait_for(
             lambda: GraphExecution.objects.filter(pk__in=runs, status="running").count() == 1,
             timeout=30,
@@ -241,12 +241,7 @@ def test_one_worker_runs_two_runs_side_by_side_under_leases_of_their_own(
     graph = _create(owner_client, delay_graph(1.5))
     worker = WorkerProcess(hostname="threads", concurrency=2).start()
     try:
-        runs = [
-            owner_client.post(
-                f"/api/graphs/{graph['id']}/execute", {"inputs": {"topic": str(n)}}, format="json"
-            ).json()["id"]
-            for n in range(2)
-        ]
+        runs = _start_runs(owner_client, graph, 2)
         wait_for(
             lambda: GraphExecution.objects.filter(pk__in=runs, status="running").count() == 2,
             timeout=30,

@@ -5,30 +5,28 @@ import uuid
 
 import pytest
 
-from apps.executions import runtime, services
+from apps.executions import runtime
 from apps.executions.engine import NodeExecutionRecord, Status
-from apps.executions.models import ExecutionEvent
-from apps.graphs import services as graph_services
-from apps.graphs.compile import graph_spec_from_payload
+from apps.executions.models import ExecutionEvent, GraphExecution
+from apps.executions.store import DatabaseStore
 from apps.graphs.runnable import compiled_version
 from apps.users.models import User
+from tests.dashboard.helpers import make_graph, make_queued_run
 from tests.graphs.graphs import echo_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_commit_of_many_records_loads_back_as_written(owner: User) -> None:
-    payload = echo_graph()
-    version = graph_services.graph_create(
-        user=owner,
-        name=payload["name"],
-        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
-    )
-    execution = services.graph_execution_start(
-        user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
-    )
+def _queued_run_and_store(owner: User) -> tuple[GraphExecution, DatabaseStore]:
+    """A run of the echo graph as POST …/execute leaves it, and the worker's store for it."""
+    version = make_graph(owner, echo_graph())
+    execution = make_queued_run(owner, version, topic="x")
     runnable = compiled_version(version.graph_id, version.version)
-    store = runtime.database_store(execution, runnable, relaxed=True)
+    return execution, runtime.database_store(execution, runnable, relaxed=True)
+
+
+def test_a_commit_of_many_records_loads_back_as_written(owner: User) -> None:
+    _, store = _queued_run_and_store(owner)
     now = time.time()
     # More rows than one multi-row INSERT takes, each with outputs of its own.
     written = [
@@ -64,18 +62,7 @@ def test_values_rendered_into_its_inserts_come_back_exactly(owner: User) -> None
     """On PostgreSQL the store's INSERTs carry their values as literals (apps.executions.sql):
     quotes, placeholders, backslashes, other scripts and JSON's own escapes survive, as do the
     events published with them."""
-    payload = echo_graph()
-    version = graph_services.graph_create(
-        user=owner,
-        name=payload["name"],
-        spec=graph_spec_from_payload(payload["nodes"], payload["links"]),
-    )
-    execution = services.graph_execution_start(
-        user=owner, graph_id=version.graph_id, inputs={"topic": "x"}, enqueue=False
-    )
-    store = runtime.database_store(
-        execution, compiled_version(version.graph_id, version.version), relaxed=True
-    )
+    execution, store = _queued_run_and_store(owner)
     tricky = ["it's", "%s %(x)s %%", "back\\slash", '引用 "quoted"', "line\nbreak", "", None]
     now = time.time()
     written = [
