@@ -208,7 +208,7 @@ CHANNEL_LAYERS = {
 
 # --- Executions (SPEC §6) ------------------------------------------------------------------
 EXECUTION_TIME_LIMIT_SECONDS = env_int("EXECUTION_TIME_LIMIT_SECONDS", 3600, minimum=1)
-# A run's own progress commits without waiting for PostgreSQL's WAL flush (store.relax_durability).
+# A run's own progress commits without waiting for PostgreSQL's WAL flush (sql.execute_relaxed).
 EXECUTION_RELAXED_COMMITS = env_bool("EXECUTION_RELAXED_COMMITS", True)
 EXECUTION_MAX_PARALLEL_NODES = env_int("EXECUTION_MAX_PARALLEL_NODES", 8, minimum=1)
 EXECUTION_MAX_RUNNING_PER_GRAPH = env_int("EXECUTION_MAX_RUNNING_PER_GRAPH", 25, minimum=1)

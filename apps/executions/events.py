@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from apps.executions import selectors
 from apps.executions.models import ExecutionEvent, GraphExecution
 from apps.executions.payloads import graph_execution_payload
-from apps.executions.sql import insert_rows
+from apps.executions.sql import execute_relaxed, insert_rows
 from apps.graphs.runnable import graph_get
 from apps.realtime.events import Event, message
 from apps.realtime.topics import Topic, topic_register
@@ -30,7 +30,11 @@ def graph_group(graph_id: str, user_id: str) -> str:
 
 
 def events_record(
-    graph_exec_id: Any, entries: Sequence[tuple[str, Any]], *, first_seq: int | None = None
+    graph_exec_id: Any,
+    entries: Sequence[tuple[str, Any]],
+    *,
+    first_seq: int | None = None,
+    relaxed: bool = False,
 ) -> list[int]:
     """Store a run's events, (method, data) in order, inside the caller's transaction (the one
     that makes them true) and answer their `seq`s: one UPDATE … RETURNING raises the run's
@@ -45,7 +49,7 @@ def events_record(
     prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
     with connection.cursor() as cursor:
         if first_seq is None:
-            cursor.execute(_BUMP, [len(entries), pk])
+            execute_relaxed(cursor, _BUMP, [len(entries), pk], relaxed=relaxed)
             row = cursor.fetchone()
             if row is None:
                 return []
@@ -106,14 +110,20 @@ def graph_execution_final_event(execution: GraphExecution) -> list[Event]:
 
 
 def node_execution_events_record(
-    graph_exec_id: Any, payloads: list[dict[str, Any]], *, first_seq: int | None = None
+    graph_exec_id: Any,
+    payloads: list[dict[str, Any]],
+    *,
+    first_seq: int | None = None,
+    relaxed: bool = False,
 ) -> list[Event]:
     """Node executions' changes (apps.executions.payloads.node_execution_payload), stored with
     their `seq`s in the caller's transaction, to send to the run's group in the order given.
-    `first_seq`: see events_record."""
+    `first_seq`, `relaxed`: see events_record."""
     group = execution_group(str(graph_exec_id))
     entries = [(NODE_EXECUTION_EVENT, data) for data in payloads]
-    seqs: list[int | None] = [*events_record(graph_exec_id, entries, first_seq=first_seq)]
+    seqs: list[int | None] = [
+        *events_record(graph_exec_id, entries, first_seq=first_seq, relaxed=relaxed)
+    ]
     return [
         (group, _sequenced(NODE_EXECUTION_EVENT, payload, group, seq))
         for payload, seq in zip(payloads, seqs or [None] * len(payloads), strict=True)

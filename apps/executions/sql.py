@@ -1,4 +1,5 @@
-"""Multi-row INSERTs for the run's hot path (the store's steps and their events).
+"""SQL of the run's hot path: multi-row INSERTs (the store's steps and their events) and the
+worker's relaxed commits (execute_relaxed).
 
 On PostgreSQL the values are rendered as SQL literals here, by psycopg's own adaptation of each
 value, which is what its client-side binding (Django's default) sends anyway. Handed the same
@@ -9,8 +10,35 @@ of rows, that parsing was a quarter of the worker's time. SQLite gets the parame
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from psycopg.adapt import Transformer
+
+_RELAX = "SET LOCAL synchronous_commit TO OFF"
+
+
+def execute_relaxed(cursor: Any, sql: str, params: list[Any], *, relaxed: bool = True) -> None:
+    """Execute `sql` and (`relaxed`) let the current PostgreSQL transaction commit without
+    waiting for its WAL flush.
+
+    Only for a run's own progress in the worker (lease, node steps, final status): PostgreSQL
+    stays consistent, and a database crash can lose at most its last fraction of a second of
+    them, after which the run resumes from its last durable step, as after a lost worker. Run
+    creation and the credit ledger always wait for the flush. The embedded SQLite works this
+    way throughout (WAL with synchronous=NORMAL). EXECUTION_RELAXED_COMMITS=false turns it off.
+
+    The setting is read at COMMIT, so it rides behind `sql` in the same round trip: psycopg's
+    client-side binding (Django's default) sends both in one simple query and the cursor reads
+    the first one's result (its rows, its rowcount). Server-side binding takes one statement at
+    a time: the setting is sent on its own then.
+    """
+    if not (relaxed and settings.EXECUTION_RELAXED_COMMITS and connection.vendor == "postgresql"):
+        cursor.execute(sql, params)
+    elif connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        cursor.execute(_RELAX)
+        cursor.execute(sql, params)
+    else:
+        cursor.execute(f"{sql}; {_RELAX}", params)
 
 
 def insert_rows(

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Field, Model
 
@@ -54,19 +53,6 @@ def _epoch(value: datetime | str | None) -> float | None:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
-def relax_durability(cursor: Any) -> None:
-    """Let the current PostgreSQL transaction commit without waiting for its WAL flush.
-
-    Only for a run's own progress in the worker (lease, node steps, final status): PostgreSQL
-    stays consistent, and a database crash can lose at most its last fraction of a second of
-    them, after which the run resumes from its last durable step, as after a lost worker. Run
-    creation and the credit ledger always wait for the flush. The embedded SQLite works this
-    way throughout (WAL with synchronous=NORMAL). EXECUTION_RELAXED_COMMITS=false turns it off.
-    """
-    if settings.EXECUTION_RELAXED_COMMITS and connection.vendor == "postgresql":
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def _prep(model: type[Model], name: str) -> Callable[[Any], Any]:
     field = cast("Field[Any, Any]", model._meta.get_field(name))  # a concrete column
     return lambda value: field.get_db_prep_save(value, connection)
@@ -93,7 +79,7 @@ class DatabaseStore:
         self, execution: GraphExecution, nodes: Mapping[str, Node], *, relaxed: bool = False
     ) -> None:
         self.execution = execution
-        self.relaxed = relaxed  # a worker's steps: see relax_durability
+        self.relaxed = relaxed  # a worker's steps: see sql.execute_relaxed
         self.nodes = nodes
         self.exec_id_db = _prep(NodeExecution, "graph_execution")(execution.id)
         self._id = _prep(NodeExecution, "id")
@@ -171,8 +157,6 @@ class DatabaseStore:
                 )
         # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            if self.relaxed:
-                relax_durability(cursor)
             _insert(cursor, _INSERT, inserts)
             if len(updates) == 1:  # a one-row executemany still pays for a pipeline
                 cursor.execute(_UPDATE, updates[0])
@@ -181,7 +165,10 @@ class DatabaseStore:
             _insert(cursor, _INSERT_OUTPUT, outputs)
             # Stored with their `seq`s in the same transaction (SPEC §17).
             events = node_execution_events_record(
-                self.execution.id, [p["event"] for p in payloads], first_seq=first_seq
+                self.execution.id,
+                [p["event"] for p in payloads],
+                first_seq=first_seq,
+                relaxed=self.relaxed,
             )
         # After the commit that makes them true: at once for a worker's step; at the end of the
         # caller's transaction for the entry nodes of a run being created.

@@ -18,7 +18,7 @@ from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, transition
 from apps.executions.models import ALLOWED_SOURCES, ExecutionStatus, GraphExecution
 from apps.executions.payloads import jsonable
-from apps.executions.store import relax_durability
+from apps.executions.sql import execute_relaxed
 from apps.graphs.runnable import RunnableGraph
 from apps.realtime.events import publish
 
@@ -85,8 +85,9 @@ def result_write(pk: uuid.UUID, owner: str, values: dict[str, Any]) -> bool:
     sources = ALLOWED_SOURCES[values["status"]]
     sql = _FINISH.format(sources=", ".join(["%s"] * len(sources)))
     with connection.cursor() as cursor:
-        relax_durability(cursor)
-        cursor.execute(sql, [*params, meta.pk.get_db_prep_value(pk, connection), owner, *sources])
+        execute_relaxed(
+            cursor, sql, [*params, meta.pk.get_db_prep_value(pk, connection), owner, *sources]
+        )
         return bool(cursor.rowcount == 1)
 
 

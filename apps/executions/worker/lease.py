@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.executions.models import ExecutionStatus, GraphExecution
-from apps.executions.store import relax_durability
+from apps.executions.sql import execute_relaxed
 from apps.graphs.runnable import Graph
 from apps.users.models import User
 
@@ -76,7 +76,6 @@ def lease_acquire(
         if execution is None or execution.is_terminal:
             return "gone", None
         with connection.cursor() as cursor:
-            relax_durability(cursor)
             if enforce_cap and _capped(cursor, taking, execution):
                 return "capped", None
             if not _take(cursor, taking):
@@ -115,7 +114,8 @@ def _capped(cursor: Any, taking: Taking, execution: GraphExecution) -> bool:
 def _take(cursor: Any, taking: Taking) -> bool:
     """The guarded UPDATE that takes the lease of a queued run, or of a running one whose
     lease expired."""
-    cursor.execute(
+    execute_relaxed(  # the run's own progress: see execute_relaxed
+        cursor,
         _TAKE_LEASE,
         [
             ExecutionStatus.RUNNING,

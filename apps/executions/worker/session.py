@@ -59,7 +59,7 @@ def graph_execution_run(
     """
     graph_exec_id = uuid.UUID(str(graph_exec_id))
     # The lease and the run's `running` event (with its `seq`) commit together, as one relaxed
-    # step of the worker's (relax_durability): a transaction less per run.
+    # step of the worker's (sql.execute_relaxed): a transaction less per run.
     with transaction.atomic(savepoint=False):
         # A sub-agent run goes inline in its parent's node: it is not held back by the cap.
         outcome, execution = lease_acquire(graph_exec_id, owner, enforce_cap=parent_cancel is None)
