@@ -92,6 +92,8 @@ class GraphExecution(models.Model):
     # SPEC §17: the `seq` of the run's last event (ExecutionEvent), raised by the transaction that
     # records events (apps.executions.events.events_record).
     event_seq = models.PositiveIntegerField(default=0)
+    # Counted in its graph's GraphRunTally (apps.executions.tally): a finished run, folded once.
+    tallied = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
@@ -115,11 +117,17 @@ class GraphExecution(models.Model):
                 condition=Q(is_deleted=False),
                 name="ge_user_live_created",
             ),
-            # The graph list's statistics: an index-only scan grouped by graph.
+            # A graph's runs and their counts, its analytics: index-only.
             models.Index(
                 fields=["user", "graph", "status", "created_at"],
                 condition=Q(is_deleted=False),
                 name="ge_user_graph_status_live",
+            ),
+            # The graph list's statistics: the runs not yet in their GraphRunTally (few).
+            models.Index(
+                fields=["user", "graph"],
+                condition=Q(is_deleted=False, tallied=False),
+                name="ge_untallied",
             ),
         ]
 
@@ -143,6 +151,26 @@ class GraphExecution(models.Model):
     @property
     def completed_with_errors(self) -> bool:
         return self.status == ExecutionStatus.COMPLETED and self.has_errors
+
+
+class GraphRunTally(models.Model):
+    """A user's finished runs of a graph, counted (apps.executions.tally): the graph list's run
+    statistics read this row and the few runs not yet folded into it, whatever the history."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    graph = models.ForeignKey("graphs.Graph", on_delete=models.CASCADE, related_name="+")
+    runs = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)  # completed, failed or timed out
+    completed = models.PositiveIntegerField(default=0)
+    last_run_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "graph"], name="run_tally_user_graph")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.graph_id}: {self.runs} runs"
 
 
 class ExecutionEvent(models.Model):

@@ -27,6 +27,7 @@ from apps.executions.models import (
     NodeExecution,
     NodeExecutionOutput,
 )
+from apps.executions.tally import run_tally_fold
 from apps.graphs import services as graph_services
 from apps.graphs.compile import graph_spec_from_payload
 from apps.graphs.models import GraphVersion, Node
@@ -289,6 +290,8 @@ def seed_history(
         log(f"outputs: {len(seeder.outputs)}")
         outputs_writer = _Writer(NodeExecutionOutput, _OUTPUT_FIELDS)
         outputs_writer.write(iter(seeder.outputs))
+    log("run statistics")
+    run_tally_fold()  # as beat would: the history is finished runs
     _vacuum(log)
     return SeedReport(
         user_email=SEED_EMAIL,

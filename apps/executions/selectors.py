@@ -9,9 +9,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    Count,
     F,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -21,11 +19,11 @@ from django.db.models import (
 
 from apps.common.exceptions import NotFound, ValidationFailed
 from apps.executions.models import (
-    ExecutionStatus,
     GraphExecution,
     NodeExecution,
     NodeExecutionOutput,
 )
+from apps.executions.tally import graph_run_stats
 from apps.graphs.runnable import GraphVersion, graph_list
 from apps.users.models import User
 
@@ -229,37 +227,6 @@ def graph_execution_get_shared(*, share_token: str) -> GraphExecution:
     if execution is None:
         raise NotFound("Shared execution not found.")
     return execution
-
-
-FINISHED = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT)
-
-
-def graph_run_stats(*, user: User, graph_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Per graph, the user's run count, last run and success rate (completed / finished runs,
-    None before the first finished run): one grouped query over the user's runs of those graphs
-    (an index-only scan of `ge_user_graph_status_live`)."""
-    if not graph_ids:
-        return {}
-    rows = (  # grouped by (graph, status): the cheapest per row, a few rows per graph out
-        GraphExecution.objects.filter(user=user, is_deleted=False, graph_id__in=graph_ids)
-        .order_by()
-        .values_list("graph_id", "status")
-        .annotate(runs=Count("pk"), last=Max("created_at"))
-    )
-    stats: dict[uuid.UUID, dict[str, Any]] = {}
-    counts: dict[uuid.UUID, tuple[int, int]] = {}
-    for graph_id, status, runs, last in rows:
-        figures = stats.setdefault(graph_id, {"execution_count": 0, "last_execution_at": last})
-        figures["execution_count"] += runs
-        figures["last_execution_at"] = max(figures["last_execution_at"], last)
-        finished, completed = counts.get(graph_id, (0, 0))
-        counts[graph_id] = (
-            finished + (runs if status in FINISHED else 0),
-            completed + (runs if status == ExecutionStatus.COMPLETED else 0),
-        )
-    for graph_id, (finished, completed) in counts.items():
-        stats[graph_id]["success_rate"] = completed / finished if finished else None
-    return stats
 
 
 NO_RUNS = {"execution_count": 0, "last_execution_at": None, "success_rate": None}

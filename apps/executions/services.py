@@ -20,6 +20,7 @@ from apps.executions.engine import NodeExecutionRecord, initial_node_executions
 from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, send_run_task
 from apps.executions.models import ExecutionStatus, GraphExecution
+from apps.executions.tally import run_tally_delete, run_tally_rebuild
 from apps.graphs.runnable import (
     Block,
     Credentials,
@@ -206,7 +207,7 @@ def graph_execution_stop(
 def graph_execution_delete(*, user: User, graph_exec_id: uuid.UUID | str) -> None:
     """Soft delete: the run disappears from lists and lookups; a live one is stopped first."""
     execution = graph_execution_stop(user=user, graph_exec_id=graph_exec_id)
-    GraphExecution.objects.filter(pk=execution.pk).update(is_deleted=True, share_token=None)
+    run_tally_delete(execution.pk)
 
 
 def graph_execution_share(
@@ -244,8 +245,12 @@ def execution_cleanup(*, now: datetime | None = None) -> dict[str, int]:
         ).update(share_token=None, shared_at=None)
     if settings.EXECUTION_PURGE_DELETED_DAYS:
         old = now - timedelta(days=settings.EXECUTION_PURGE_DELETED_DAYS)
-        _, deleted = GraphExecution.objects.filter(
+        purging = GraphExecution.objects.filter(
             is_deleted=True, parent__isnull=True, created_at__lt=old
-        ).delete()
+        )
+        users = set(purging.values_list("user_id", flat=True))
+        _, deleted = purging.delete()
         purged = deleted.get(GraphExecution._meta.label, 0)
+        if purged:  # their sub-agent runs went with them, unlike a run deleted by its owner
+            run_tally_rebuild(user_ids=users)
     return {"unshared": unshared, "purged": purged}

@@ -164,11 +164,9 @@ class DatabaseStore:
                 cursor.executemany(_UPDATE, updates)
             _insert(cursor, _INSERT_OUTPUT, outputs)
             # Stored with their `seq`s in the same transaction (SPEC §17).
+            changed = [p["event"] for p in payloads]
             events = node_execution_events_record(
-                self.execution.id,
-                [p["event"] for p in payloads],
-                first_seq=first_seq,
-                relaxed=self.relaxed,
+                self.execution.id, changed, first_seq=first_seq, relaxed=self.relaxed
             )
         # After the commit that makes them true: at once for a worker's step; at the end of the
         # caller's transaction for the entry nodes of a run being created.

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.common.logging import execution_context
-from apps.executions import idempotency, reviews, services, worker
+from apps.executions import idempotency, reviews, services, tally, worker
 from apps.graphs.runnable import MAX_TIME_LIMIT_SECONDS  # the longest a graph may set
 
 
@@ -60,3 +60,9 @@ def review_timeouts() -> int:
 def idempotency_cleanup() -> int:
     """Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are removed (SPEC §17)."""
     return idempotency.idempotency_keys_cleanup()
+
+
+@shared_task(name="executions.tally_fold", ignore_result=True, time_limit=300)
+def tally_fold() -> int:
+    """Finished runs are counted into their graph's run statistics (apps.executions.tally)."""
+    return tally.run_tally_fold()
