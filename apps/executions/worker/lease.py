@@ -30,7 +30,9 @@ _SELECT_EXECUTION = (
     f"SELECT e.*, u.timezone AS user_timezone FROM {_EXECUTIONS} e"
     f" JOIN {User._meta.db_table} u ON u.id = e.user_id WHERE e.id = %s"
 )
-_LOCK_GRAPH = f"SELECT id FROM {Graph._meta.db_table} WHERE id = %s FOR UPDATE"
+# NO KEY UPDATE: takings of one graph queue on each other, but a run being created for the
+# graph meanwhile (its foreign key check takes KEY SHARE on the row) does not wait for them.
+_LOCK_GRAPH = f"SELECT id FROM {Graph._meta.db_table} WHERE id = %s FOR NO KEY UPDATE"
 _COUNT_RUNNING = (
     f"SELECT COUNT(*) FROM {_EXECUTIONS} WHERE graph_id = %s AND user_id = %s"
     " AND status = %s AND lease_expires_at > %s AND id <> %s"
