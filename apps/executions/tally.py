@@ -125,20 +125,22 @@ def run_tally_rebuild(*, user_ids: Iterable[Any]) -> None:
             .order_by()
             .values("user_id", "graph_id")
             .annotate(**_COUNTS)
+            .values_list(*_REBUILT)
         )
         GraphRunTally.objects.bulk_create(
             GraphRunTally(
-                user_id=row["user_id"],
-                graph_id=row["graph_id"],
-                runs=row["runs"],
-                finished=row["finished"],
-                completed=row["completed"],
-                last_run_at=row["last"],
+                user_id=user_id,
+                graph_id=graph_id,
+                runs=runs,
+                finished=finished,
+                completed=completed,
+                last_run_at=last,
             )
-            for row in counted
+            for user_id, graph_id, runs, finished, completed, last in counted
         )
 
 
+_REBUILT = ("user_id", "graph_id", "runs", "finished", "completed", "last")
 _COUNTS = {
     "runs": Count("pk"),
     "finished": Count("pk", filter=Q(status__in=FINISHED)),
