@@ -70,9 +70,13 @@ def _beat_heartbeat(hostname: str) -> None:
 
 @worker_ready.connect
 @worker_process_init.connect  # a prefork pool process
-@beat_init.connect
 def _freeze_startup_heap(**kwargs) -> None:
     freeze_startup_heap()
+
+
+@beat_init.connect
+def _freeze_beat_heap(**kwargs) -> None:
+    freeze_startup_heap(blocks=False)
 
 
 @worker_ready.connect
