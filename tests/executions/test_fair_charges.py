@@ -23,6 +23,7 @@ from apps.graphs.blocks.library.files import ReadFileBlock
 from apps.graphs.blocks.library.maths import CalculatorBlock
 from apps.integrations.models import UploadedFile
 from apps.integrations.selectors import STORAGE_ALIAS
+from apps.notifications.models import Notification, NotificationType
 from apps.users.models import User
 from tests.graphs.graphs import echo_graph
 from tests.processes import WorkerProcess, wait_for
@@ -57,6 +58,18 @@ def _run(client: APIClient, payload: dict) -> GraphExecution:
         what="the run to end",
     )
     return GraphExecution.objects.get(pk=run["id"])
+
+
+def _refund_notices_handled(owner: User, count: int) -> None:
+    """Each refund tells its owner (a `notify` task the module's worker runs, email and all):
+    waited for, so no task of this test is still writing when the next one empties the
+    database (a TRUNCATE then deadlocked with the task's transaction)."""
+    notices = Notification.objects.filter(user=owner, type=NotificationType.REFUND_PROCESSED)
+    wait_for(
+        lambda: notices.exclude(email_status=Notification.Email.NONE).count() == count,
+        timeout=30,
+        what=f"{count} refund notices",
+    )
 
 
 def _node(execution: GraphExecution, key: str) -> NodeExecution:
@@ -143,6 +156,7 @@ def test_a_node_lost_to_a_platform_fault_is_refunded_once(
     assert [entry.pk for entry in again] == [refund.pk]
     assert CreditTransaction.objects.filter(graph_exec_id=execution.pk).count() == 2
     assert selectors.credit_balance_get(user_id=owner.pk) == before
+    _refund_notices_handled(owner, 1)
 
 
 def test_a_blocks_own_failure_is_not_refunded(
@@ -163,7 +177,7 @@ def test_a_blocks_own_failure_is_not_refunded(
 
 
 def test_a_run_given_up_refunds_what_its_unfinished_nodes_paid(
-    owner: User, owner_client: APIClient
+    fair_worker, owner: User, owner_client: APIClient
 ) -> None:
     """SPEC §17: a run given up after its attempts (its workers kept dying) gives back what its
     node executions that never finished paid, once; what finished stays paid."""
@@ -201,3 +215,4 @@ def test_a_run_given_up_refunds_what_its_unfinished_nodes_paid(
     assert NodeExecution.objects.get(pk=lost.pk).status == "cancelled"
     run_worker.execution_watchdog()  # the run is over: nothing more is refunded
     assert CreditTransaction.objects.filter(graph_exec_id=run.pk, type="REFUND").count() == 3
+    _refund_notices_handled(owner, 3)
