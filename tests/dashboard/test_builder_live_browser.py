@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from apps.executions.models import GraphExecution
 from apps.users.models import User
-from tests.dashboard.browser import checked_page, shot, sign_in
+from tests.dashboard.browser import checked_page, shot, sign_in, wait_in_page
 from tests.dashboard.helpers import make_graph
 from tests.dashboard.test_builder_browser import BUNDLE, builder_ready, node
 from tests.factories import UserFactory
@@ -37,8 +37,18 @@ def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
     worker, page: Page
 ) -> None:
     user: User = UserFactory()
-    version = make_graph(user, delay_graph(4, name="Long nap"))
+    # Two naps: the second one's start is an event the open socket receives (the first run
+    # after a worker start can emit its first events before the builder has subscribed, and a
+    # builder that saw none catches up by REST, resubscribing without `since_seq`).
+    payload = delay_graph(1.5, name="Long nap")
+    payload["nodes"].insert(2, {**payload["nodes"][1], "id": "nap"})
+    payload["nodes"][2]["input_default"] = {"seconds": 4}
+    payload["links"][1] = {**payload["links"][1], "sink_id": "nap", "sink_name": "data"}
+    payload["links"].append({**payload["links"][1], "source_id": "nap", "sink_id": "out",
+                             "sink_name": "value"})  # fmt: skip
+    version = make_graph(user, payload)
     sockets: list[tuple[WebSocketRoute, list[dict]]] = []
+    seen: list[int] = []  # the seqs the page was sent
 
     def relay(socket: WebSocketRoute) -> None:
         server = socket.connect_to_server()
@@ -48,7 +58,13 @@ def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
             sent.append(json.loads(message))
             server.send(message)
 
+        def to_page(message: str | bytes) -> None:
+            if isinstance(json.loads(message).get("seq"), int):
+                seen.append(json.loads(message)["seq"])
+            socket.send(message)
+
         socket.on_message(to_server)
+        server.on_message(to_page)
         sockets.append((socket, sent))
 
     def run_sockets() -> list[tuple[int, list[dict]]]:
@@ -66,9 +82,10 @@ def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
     page.click("#run")
     page.locator(".run-form textarea").fill("nap")
     page.click(".run-form button[type=submit]")
-    expect(node(page, "Delay")).to_have_class(
+    expect(node(page, "Delay", 1)).to_have_class(
         re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
     )
+    wait_in_page(page, lambda: bool(seen))  # an event reached the page on the run's socket
     run = GraphExecution.objects.get(user=user)
     assert run.status != "completed", "the run ended before the socket was cut"
     [(first, sent)] = run_sockets()
@@ -76,8 +93,8 @@ def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
 
     sockets[first][0].close(code=1012, reason="server restart")
     expect(page.locator("#run-status")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
-    for block in ("Agent Input", "Delay", "Agent Output"):
-        expect(node(page, block)).to_have_class(re.compile(r"status-completed"))
+    for block, index in (("Agent Input", 0), ("Delay", 0), ("Delay", 1), ("Agent Output", 0)):
+        expect(node(page, block, index)).to_have_class(re.compile(r"status-completed"))
     expect(page.locator("#run-outputs")).to_contain_text("nap")
     shot(page, "builder-run-after-reconnect")
 
