@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, Subquery
+from django.db.models import Count, F, Max, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from apps.executions.models import (
@@ -39,6 +39,11 @@ def _tally_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
+def _counted(runs: QuerySet[GraphExecution]) -> QuerySet[Any]:
+    """These runs counted per (user, graph): rows of `_COUNTED`."""
+    return runs.order_by().values("user_id", "graph_id").annotate(**_COUNTS).values_list(*_COUNTED)
+
+
 def run_tally_fold(*, batch: int = _BATCH) -> int:
     """Fold finished runs into their tallies, `batch` a transaction, until none is left; answers
     how many. Idempotent: a run is folded once (`tallied`)."""
@@ -46,44 +51,41 @@ def run_tally_fold(*, batch: int = _BATCH) -> int:
     while True:
         with transaction.atomic():
             _tally_lock()
-            rows = list(
+            ids = list(
                 GraphExecution.objects.filter(
                     tallied=False, is_deleted=False, status__in=TERMINAL_STATUSES
                 )
                 .order_by()
-                .values_list("pk", "user_id", "graph_id", "status", "created_at")[:batch]
+                .values_list("pk", flat=True)[:batch]
             )
-            _add(rows)
-            GraphExecution.objects.filter(pk__in=[row[0] for row in rows]).update(tallied=True)
-        folded += len(rows)
-        if len(rows) < batch:
+            for user_id, graph_id, runs, finished, completed, last in _counted(
+                GraphExecution.objects.filter(pk__in=ids)
+            ):
+                updated = GraphRunTally.objects.filter(user_id=user_id, graph_id=graph_id).update(
+                    runs=F("runs") + runs,
+                    finished=F("finished") + finished,
+                    completed=F("completed") + completed,
+                    last_run_at=Greatest(Coalesce(F("last_run_at"), last), last),
+                )
+                if not updated:
+                    _tally(user_id, graph_id, runs, finished, completed, last).save()
+            GraphExecution.objects.filter(pk__in=ids).update(tallied=True)
+        folded += len(ids)
+        if len(ids) < batch:
             return folded
 
 
-def _add(rows: list[tuple[uuid.UUID, Any, Any, str, datetime]]) -> None:
-    sums: dict[tuple[Any, Any], list[Any]] = {}
-    for _, user_id, graph_id, status, created_at in rows:
-        figures = sums.setdefault((user_id, graph_id), [0, 0, 0, created_at])
-        figures[0] += 1
-        figures[1] += status in FINISHED
-        figures[2] += status == ExecutionStatus.COMPLETED
-        figures[3] = max(figures[3], created_at)
-    for (user_id, graph_id), (runs, finished, completed, last) in sums.items():
-        updated = GraphRunTally.objects.filter(user_id=user_id, graph_id=graph_id).update(
-            runs=F("runs") + runs,
-            finished=F("finished") + finished,
-            completed=F("completed") + completed,
-            last_run_at=Greatest(Coalesce(F("last_run_at"), last), last),
-        )
-        if not updated:
-            GraphRunTally.objects.create(
-                user_id=user_id,
-                graph_id=graph_id,
-                runs=runs,
-                finished=finished,
-                completed=completed,
-                last_run_at=last,
-            )
+def _tally(
+    user_id: Any, graph_id: Any, runs: int, finished: int, completed: int, last: datetime | None
+) -> GraphRunTally:
+    return GraphRunTally(
+        user_id=user_id,
+        graph_id=graph_id,
+        runs=runs,
+        finished=finished,
+        completed=completed,
+        last_run_at=last,
+    )
 
 
 def run_tally_delete(graph_exec_id: uuid.UUID) -> None:
@@ -120,27 +122,11 @@ def run_tally_rebuild(*, user_ids: Iterable[Any]) -> None:
     with transaction.atomic():
         _tally_lock()
         GraphRunTally.objects.filter(user_id__in=user_ids).delete()
-        counted = (
-            GraphExecution.objects.filter(user_id__in=user_ids, tallied=True, is_deleted=False)
-            .order_by()
-            .values("user_id", "graph_id")
-            .annotate(**_COUNTS)
-            .values_list(*_REBUILT)
-        )
-        GraphRunTally.objects.bulk_create(
-            GraphRunTally(
-                user_id=user_id,
-                graph_id=graph_id,
-                runs=runs,
-                finished=finished,
-                completed=completed,
-                last_run_at=last,
-            )
-            for user_id, graph_id, runs, finished, completed, last in counted
-        )
+        folded = GraphExecution.objects.filter(user_id__in=user_ids, tallied=True, is_deleted=False)
+        GraphRunTally.objects.bulk_create(_tally(*row) for row in _counted(folded))
 
 
-_REBUILT = ("user_id", "graph_id", "runs", "finished", "completed", "last")
+_COUNTED = ("user_id", "graph_id", "runs", "finished", "completed", "last")
 _COUNTS = {
     "runs": Count("pk"),
     "finished": Count("pk", filter=Q(status__in=FINISHED)),
@@ -159,23 +145,18 @@ def graph_run_stats(*, user: Any, graph_ids: list[uuid.UUID]) -> dict[uuid.UUID,
     of its own), one statement."""
     if not graph_ids:
         return {}
-    fields = ("graph_id", "runs", "finished", "completed", "last")
-    unfolded = (
+    unfolded = _counted(
         GraphExecution.objects.filter(
             user=user, graph_id__in=graph_ids, is_deleted=False, tallied=False
         )
-        .order_by()
-        .values("graph_id")
-        .annotate(**_COUNTS)
-        .values_list(*fields)
     )
     tallies = (
         GraphRunTally.objects.filter(user=user, graph_id__in=graph_ids)
         .annotate(last=F("last_run_at"))
-        .values_list(*fields)
+        .values_list(*_COUNTED)
     )
     sums: dict[uuid.UUID, list[Any]] = {}
-    for graph_id, runs, finished, completed, last in unfolded.union(tallies, all=True):
+    for _, graph_id, runs, finished, completed, last in unfolded.union(tallies, all=True):
         figures = sums.setdefault(graph_id, [0, 0, 0, None])
         figures[0] += runs
         figures[1] += finished
