@@ -253,6 +253,7 @@ NOTIFICATION_BACKOFF_MAX_MINUTES = env_int("NOTIFICATION_BACKOFF_MAX_MINUTES", 1
 # sync_housekeeping` (`runplatform` runs it at start-up): {"task", "every": seconds} or
 # {"task", "cron": "m h dom mon dow"} in UTC.
 RUN_TALLY_INTERVAL_SECONDS = env_int("RUN_TALLY_INTERVAL_SECONDS", 60, minimum=1)
+TABLE_UPKEEP_INTERVAL_SECONDS = env_int("TABLE_UPKEEP_INTERVAL_SECONDS", 15, minimum=1)
 HOUSEKEEPING_SCHEDULE = {
     "execution-watchdog": {"task": "executions.watchdog", "every": WATCHDOG_INTERVAL_SECONDS},
     # A run whose worker was lost resumes within one lease period (SPEC §17).
@@ -260,6 +261,8 @@ HOUSEKEEPING_SCHEDULE = {
     "execution-cleanup": {"task": "executions.cleanup", "cron": "17 3 * * *"},
     # Finished runs folded into the graph list's run statistics (apps.executions.tally).
     "execution-tally": {"task": "executions.tally_fold", "every": RUN_TALLY_INTERVAL_SECONDS},
+    # ANALYZE and VACUUM where PostgreSQL's autovacuum is off (apps.common.upkeep).
+    "table-upkeep": {"task": "common.table_upkeep", "every": TABLE_UPKEEP_INTERVAL_SECONDS},
     # Hourly: Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are removed (SPEC §17).
     "idempotency-keys-cleanup": {"task": "executions.idempotency_cleanup", "cron": "29 * * * *"},
     # Human reviews past their timeout end `timed_out` and their runs resume (SPEC §15).

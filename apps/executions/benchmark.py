@@ -361,8 +361,10 @@ class Benchmark:
         api_key: str,
         log: Callable[[str], None],
         cpu: CpuMeter | None = None,
+        settle: Callable[[], object] | None = None,
     ) -> None:
         self.cpu = cpu
+        self.settle = settle
         self.base_url = base_url.rstrip("/")
         self.ws_url = "ws" + self.base_url.removeprefix("http")
         self.api_key = api_key
@@ -416,6 +418,7 @@ class Benchmark:
                 url = f"{self.ws_url}/ws?token={self.api_key}"
                 with connect(url, max_size=None, compression=None) as socket:
                     events = FinalEvents(socket, created)
+                    self._warm_up(client, events, graphs)
                     self._per_node(report, client, events, chain, base, chain_runs)
                     self._client_side(report, client, events, graphs, client_runs)
                     self._latency(report, client, events, small, latency_runs)
@@ -429,6 +432,15 @@ class Benchmark:
                 for graph_id in created:
                     client.request("DELETE", f"/api/graphs/{graph_id}")
         return report
+
+    def _warm_up(self, client: Http, events: FinalEvents, graphs: dict[str, str]) -> None:
+        """One unmeasured run of each shape (a graph's first run compiles it in the web and the
+        worker), then `settle`: the platform's periodic upkeep, run now (see Command._measure)."""
+        self.log(f"warm-up: one run each of {', '.join(graphs)}")
+        for graph_id in graphs.values():
+            events.wait(self._start(client, graph_id), timeout=300)
+        if self.settle is not None:
+            self.settle()
 
     def _client_side(
         self,
