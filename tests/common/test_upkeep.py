@@ -118,3 +118,30 @@ def test_one_upkeep_runs_at_a_time(owner: User) -> None:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {TABLE} RESET (autovacuum_enabled)")
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_table_it_vacuums_empty_is_still_planned_as_the_table_it_was(owner: User) -> None:
+    """A purge then a VACUUM must not leave plans of an empty table behind (autovacuum's
+    VACUUM would: it gives the emptied pages back)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} SET (autovacuum_enabled = false)")
+        try:
+            Notification.objects.bulk_create(
+                Notification(user=owner, type="agent_run", title="x", dedupe_key=str(n))
+                for n in range(5_000)
+            )
+            _count_flushed(TABLE, 5_000)
+            table_upkeep()
+            Notification.objects.all().delete()
+            _count_flushed(TABLE, 5_000)
+            assert table_upkeep()[TABLE] == "VACUUM"  # 5,000 dead rows
+
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE lookup(uuid) AS SELECT 1 FROM {TABLE} WHERE id = $1")  # noqa: S608
+            assert "Index" in _plan(cursor)
+        finally:
+            cursor.execute("DEALLOCATE ALL")
+            cursor.execute("RESET plan_cache_mode")
+            cursor.execute(f"ALTER TABLE {TABLE} RESET (autovacuum_enabled)")
