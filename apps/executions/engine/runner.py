@@ -198,7 +198,10 @@ class _Run(AgentCalls):
         """Seconds until pending changes must be committed (0: now)."""
         if not self.changes or not self.running or self.final_status is not None:
             return 0.0
-        return max(0.0, self.dirty_since + self.settings.flush_seconds - time.monotonic())
+        waits = self.settings.flush_seconds
+        if not self.retrying and all(active.node.inline for active in self.running.values()):
+            waits = max(waits, self.settings.inline_flush_seconds)
+        return max(0.0, self.dirty_since + waits - time.monotonic())
 
     def _flush(self) -> None:
         if not self.changes:

@@ -180,6 +180,10 @@ class EngineSettings:
     # While nodes run, changes are committed together at most this long after the first of
     # them, so quick nodes share commits; when nothing runs, they are committed at once.
     flush_seconds: float = 0.02
+    # While only inline nodes run (no block thread, no retry waiting), at most this long: a
+    # burst of them commits once, where a shorter wait would store a wide fan-out's executions
+    # `queued` and then again done, a second write and event for every one in flight.
+    inline_flush_seconds: float = 0.25
     # Retry backoff: attempt n waits retry_base_seconds * 2**(n-1), at most retry_max_seconds,
     # scaled by a jitter in [0.5, 1) from `jitter` (a number in [0, 1)); a provider's
     # Retry-After is waited when longer, unless it is over retry_after_limit_seconds (then the

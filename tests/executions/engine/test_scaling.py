@@ -8,18 +8,21 @@ tests fail then, where a timing would only wobble.
 """
 
 import os
+from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from apps.executions import engine as engine_package
 from apps.executions.engine import EngineGraph, EngineSettings, Status
 from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock, StoreValueBlock
 from apps.graphs.blocks.library.data import CreateDictBlock, ListIteratorBlock
+from apps.graphs.blocks.library.timing import DelayBlock
 from tests.executions.engine.conftest import GraphBuilder, MakeHarness
 from tests.lines import lines_executed
 
 ENGINE_DIR = os.path.dirname(engine_package.__file__)
 # A commit per step and no waiting: the count depends on the graph alone.
-STEPWISE = EngineSettings(flush_seconds=0.0, tick_seconds=0.001)
+STEPWISE = EngineSettings(flush_seconds=0.0, inline_flush_seconds=0.0, tick_seconds=0.001)
 # Per node, a graph 4x as large may cost this much more (linear: ~1; quadratic: ~4).
 GROWTH = 1.25
 
@@ -95,3 +98,53 @@ def test_a_fan_out_costs_no_more_per_node_than_a_chain(engine: MakeHarness) -> N
 
 def test_a_node_run_many_times_costs_the_same_per_execution(engine: MakeHarness) -> None:
     assert_linear(lambda n: lines_per_node(engine, zipped(n), n + 2), 100)
+
+
+def _commits_of(run_commits: list[list[Any]]) -> Counter[str]:
+    """How many commits wrote each node execution."""
+    return Counter(record.id for commit in run_commits for record in commit)
+
+
+def test_a_burst_of_inline_nodes_writes_each_execution_once(engine: MakeHarness) -> None:
+    """Width costs no second write: while only inline nodes run, changes wait for them (up to
+    inline_flush_seconds) rather than committing every flush_seconds, when a fan-out's
+    executions still waiting would be stored `queued` and then again done."""
+    g = GraphBuilder()
+    g.node("in", AgentInputBlock, name="x")
+    for index in range(20):
+        g.node(f"a{index}", DelayBlock, inline=True, seconds=0.005)
+        g.link("in", "result", f"a{index}", "data")
+    settings = {"flush_seconds": 0.002, "tick_seconds": 0.001}
+
+    batched = engine(g.build())
+    assert (
+        batched.run(EngineSettings(**settings, inline_flush_seconds=30), {"x": 1}).node_count == 21
+    )
+    assert set(_commits_of(batched.store.commits).values()) == {1}
+
+    stepwise = engine(g.build())  # the same burst at the threads' cadence
+    assert (
+        stepwise.run(EngineSettings(**settings, inline_flush_seconds=0), {"x": 1}).node_count == 21
+    )
+    assert max(_commits_of(stepwise.store.commits).values()) > 1
+
+
+def test_a_running_block_thread_keeps_the_short_cadence(engine: MakeHarness) -> None:
+    """With a block on a thread of its own running, what inline nodes did is committed after
+    flush_seconds as before, not held until the thread's block ends."""
+    g = GraphBuilder()
+    g.node("in", AgentInputBlock, name="x")
+    g.node("slow", DelayBlock, seconds=0.5)  # on a thread
+    g.node("quick", StoreValueBlock)  # inline
+    g.link("in", "result", "slow", "data")
+    g.link("in", "result", "quick", "input")
+    run = engine(g.build())
+
+    run.run(EngineSettings(flush_seconds=0.01, inline_flush_seconds=30), {"x": 1})
+
+    done = [
+        {record.node_id for record in commit if record.status == Status.COMPLETED}
+        for commit in run.store.commits
+    ]
+    quick = next(index for index, nodes in enumerate(done) if "quick" in nodes)
+    assert "slow" not in set().union(*done[: quick + 1])
