@@ -13,3 +13,15 @@ def stop_runs_of_deleted_graph(sender: Any, instance: Any, **kwargs: Any) -> Non
     ).values_list("pk", flat=True)
     for graph_exec_id in live:
         runtime.request_cancel(graph_exec_id)
+
+
+def lock_runs_of_deleted_graph(sender: Any, graph_id: Any, **kwargs: Any) -> None:
+    """Before a graph's deletion collects its runs' rows: lock the runs. A worker writing a
+    step (which raises its run's event counter), taking or ending a run updates that row, so
+    it waits for the deletion and then finds the run gone, instead of committing rows the
+    deletion did not collect, and failing its commit on the foreign keys they hold."""
+    list(
+        GraphExecution.objects.select_for_update()
+        .filter(graph_id=graph_id)
+        .values_list("pk", flat=True)
+    )

@@ -13,6 +13,7 @@
   `run_statistics_install` (graphs serves `GET /api/graphs`).
 
 Also here: the graph rows executions references (Graph for its row lock and the delete signal,
+with `graph_deleting`, sent before a graph's deletion collects its runs,
 GraphVersion for a shared run's name, Node for node execution rows), graph_get/preset_get for
 its views and socket, graph_version_resolve for a sub-agent resolved as its creator would, and
 graph_list under the statistics, graph_version_granted for a retry (a version the user may still
@@ -51,6 +52,7 @@ from apps.graphs.selectors import (
     run_statistics_install,
     runnable_version,
 )
+from apps.graphs.signals import graph_deleting
 
 __all__ = [
     "CREDENTIALS_METADATA_KEY",
@@ -74,6 +76,7 @@ __all__ = [
     "block_time_charge",
     "compiled_version",
     "get_block",
+    "graph_deleting",
     "graph_get",
     "graph_list",
     "graph_version_granted",

@@ -24,7 +24,7 @@ from apps.graphs.compile import (
 )
 from apps.graphs.models import Graph, GraphVersion, Link, Node, Preset
 from apps.graphs.runtime import node_credentials_check
-from apps.graphs.signals import graph_version_activated
+from apps.graphs.signals import graph_deleting, graph_version_activated
 from apps.graphs.spec import GraphSpec
 from apps.graphs.validation import graph_errors_on_save
 from apps.users.models import User
@@ -199,8 +199,12 @@ def graph_set_active_version(
 
 @transaction.atomic
 def graph_delete(*, user: User, graph_id: uuid.UUID | str) -> None:
-    """Delete every version of a graph the user owns (nodes, links and presets go with it)."""
+    """Delete every version of a graph the user owns (nodes, links, presets and runs go with
+    it). The layers above first make sure nothing they keep under it changes meanwhile
+    (`graph_deleting`: executions lock its runs, which a running run's next step then waits
+    for)."""
     graph = selectors.graph_get(user=user, graph_id=graph_id, for_update=True)
+    graph_deleting.send(sender=None, graph_id=graph.pk)
     graph.delete()
 
 

@@ -1,4 +1,4 @@
-"""What graphs tell the layers above (webhooks listens): sent after commit."""
+"""What graphs tell the layers above (webhooks, executions listen)."""
 
 from django.dispatch import Signal
 
@@ -9,3 +9,7 @@ graph_version_activated = Signal()
 # A block (Notify Owner) asks for a notification to its run's owner; kwargs: user_id, title,
 # message, level, graph_id, graph_exec_id. The receiver delivers it and returns its id.
 owner_notification_requested = Signal()
+
+# Sent inside graph_delete's transaction, before the graph and everything under it (its runs
+# included) are collected for deletion; kwargs: graph_id (UUID).
+graph_deleting = Signal()
