@@ -435,7 +435,7 @@ class Benchmark:
 
     def _warm_up(self, client: Http, events: FinalEvents, graphs: dict[str, str]) -> None:
         """One unmeasured run of each shape (a graph's first run compiles it in the web and the
-        worker), then `settle`: the platform's periodic upkeep, run now (see Command._measure)."""
+        worker), then `settle` (the command's: ANALYZE the tables those runs wrote)."""
         self.log(f"warm-up: one run each of {', '.join(graphs)}")
         for graph_id in graphs.values():
             events.wait(self._start(client, graph_id), timeout=300)

@@ -13,12 +13,12 @@
   `run_statistics_install` (graphs serves `GET /api/graphs`).
 
 Also here: the graph rows executions references (Graph for its row lock and the delete signal,
-with `graph_deleting`, sent before a graph's deletion collects its runs,
-GraphVersion for a shared run's name, Node for node execution rows), graph_get/preset_get for
-its views and socket, graph_version_resolve for a sub-agent resolved as its creator would, and
-graph_list under the statistics, graph_version_granted for a retry (a version the user may still
-read). Not here: the API serializers executions' own API nests
-(graphs.api.serializers) and the blocks its benchmark builds graphs of.
+`graph_deleting` sent before a graph's deletion collects its runs, GraphVersion for a shared run's
+name, Node for node execution rows), graph_get/preset_get for its views and socket,
+graph_version_resolve for a sub-agent resolved as its creator would, and graph_list under the
+statistics, graph_version_granted for a retry (a version the user may still read). Not here:
+the API serializers executions' own API nests (graphs.api.serializers) and the blocks its
+benchmark builds graphs of.
 
 Nothing is defined here: each name lives in the module that owns it.
 """
