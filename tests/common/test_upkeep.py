@@ -3,6 +3,7 @@ when it would, and the stale cached plan it ends."""
 
 import time
 import uuid
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -48,100 +49,96 @@ postgresql = pytest.mark.skipif(
 TABLE = Notification._meta.db_table
 
 
-def _count_flushed(table: str, expected: int) -> None:
-    """Wait until the statistics views show the table's inserts (backends report them after
-    their transactions, at most once a second)."""
+@pytest.fixture
+def unwatched(transactional_db) -> Iterator[None]:
+    """Autovacuum leaves the table alone whatever the server's own setting."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} SET (autovacuum_enabled = false)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} RESET (autovacuum_enabled)")
+
+
+@pytest.fixture
+def lookup(unwatched) -> Iterator[Callable[[], str]]:
+    """A lookup by key with a generic plan, made when it is first executed and cached from then
+    on; answers the plan it runs now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        prepared = f"PREPARE lookup(uuid) AS SELECT 1 FROM {TABLE} WHERE id = $1"  # noqa: S608
+        cursor.execute(prepared)
+
+        def plan() -> str:
+            cursor.execute(f"EXPLAIN EXECUTE lookup('{uuid.uuid4()}')")
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+        try:
+            yield plan
+        finally:
+            cursor.execute("DEALLOCATE ALL")
+            cursor.execute("RESET plan_cache_mode")
+
+
+def _changed(count: int) -> None:
+    """Wait until the statistics views show `count` rows of the table changed since its last
+    ANALYZE (backends report them after their transactions, at most once a second)."""
     deadline = time.monotonic() + 10
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = %s", [table]
+                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = %s", [TABLE]
             )
-            if cursor.fetchone()[0] >= expected or time.monotonic() > deadline:
+            if cursor.fetchone()[0] >= count or time.monotonic() > deadline:
                 return
             time.sleep(0.2)
 
 
-def _plan(cursor) -> str:
-    cursor.execute(f"EXPLAIN EXECUTE lookup('{uuid.uuid4()}')")
-    return "\n".join(row[0] for row in cursor.fetchall())
+def _insert(owner: User, count: int) -> None:
+    Notification.objects.bulk_create(
+        Notification(user=owner, type="agent_run", title="x", dedupe_key=str(n))
+        for n in range(count)
+    )
+    _changed(count)
 
 
 @postgresql
-@pytest.mark.django_db(transaction=True)
-def test_it_ends_a_plan_cached_while_the_table_was_empty(owner: User) -> None:
+def test_it_ends_a_plan_cached_while_the_table_was_empty(
+    owner: User, unwatched: None, lookup: Callable[[], str]
+) -> None:
     """What stalled the benchmark: a lookup by key planned while the table had no pages stays a
     sequential scan as the table grows, until an ANALYZE invalidates it."""
     with connection.cursor() as cursor:
-        # Whatever the server's own setting: autovacuum leaves this table alone.
-        cursor.execute(f"ALTER TABLE {TABLE} SET (autovacuum_enabled = false)")
-        try:
-            cursor.execute(f"VACUUM (ANALYZE) {TABLE}")  # empty: truncated to no pages
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
-            lookup = f"PREPARE lookup(uuid) AS SELECT 1 FROM {TABLE} WHERE id = $1"  # noqa: S608
-            cursor.execute(lookup)
-            assert "Seq Scan" in _plan(cursor)  # planned now, on an empty table
+        cursor.execute(f"VACUUM (ANALYZE) {TABLE}")  # empty: truncated to no pages
+    assert "Seq Scan" in lookup()  # planned now, on an empty table
 
-            Notification.objects.bulk_create(
-                Notification(user=owner, type="agent_run", title="x", dedupe_key=str(n))
-                for n in range(5_000)
-            )
-            _count_flushed(TABLE, 5_000)
-            assert "Seq Scan" in _plan(cursor)  # still: the cached plan outlived the growth
+    _insert(owner, 5_000)
+    assert "Seq Scan" in lookup()  # still: the cached plan outlived the growth
 
-            done = table_upkeep()
-            assert done[TABLE] == "VACUUM"  # 5,000 inserts since the last VACUUM
-            assert "Index" in _plan(cursor)
-            assert table_upkeep().get(TABLE) is None  # nothing more due
-        finally:
-            cursor.execute("DEALLOCATE ALL")
-            cursor.execute("RESET plan_cache_mode")
-            cursor.execute(f"ALTER TABLE {TABLE} RESET (autovacuum_enabled)")
+    assert table_upkeep()[TABLE] == "VACUUM"  # 5,000 inserts since the last VACUUM
+    assert "Index" in lookup()
+    assert table_upkeep().get(TABLE) is None  # nothing more due
 
 
 @postgresql
-@pytest.mark.django_db(transaction=True)
-def test_one_upkeep_runs_at_a_time(owner: User) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} SET (autovacuum_enabled = false)")
-    try:
-        Notification.objects.bulk_create(
-            Notification(user=owner, type="agent_run", title="x", dedupe_key=str(n))
-            for n in range(200)
-        )
-        _count_flushed(TABLE, 200)
-        params = connection.get_connection_params()
-        with psycopg.connect(**params, autocommit=True) as other:
-            other.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
-            assert table_upkeep() == {}  # another one is at work
-        assert TABLE in table_upkeep()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {TABLE} RESET (autovacuum_enabled)")
+def test_one_upkeep_runs_at_a_time(owner: User, unwatched: None) -> None:
+    _insert(owner, 200)
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
+        assert table_upkeep() == {}  # another one is at work
+    assert TABLE in table_upkeep()
 
 
 @postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_table_it_vacuums_empty_is_still_planned_as_the_table_it_was(owner: User) -> None:
+def test_a_table_it_vacuums_empty_is_still_planned_as_the_table_it_was(
+    owner: User, unwatched: None, lookup: Callable[[], str]
+) -> None:
     """A purge then a VACUUM must not leave plans of an empty table behind (autovacuum's
     VACUUM would: it gives the emptied pages back)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} SET (autovacuum_enabled = false)")
-        try:
-            Notification.objects.bulk_create(
-                Notification(user=owner, type="agent_run", title="x", dedupe_key=str(n))
-                for n in range(5_000)
-            )
-            _count_flushed(TABLE, 5_000)
-            table_upkeep()
-            Notification.objects.all().delete()
-            _count_flushed(TABLE, 5_000)
-            assert table_upkeep()[TABLE] == "VACUUM"  # 5,000 dead rows
+    _insert(owner, 5_000)
+    table_upkeep()
+    Notification.objects.all().delete()
+    _changed(5_000)
+    assert table_upkeep()[TABLE] == "VACUUM"  # 5,000 dead rows
 
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
-            cursor.execute(f"PREPARE lookup(uuid) AS SELECT 1 FROM {TABLE} WHERE id = $1")  # noqa: S608
-            assert "Index" in _plan(cursor)
-        finally:
-            cursor.execute("DEALLOCATE ALL")
-            cursor.execute("RESET plan_cache_mode")
-            cursor.execute(f"ALTER TABLE {TABLE} RESET (autovacuum_enabled)")
+    assert "Index" in lookup()  # planned now, on the emptied table
