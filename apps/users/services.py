@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.common.exceptions import Conflict, ValidationFailed
 from apps.common.json_limits import check_json_limits
+from apps.common.rows import Columns
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey, User, validate_timezone
 
 API_KEY_PREFIX = "agpt_"
@@ -101,28 +102,34 @@ def api_key_create(*, user: User, name: str, permissions: list[str]) -> tuple[AP
 
 
 # Plain SQL: this runs on every API-key request, and building the ORM's query (a join with
-# select_related) cost twice what running these two does. Values are parameters.
+# select_related) cost twice what running it does. One query for the key and its user, read by
+# Columns (apps.common.rows). Values are parameters.
+_KEY_COLUMNS, _USER_COLUMNS = Columns(APIKey, "k"), Columns(User, "u")
 _ACTIVE_KEY = (
-    f"SELECT * FROM {APIKey._meta.db_table} "
-    "WHERE ((key_hash = %s AND hash_algorithm = %s) OR (key_hash = %s AND hash_algorithm = %s))"
-    " AND status = %s"
+    f"SELECT {_KEY_COLUMNS.sql}, {_USER_COLUMNS.sql} FROM {APIKey._meta.db_table} k"
+    f" JOIN {User._meta.db_table} u ON u.id = k.user_id AND u.is_active"
+    " WHERE ((k.key_hash = %s AND k.hash_algorithm = %s)"
+    " OR (k.key_hash = %s AND k.hash_algorithm = %s))"
+    " AND k.status = %s"
 )
-_ACTIVE_USER = f"SELECT * FROM {User._meta.db_table} WHERE id = %s AND is_active"
 
 
 def api_key_authenticate(*, plain_key: str) -> APIKey | None:
-    """The active key for this plain text, or None. O(1) lookup by hash, constant-time compare."""
+    """The active key of an active user for this plain text, with its user, or None. O(1)
+    lookup by hash (one query for both), constant-time compare."""
     if not plain_key.startswith(API_KEY_PREFIX):
         return None
     digest, legacy = _hash_key(plain_key), _legacy_hash(plain_key)
     algorithms = APIKey.HashAlgorithm
-    found = APIKey.objects.raw(
-        _ACTIVE_KEY,
-        [digest, algorithms.HMAC_SHA256, legacy, algorithms.SHA256, APIKey.Status.ACTIVE],
-    )
-    api_key = next(iter(found), None)
-    if api_key is None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ACTIVE_KEY,
+            [digest, algorithms.HMAC_SHA256, legacy, algorithms.SHA256, APIKey.Status.ACTIVE],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    api_key = _KEY_COLUMNS.read(row[: len(_KEY_COLUMNS)])
     expected = digest if api_key.hash_algorithm == algorithms.HMAC_SHA256 else legacy
     if not hmac.compare_digest(api_key.key_hash, expected):
         return None
@@ -131,11 +138,7 @@ def api_key_authenticate(*, plain_key: str) -> APIKey | None:
         APIKey.objects.filter(pk=api_key.pk, hash_algorithm=algorithms.SHA256).update(
             key_hash=digest, hash_algorithm=algorithms.HMAC_SHA256
         )
-    user_pk = User._meta.pk.get_db_prep_value(api_key.user_id, connection)
-    user = next(iter(User.objects.raw(_ACTIVE_USER, [user_pk])), None)
-    if user is None:
-        return None
-    api_key.user = user
+    api_key.user = _USER_COLUMNS.read(row[len(_KEY_COLUMNS) :])
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
         # Conditional, so concurrent requests of one key write once per interval at most.

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.common.rows import Columns
 from apps.executions.models import ExecutionStatus, GraphExecution
 from apps.executions.sql import execute_relaxed
 from apps.graphs.runnable import Graph
@@ -25,9 +26,10 @@ logger = logging.getLogger(__name__)
 Outcome = Literal["acquired", "capped", "leased", "gone"]
 
 _EXECUTIONS = GraphExecution._meta.db_table
+_EXECUTION_COLUMNS = Columns(GraphExecution, "e")
 # With what a block's context needs of the user (the rest of the user loads if used).
 _SELECT_EXECUTION = (
-    f"SELECT e.*, u.timezone AS user_timezone FROM {_EXECUTIONS} e"
+    f"SELECT {_EXECUTION_COLUMNS.sql}, u.timezone FROM {_EXECUTIONS} e"
     f" JOIN {User._meta.db_table} u ON u.id = e.user_id WHERE e.id = %s"
 )
 # NO KEY UPDATE: takings of one graph queue on each other, but a run being created for the
@@ -73,22 +75,23 @@ def lease_acquire(
     taking = Taking(
         graph_exec_id, owner, now, now + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS)
     )
-    with transaction.atomic(savepoint=False):
-        execution = next(iter(GraphExecution.objects.raw(_SELECT_EXECUTION, [taking.pk])), None)
-        if execution is None or execution.is_terminal:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_SELECT_EXECUTION, [taking.pk])
+        row = cursor.fetchone()
+        if row is None:
             return "gone", None
-        with connection.cursor() as cursor:
-            if enforce_cap and _capped(cursor, taking, execution):
-                return "capped", None
-            if not _take(cursor, taking):
-                leased = GraphExecution.objects.filter(
-                    pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
-                ).exists()
-                return ("leased" if leased else "gone"), None
+        execution = _EXECUTION_COLUMNS.read(row[:-1])
+        if execution.is_terminal:
+            return "gone", None
+        if enforce_cap and _capped(cursor, taking, execution):
+            return "capped", None
+        if not _take(cursor, taking):
+            leased = GraphExecution.objects.filter(
+                pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
+            ).exists()
+            return ("leased" if leased else "gone"), None
         execution.user = User.from_db(
-            connection.alias,
-            ["id", "timezone"],
-            [execution.user_id, execution.__dict__["user_timezone"]],
+            connection.alias, ["id", "timezone"], [execution.user_id, row[-1]]
         )
     execution.status, execution.lease_owner = ExecutionStatus.RUNNING, owner
     execution.lease_expires_at = taking.expires
