@@ -55,6 +55,16 @@ def _locked_balance(user_id: uuid.UUID | str) -> UserBalance:
     return UserBalance.objects.select_for_update().get(user_id=user_id)
 
 
+def credit_balances_lock(*, user_ids: list[Any]) -> None:
+    """Lock the users' balances (as every ledger write does first), in one order."""
+    list(
+        UserBalance.objects.select_for_update()
+        .filter(user_id__in=user_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _announce(user_id: uuid.UUID | str, before: int, after: int) -> None:
     threshold = settings.CREDITS_LOW_BALANCE_THRESHOLD
     if after <= 0 < before:

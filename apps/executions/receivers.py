@@ -1,5 +1,8 @@
 from typing import Any
 
+from django.db.models import Q
+
+from apps.credits.services import credit_balances_lock
 from apps.executions import runtime
 from apps.executions.models import ExecutionStatus, GraphExecution
 
@@ -25,3 +28,17 @@ def lock_runs_of_deleted_graph(sender: Any, graph_id: Any, **kwargs: Any) -> Non
         .filter(graph_id=graph_id)
         .values_list("pk", flat=True)
     )
+
+
+def lock_runs_of_deleted_users(sender: Any, user_ids: list[Any], **kwargs: Any) -> None:
+    """Before users' deletion collects what is theirs: lock their runs and the runs of their
+    graphs (as for a graph's deletion, above), then their balances, which a node's charge
+    takes before it writes to the ledger. In that order: a run given up takes its row, then
+    its user's balance for the refunds."""
+    list(
+        GraphExecution.objects.select_for_update(of=("self",))
+        .filter(Q(user_id__in=user_ids) | Q(graph__user_id__in=user_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    credit_balances_lock(user_ids=user_ids)

@@ -17,6 +17,7 @@ from apps.common.exceptions import Conflict, ValidationFailed
 from apps.common.json_limits import check_json_limits
 from apps.common.rows import Columns
 from apps.users.models import NOTIFICATION_PREFERENCES, APIKey, User, validate_timezone
+from apps.users.signals import users_deleting
 
 API_KEY_PREFIX = "agpt_"
 # last_used_at is written at most once per this interval per key, not on every request.
@@ -73,6 +74,18 @@ def user_update(*, user: User, **fields: Any) -> User:
         setattr(user, name, value)
     user.save(update_fields=[*fields])
     return user
+
+
+@transaction.atomic
+def users_delete(*, user_ids: list[Any]) -> int:
+    """Delete users and everything that is theirs; answers how many went. The layers above
+    first make sure nothing they keep under them changes meanwhile (`users_deleting`:
+    executions lock the users' runs and balances, which a running run's next step or charge
+    then waits for), so the deletion does not fail at COMMIT on rows written after it
+    collected."""
+    users_deleting.send(sender=None, user_ids=list(user_ids))
+    _, by_model = User.objects.filter(pk__in=user_ids).delete()
+    return by_model.get(User._meta.label, 0)
 
 
 def _hash_key(plain_key: str) -> str:

@@ -20,6 +20,7 @@ from apps.graphs.blocks.library.basic import AgentInputBlock, AgentOutputBlock
 from apps.graphs.blocks.library.text import FillTemplateBlock
 from apps.graphs.compile import graph_spec_from_payload
 from apps.users.models import User
+from apps.users.services import users_delete
 
 CHROMIUM = "/usr/bin/chromium"
 COLUMNS = 10
@@ -95,7 +96,7 @@ class Command(BaseCommand):
                 finally:
                     browser.close()
         finally:
-            user.delete()
+            users_delete(user_ids=[user.pk])  # a run the builder started may still be going
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return

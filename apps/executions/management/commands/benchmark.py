@@ -26,7 +26,7 @@ from apps.executions.models import (
 )
 from apps.executions.seed import SEED_EMAIL
 from apps.users.models import APIKey, User
-from apps.users.services import api_key_create
+from apps.users.services import api_key_create, users_delete
 
 # A table with more dead rows than this is vacuumed too (what runs write beyond executions:
 # their notifications, say, which go with the benchmark's user).
@@ -187,7 +187,8 @@ class Command(BaseCommand):
         except RedirectedError as exc:
             raise CommandError(str(exc)) from None
         finally:
-            user.delete()
+            # Runs a failed phase left going may still write: users_delete waits for them.
+            users_delete(user_ids=[user.pk])
             _vacuum()
         return report
 
