@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import APIResponse, Browser, Page, Route, WebSocketRoute, expect
 
 from apps.executions.models import GraphExecution
 from apps.users.models import User
@@ -105,3 +105,35 @@ def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
     assert again["graph_exec_id"] == str(run.pk)
     assert isinstance(again["since_seq"], int)
     assert 0 < again["since_seq"] < run.event_seq  # it had events, and missed the last ones
+
+
+def test_a_catch_up_read_before_the_runs_end_does_not_undo_it(worker, page: Page) -> None:
+    """The builder catches up by REST once subscribed; that answer, read while the run ran,
+    can arrive after the event that ended it (seen in CI: the nodes completed, the run's status
+    stayed "running"). Here it is held back until the page has shown the end."""
+    user: User = UserFactory()
+    version = make_graph(user, delay_graph(1.5, name="Nap"))
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        held.append((route, route.fetch()))  # read now, answered later
+
+    page.route(re.compile(r"/api/executions/[0-9a-f-]{36}$"), hold)
+    sign_in(page, user.email)
+    page.goto(f"/agents/{version.graph_id}/edit")
+    builder_ready(page)
+    page.click("#run")
+    page.locator(".run-form textarea").fill("nap")
+    page.click(".run-form button[type=submit]")
+    wait_in_page(page, lambda: bool(held), seconds=30)
+    route, answer = held[0]
+    assert answer.json()["status"] in ("queued", "running")  # read before the end
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=LIVE_TIMEOUT_MS)
+
+    with page.expect_request_finished(lambda request: request.url == route.request.url):
+        route.fulfill(response=answer)
+    page.wait_for_timeout(500)  # what the page does with the answer
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=1)
+    for block in ("Agent Input", "Delay", "Agent Output"):
+        expect(node(page, block)).to_have_class(re.compile(r"status-completed"), timeout=1)
+    expect(page.locator("#run-outputs")).to_contain_text("nap")

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { Api } from "../api/client";
 import { followRun } from "../api/live";
 import type { GraphExecution, NodeExecution } from "../api/types";
-import { FINAL_RUN_STATUSES, mergeExecution, overlayOf } from "../lib/overlay";
+import { FINAL_RUN_STATUSES, mergeExecution, overlayOf, undoesAnEnd } from "../lib/overlay";
 import type { Canvas } from "./useCanvas";
 
 export interface RunState {
@@ -43,7 +43,7 @@ export function useRun(api: Api, canvas: Canvas) {
 
   const onRun = useCallback((execution: GraphExecution) => {
     setRun((current) =>
-      current && current.id === execution.id
+      current && current.id === execution.id && !undoesAnEnd(current.status, execution.status)
         ? {
             ...current,
             status: execution.status,

@@ -25,8 +25,17 @@ export function outputPreview(execution: NodeExecution | undefined): string {
   return shown.length > PREVIEW_CHARS ? `${shown.slice(0, PREVIEW_CHARS - 1)}…` : shown;
 }
 
+/** Whether a state with `next` would undo an end already shown: the REST catch-up that
+ * follows a subscription is read before, and may arrive after, the events that ended a run or
+ * an execution. A run or an execution that ended does not start again (a retry is a new one). */
+export function undoesAnEnd(shown: string, next: string): boolean {
+  return FINAL_RUN_STATUSES.has(shown) && !FINAL_RUN_STATUSES.has(next);
+}
+
 /** Executions of one node, merged by id (events may repeat or arrive after a catch-up). */
 export function mergeExecution(list: NodeExecution[], execution: NodeExecution): NodeExecution[] {
+  const known = list.find((item) => item.id === execution.id);
+  if (known && undoesAnEnd(known.status, execution.status)) return list;
   const others = list.filter((item) => item.id !== execution.id);
   return [...others, execution].sort((a, b) => a.sequence - b.sequence);
 }
