@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import APIResponse, Browser, Page, Route, WebSocketRoute, expect
 
 from apps.executions.models import GraphExecution
+from apps.graphs.models import GraphVersion
 from apps.users.models import User
 from tests.dashboard.browser import checked_page, shot, sign_in, wait_in_page
 from tests.dashboard.helpers import make_graph
@@ -31,6 +32,16 @@ LIVE_TIMEOUT_MS = 60_000  # the worker may still be starting on a loaded machine
 def page(browser: Browser, asgi_server) -> Iterator[Page]:
     with checked_page(browser, asgi_server.url) as page:
         yield page
+
+
+def run_in_the_builder(page: Page, user: User, version: GraphVersion, topic: str) -> None:
+    """Sign in, open the agent in the builder and start a run with `topic` as its input."""
+    sign_in(page, user.email)
+    page.goto(f"/agents/{version.graph_id}/edit")
+    builder_ready(page)
+    page.click("#run")
+    page.locator(".run-form textarea").fill(topic)
+    page.click(".run-form button[type=submit]")
 
 
 def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
@@ -76,12 +87,7 @@ def test_the_builders_run_view_resubscribes_with_its_last_seq_after_a_reconnect(
         ]
 
     page.route_web_socket(re.compile(r"/ws$"), relay)
-    sign_in(page, user.email)
-    page.goto(f"/agents/{version.graph_id}/edit")
-    builder_ready(page)
-    page.click("#run")
-    page.locator(".run-form textarea").fill("nap")
-    page.click(".run-form button[type=submit]")
+    run_in_the_builder(page, user, version, topic="nap")
     expect(node(page, "Delay", 1)).to_have_class(
         re.compile(r"status-running"), timeout=LIVE_TIMEOUT_MS
     )
@@ -119,12 +125,7 @@ def test_a_catch_up_read_before_the_runs_end_does_not_undo_it(worker, page: Page
         held.append((route, route.fetch()))  # read now, answered later
 
     page.route(re.compile(r"/api/executions/[0-9a-f-]{36}$"), hold)
-    sign_in(page, user.email)
-    page.goto(f"/agents/{version.graph_id}/edit")
-    builder_ready(page)
-    page.click("#run")
-    page.locator(".run-form textarea").fill("nap")
-    page.click(".run-form button[type=submit]")
+    run_in_the_builder(page, user, version, topic="nap")
     wait_in_page(page, lambda: bool(held), seconds=30)
     route, answer = held[0]
     assert answer.json()["status"] in ("queued", "running")  # read before the end
