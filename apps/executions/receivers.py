@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from apps.credits.services import credit_balances_lock
 from apps.executions import runtime
@@ -23,11 +23,7 @@ def lock_runs_of_deleted_graph(sender: Any, graph_id: Any, **kwargs: Any) -> Non
     step (which raises its run's event counter), taking or ending a run updates that row, so
     it waits for the deletion and then finds the run gone, instead of committing rows the
     deletion did not collect, and failing its commit on the foreign keys they hold."""
-    list(
-        GraphExecution.objects.select_for_update()
-        .filter(graph_id=graph_id)
-        .values_list("pk", flat=True)
-    )
+    _lock(GraphExecution.objects.filter(graph_id=graph_id))
 
 
 def lock_runs_of_deleted_users(sender: Any, user_ids: list[Any], **kwargs: Any) -> None:
@@ -35,10 +31,11 @@ def lock_runs_of_deleted_users(sender: Any, user_ids: list[Any], **kwargs: Any) 
     graphs (as for a graph's deletion, above), then their balances, which a node's charge
     takes before it writes to the ledger. In that order: a run given up takes its row, then
     its user's balance for the refunds."""
-    list(
-        GraphExecution.objects.select_for_update(of=("self",))
-        .filter(Q(user_id__in=user_ids) | Q(graph__user_id__in=user_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    _lock(GraphExecution.objects.filter(Q(user_id__in=user_ids) | Q(graph__user_id__in=user_ids)))
     credit_balances_lock(user_ids=user_ids)
+
+
+def _lock(runs: QuerySet[GraphExecution]) -> None:
+    """Lock these runs' rows (only theirs, whatever the filter joins), in one order, so two
+    deletions that share runs queue instead of deadlocking."""
+    list(runs.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))

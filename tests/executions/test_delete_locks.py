@@ -1,10 +1,10 @@
-"""Deleting a user while one of their runs goes (the benchmark's clean-up after a phase that
-failed; the admin refuses users with runs or ledger entries): `users_delete` collects what is
-theirs only once it holds their runs' rows and balances, so a worker's next step (which raises
-its run's event counter) or charge (which takes the balance first) waits for it and then finds
-the run gone. Without that, a row written between the deletion's collecting and its commit
-failed the commit on its foreign key (PostgreSQL, where writers do not queue as they do on
-SQLite)."""
+"""Deleting a graph, or a user, while one of their runs goes (a user: the benchmark's clean-up
+after a phase that failed; the admin refuses users with runs or ledger entries): the deletion
+collects what goes with it only once it holds their runs' rows (and a user's balance), so a
+worker's next step (which raises its run's event counter) or charge (which takes the balance
+first) waits for it and then finds the run gone. Without that, a row written between the
+deletion's collecting and its commit failed the commit on its foreign key (PostgreSQL, where
+writers do not queue as they do on SQLite)."""
 
 import psycopg
 import pytest
@@ -14,6 +14,8 @@ from django.db.models.signals import pre_delete
 from apps.credits.models import UserBalance
 from apps.executions.events import _BUMP  # what every step of a run's worker runs
 from apps.executions.models import GraphExecution
+from apps.graphs import services as graph_services
+from apps.graphs.models import Graph
 from apps.users.models import User
 from apps.users.services import users_delete
 from tests.dashboard.helpers import make_graph, make_queued_run
@@ -41,6 +43,21 @@ def _meanwhile(statement: str, params: list[object], seen: list[str]):
                 seen.append("waited")
 
     return worker_steps_in
+
+
+def test_a_runs_next_step_waits_for_its_graphs_deletion(owner: User) -> None:
+    version = make_graph(owner)
+    run = make_queued_run(owner, version)
+    seen: list[str] = []
+    receiver = _meanwhile(_BUMP, [1, run.pk], seen)  # held here: signals keep weak references
+    pre_delete.connect(receiver, sender=Graph, dispatch_uid="test")
+    try:
+        graph_services.graph_delete(user=owner, graph_id=version.graph_id)
+    finally:
+        pre_delete.disconnect(sender=Graph, dispatch_uid="test")
+
+    assert seen == ["waited"]
+    assert not GraphExecution.objects.filter(pk=run.pk).exists()
 
 
 @pytest.mark.parametrize("what", ["step", "charge"])
