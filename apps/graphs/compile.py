@@ -6,6 +6,7 @@ and whatever else a compilation needs (the tool schemas of sub-agents) is passed
 """
 
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,6 +26,7 @@ from apps.graphs.spec import (
     GraphSpec,
     LinkSpec,
     NodeSpec,
+    split_dynamic_pin,
 )
 
 # A node's chosen credential (SPEC §16 "credentials per node"): its id in the node's metadata.
@@ -210,6 +212,10 @@ def runnable_graph(
     """Compile `row` (its graph, nodes and links loaded). `tool_schemas`: by node key, the input
     schema a node shows a model that calls it as a tool, where it differs from its block's."""
     rows = list(row.nodes.all())
+    spec = graph_spec_from_version(row)
+    linked: dict[str, set[str]] = defaultdict(set)
+    for link in spec.links:
+        linked[link.sink_id].add(split_dynamic_pin(link.sink_name)[0])
     nodes = []
     for node in rows:
         block = get_block(node.block_id)
@@ -226,7 +232,7 @@ def runnable_graph(
                 timeout_seconds=float(
                     node.metadata.get(TIMEOUT_METADATA_KEY) or block.timeout_seconds
                 ),
-                inline=block.inline,
+                inline=block.runs_inline(defaults, frozenset(linked[node.key])),
                 label=node.label,
                 description=block.description,
                 input_schema=tool_schemas.get(node.key) or block.input_schema(),
@@ -236,7 +242,7 @@ def runnable_graph(
     agents = [node for node in nodes if node.kind == BlockType.AGENT]
     return RunnableGraph(
         row=row,
-        spec=graph_spec_from_version(row),
+        spec=spec,
         nodes=tuple(nodes),
         rows={node.key: node for node in rows},
         time_limit_seconds=row.time_limit_seconds or settings.EXECUTION_TIME_LIMIT_SECONDS,

@@ -11,11 +11,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, connections
 
-from apps.executions import services
+from apps.executions import services, worker
 from apps.executions.models import GraphExecution, NodeExecution
 from apps.graphs import services as graph_services
 from apps.graphs.compile import graph_spec_from_payload
 from apps.users.models import User
+from tests.dashboard.helpers import make_graph, make_queued_run
 from tests.graphs.graphs import echo_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,3 +105,30 @@ def test_the_entry_nodes_events_leave_after_the_run_is_committed(
     subscriber.run_id = str(execution.id)
     subscriber.join(timeout=15)
     assert subscriber.seen.get(str(execution.id)) == {"run": True, "node_execution": True}
+
+
+def test_a_runs_final_event_leaves_before_its_notification(owner: User) -> None:
+    """The client waits for the final event; the run's notification, sent after the same
+    commit, follows it."""
+    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+    pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+    pubsub.subscribe(f"{prefix}__group__user.{owner.pk}")
+    execution = make_queued_run(owner, make_graph(owner, echo_graph()), topic="x")
+    pubsub.subscribe(f"{prefix}__group__exec.{execution.pk}")
+    try:
+        worker.graph_execution_run(graph_exec_id=execution.pk, owner="test:1:1")
+        arrived = []
+        deadline = time.monotonic() + 10
+        while len(arrived) < 2 and time.monotonic() < deadline:
+            received = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if received is None:
+                continue
+            for message in get_channel_layer().deserialize(received["data"])["messages"]:
+                method, data = message["method"], message["data"]
+                final = method == "graph_execution_event" and data["status"] == "completed"
+                if final or method == "notification":
+                    arrived.append(method)
+    finally:
+        pubsub.close()
+
+    assert arrived == ["graph_execution_event", "notification"]

@@ -117,3 +117,30 @@ def test_templates_run_for_everyone_and_vouched_versions_need_an_exact_number(
         runnable.runnable_version(
             user=other_user, graph_id=private.graph_id, version=9, access_checked=True
         )
+
+
+def test_an_output_runs_inline_unless_it_has_a_template(owner: User) -> None:
+    """Agent Output hands its value on (no thread of its own) unless a template formats it: a
+    template is the author's code, which runs on a thread its time limit can stop."""
+    payload = {
+        "name": "Outputs",
+        "nodes": [
+            node("in", INPUT, name="topic"),
+            node("plain", OUTPUT, name="plain"),
+            node("formatted", OUTPUT, name="formatted", format="About {{ value }}"),
+            node("linked", OUTPUT, name="linked"),
+        ],
+        "links": [
+            link("in", "result", "plain", "value"),
+            link("in", "result", "formatted", "value"),
+            link("in", "result", "linked", "value"),
+            link("in", "result", "linked", "format"),
+        ],
+    }
+    version = _save(owner, payload)
+    found = runnable.runnable_version(
+        user=owner, graph_id=version.graph_id, inputs={"topic": "otters"}
+    )
+
+    inline = {n.id: n.inline for n in found.nodes}
+    assert inline == {"in": True, "plain": True, "formatted": False, "linked": False}

@@ -222,6 +222,12 @@ class Block:
     # --- derived facts used by validation, the API and the engine -----------------------------
 
     @classmethod
+    def runs_inline(cls, input_default: Mapping[str, Any], linked_pins: frozenset[str]) -> bool:
+        """Whether a node of this block, with these defaults and these input pins linked (base
+        names), runs on the engine's own thread: `inline`, unless a block knows better."""
+        return cls.inline
+
+    @classmethod
     def input_schema(cls) -> dict[str, Any]:
         """The input JSON schema. Shared and cached (schemas are costly to build): copy it
         before changing it."""

@@ -1,7 +1,7 @@
 """Graph inputs and outputs, stored values, printing and notes."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from apps.graphs.blocks.base import (
@@ -102,6 +102,13 @@ class AgentOutputBlock(Block):
         ("output", "The answer is 42."),
         ("name", "answer"),
     ]
+
+    @classmethod
+    def runs_inline(cls, input_default: Mapping[str, Any], linked_pins: frozenset[str]) -> bool:
+        # Without a template it only hands its value on, pure and instant (every agent ends in
+        # outputs: a thread started for each was a fifth of a short run's engine time). A
+        # template is the author's code, which needs a thread its time limit can stop.
+        return not input_default.get("format") and "format" not in linked_pins
 
     def run(self, input_data: Input, context: BlockContext) -> Iterator[tuple[str, Any]]:
         if input_data.format:
