@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from apps.executions import selectors
 from apps.executions.models import ExecutionEvent, GraphExecution
 from apps.executions.payloads import graph_execution_payload
-from apps.executions.sql import execute_relaxed, insert_rows
+from apps.executions.sql import execute_relaxed, insert_rows, literal, values_rendered
 from apps.graphs.runnable import graph_get
 from apps.realtime.events import Event, message
 from apps.realtime.topics import Topic, topic_register
@@ -48,6 +48,8 @@ def events_record(
     pk = GraphExecution._meta.pk.get_db_prep_value(graph_exec_id, connection)
     prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
     with connection.cursor() as cursor:
+        if first_seq is None and connection.vendor == "postgresql":
+            return _bumped_and_logged(cursor, pk, entries, relaxed)
         if first_seq is None:
             execute_relaxed(cursor, _BUMP, [len(entries), pk], relaxed=relaxed)
             row = cursor.fetchone()
@@ -61,6 +63,27 @@ def events_record(
         ]
         insert_rows(cursor, _LOG, "(%s, %s, %s, %s)", values, per_statement=_ROWS_PER_INSERT)
     return seqs
+
+
+def _bumped_and_logged(
+    cursor: Any, pk: Any, entries: Sequence[tuple[str, Any]], relaxed: bool
+) -> list[int]:
+    """events_record's UPDATE and INSERT in one statement (PostgreSQL): the counter's new value
+    goes to the INSERT within it (a data-modifying WITH), a round trip less on every worker
+    step, lease and finish."""
+    prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
+    count = len(entries)
+    values = values_rendered(
+        cursor,
+        "(%s, %s, %s)",
+        [[k, method, prep(data, connection)] for k, (method, data) in enumerate(entries, 1)],
+    )
+    sql = _BUMP_AND_LOG.format(count=count, pk=literal(cursor, pk), values=values.decode())
+    execute_relaxed(cursor, sql, None, relaxed=relaxed)
+    row = cursor.fetchone()
+    if row is None:
+        return []
+    return list(range(row[0] - count + 1, row[0] + 1))
 
 
 def _sequenced(method: str, data: Any, group: str, seq: int | None) -> dict[str, Any]:
@@ -153,6 +176,15 @@ _BUMP = (
 )
 _LOG = f"INSERT INTO {ExecutionEvent._meta.db_table} (graph_execution_id, seq, method, data)"
 _ROWS_PER_INSERT = 200  # SQLite allows 999 parameters
+# The two above in one statement (_bumped_and_logged): only the count and literals rendered by
+# psycopg are interpolated.
+_BUMP_AND_LOG = (
+    f"WITH bumped AS (UPDATE {GraphExecution._meta.db_table} SET event_seq = event_seq + {{count}}"
+    " WHERE id = {pk} RETURNING event_seq),"
+    f" logged AS ({_LOG} SELECT {{pk}}, bumped.event_seq - {{count}} + v.k, v.method, v.data"
+    " FROM bumped, ({values}) AS v (k, method, data))"
+    " SELECT event_seq FROM bumped"
+)
 
 
 def _execution_group_of(user: Any, graph_exec_id: str) -> str:

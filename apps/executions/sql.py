@@ -17,7 +17,9 @@ from psycopg.adapt import Transformer
 _RELAX = "SET LOCAL synchronous_commit TO OFF"
 
 
-def execute_relaxed(cursor: Any, sql: str, params: list[Any], *, relaxed: bool = True) -> None:
+def execute_relaxed(
+    cursor: Any, sql: str, params: list[Any] | None, *, relaxed: bool = True
+) -> None:
     """Execute `sql` and (`relaxed`) let the current PostgreSQL transaction commit without
     waiting for its WAL flush.
 
@@ -58,6 +60,16 @@ def insert_rows(
 
 
 def _rendered(cursor: Any, head: str, row: str, chunk: list[list[Any]]) -> bytes:
+    return head.encode() + b" " + values_rendered(cursor, row, chunk)
+
+
+def literal(cursor: Any, value: Any) -> str:
+    """`value` as a SQL literal, as psycopg's client-side binding would send it (PostgreSQL)."""
+    return bytes(Transformer.from_context(cursor.cursor).as_literal(value)).decode()
+
+
+def values_rendered(cursor: Any, row: str, chunk: list[list[Any]]) -> bytes:
+    """`VALUES {row}, {row}, …` with `chunk`'s values as SQL literals (PostgreSQL only)."""
     literal = Transformer.from_context(cursor.cursor).as_literal
     parts = [part.encode() for part in row.split("%s")]
     rendered = []
@@ -68,4 +80,4 @@ def _rendered(cursor: Any, head: str, row: str, chunk: list[list[Any]]) -> bytes
         for value, part in zip(values, parts[1:], strict=True):
             pieces += [b"NULL" if value is None else literal(value), part]
         rendered.append(b"".join(pieces))
-    return head.encode() + b" VALUES " + b", ".join(rendered)
+    return b"VALUES " + b", ".join(rendered)
