@@ -5,6 +5,7 @@ thread (`SubAgents`)."""
 
 import logging
 import uuid
+from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -186,22 +187,27 @@ class RunSession:
         waits = result.status.value == ExecutionStatus.REVIEW  # for a person: not an end
         with transaction.atomic(savepoint=False):
             moved = ending.result_write(execution.pk, self.owner, values)
-            if moved:
-                for name, value in values.items():
-                    setattr(execution, name, value)
-                if waits:  # a decision that came while the run still ran resumes it at once
-                    run_resume_if_decided(execution, now=now)
-                else:
-                    announce_finished(execution)
-                final = graph_execution_event_record(execution)
-        if not moved:
-            return
-        publish(
-            final,
-            sent_key=final_event_sent_key(execution.pk),
-            # Beyond the watchdog's look back over the runs ended in its last two intervals.
-            sent_key_seconds=3 * settings.WATCHDOG_INTERVAL_SECONDS,
-        )
+            if not moved:
+                return
+            for name, value in values.items():
+                setattr(execution, name, value)
+            if waits:  # a decision that came while the run still ran resumes it at once
+                run_resume_if_decided(execution, now=now)
+            final = graph_execution_event_record(execution)
+            # Registered before what the layers above send after the commit (the run's
+            # notification): the final event, which a client waits for, leaves first.
+            transaction.on_commit(
+                partial(
+                    publish,
+                    final,
+                    sent_key=final_event_sent_key(execution.pk),
+                    # Beyond the watchdog's look back over the runs ended in its last two
+                    # intervals.
+                    sent_key_seconds=3 * settings.WATCHDOG_INTERVAL_SECONDS,
+                )
+            )
+            if not waits:
+                announce_finished(execution)
         if waits:
             return
         if cost > 0:
