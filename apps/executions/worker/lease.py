@@ -32,18 +32,25 @@ _SELECT_EXECUTION = (
     f"SELECT {_EXECUTION_COLUMNS.sql}, u.timezone FROM {_EXECUTIONS} e"
     f" JOIN {User._meta.db_table} u ON u.id = e.user_id WHERE e.id = %s"
 )
-# NO KEY UPDATE: takings of one graph queue on each other, but a run being created for the
-# graph meanwhile (its foreign key check takes KEY SHARE on the row) does not wait for them.
-_LOCK_GRAPH = f"SELECT id FROM {Graph._meta.db_table} WHERE id = %s FOR NO KEY UPDATE"
-_COUNT_RUNNING = (
-    f"SELECT COUNT(*) FROM {_EXECUTIONS} WHERE graph_id = %s AND user_id = %s"
-    " AND status = %s AND lease_expires_at > %s AND id <> %s"
+# The same, locking the run's graph for the per-graph cap. NO KEY UPDATE: takings of one graph
+# queue on each other, but a run being created for the graph meanwhile (its foreign key check
+# takes KEY SHARE on the row) does not wait for them.
+_SELECT_EXECUTION_LOCKING_GRAPH = (
+    f"SELECT {_EXECUTION_COLUMNS.sql}, u.timezone FROM {_EXECUTIONS} e"
+    f" JOIN {User._meta.db_table} u ON u.id = e.user_id"
+    f" JOIN {Graph._meta.db_table} g ON g.id = e.graph_id WHERE e.id = %s FOR NO KEY UPDATE OF g"
 )
 # A resumed run keeps its first start: the time limit counts from there.
 _TAKE_LEASE = (
     f"UPDATE {_EXECUTIONS} SET status = %s, lease_owner = %s, lease_expires_at = %s,"
     " attempts = attempts + 1, started_at = COALESCE(started_at, %s)"
     " WHERE id = %s AND status IN (%s, %s) AND (lease_expires_at IS NULL OR lease_expires_at < %s)"
+)
+# …under the cap: the other runs of the graph by its user that hold a lease. A statement of
+# its own after the graph's lock is taken, so it sees every taking committed before.
+_UNDER_CAP = (
+    f" AND (SELECT COUNT(*) FROM {_EXECUTIONS} WHERE graph_id = %s AND user_id = %s"
+    " AND status = %s AND lease_expires_at > %s AND id <> %s) < %s"
 )
 
 
@@ -75,21 +82,19 @@ def lease_acquire(
     taking = Taking(
         graph_exec_id, owner, now, now + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS)
     )
+    # Acquisitions are serialised per graph so the cap cannot be overshot by a race (SQLite's
+    # immediate transactions serialise them anyway).
+    locks = enforce_cap and connection.features.has_select_for_update
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_SELECT_EXECUTION, [taking.pk])
+        cursor.execute(_SELECT_EXECUTION_LOCKING_GRAPH if locks else _SELECT_EXECUTION, [taking.pk])
         row = cursor.fetchone()
         if row is None:
             return "gone", None
         execution = _EXECUTION_COLUMNS.read(row[:-1])
         if execution.is_terminal:
             return "gone", None
-        if enforce_cap and _capped(cursor, taking, execution):
-            return "capped", None
-        if not _take(cursor, taking):
-            leased = GraphExecution.objects.filter(
-                pk=graph_exec_id, status=ExecutionStatus.RUNNING, lease_expires_at__gte=now
-            ).exists()
-            return ("leased" if leased else "gone"), None
+        if not _take(cursor, taking, execution if enforce_cap else None):
+            return _not_taken(graph_exec_id, now, capped=enforce_cap), None
         execution.user = User.from_db(
             connection.alias, ["id", "timezone"], [execution.user_id, row[-1]]
         )
@@ -100,40 +105,52 @@ def lease_acquire(
     return "acquired", execution
 
 
-def _capped(cursor: Any, taking: Taking, execution: GraphExecution) -> bool:
-    """Whether the run's user already has EXECUTION_MAX_RUNNING_PER_GRAPH runs of its graph
-    going. Acquisitions are serialised per graph so the cap cannot be overshot by a race
-    (SQLite's immediate transactions serialise them anyway)."""
-    meta = GraphExecution._meta
-    graph_pk = meta.get_field("graph").get_db_prep_value(execution.graph_id, connection)
-    user_pk = meta.get_field("user").get_db_prep_value(execution.user_id, connection)
-    if connection.features.has_select_for_update:
-        cursor.execute(_LOCK_GRAPH, [graph_pk])
-    cursor.execute(
-        _COUNT_RUNNING,
-        [graph_pk, user_pk, ExecutionStatus.RUNNING, taking.db(taking.now), taking.pk],
-    )
-    return bool(cursor.fetchone()[0] >= settings.EXECUTION_MAX_RUNNING_PER_GRAPH)
-
-
-def _take(cursor: Any, taking: Taking) -> bool:
+def _take(cursor: Any, taking: Taking, capped: GraphExecution | None) -> bool:
     """The guarded UPDATE that takes the lease of a queued run, or of a running one whose
-    lease expired."""
-    execute_relaxed(  # the run's own progress: see execute_relaxed
-        cursor,
-        _TAKE_LEASE,
-        [
+    lease expired; with `capped` (the run), only while its user has fewer than
+    EXECUTION_MAX_RUNNING_PER_GRAPH other runs of its graph going."""
+    sql = _TAKE_LEASE
+    params = [
+        ExecutionStatus.RUNNING,
+        taking.owner,
+        taking.db(taking.expires),
+        taking.db(taking.now),
+        taking.pk,
+        ExecutionStatus.QUEUED,
+        ExecutionStatus.RUNNING,
+        taking.db(taking.now),
+    ]
+    if capped is not None:
+        meta = GraphExecution._meta
+        sql += _UNDER_CAP
+        params += [
+            meta.get_field("graph").get_db_prep_value(capped.graph_id, connection),
+            meta.get_field("user").get_db_prep_value(capped.user_id, connection),
             ExecutionStatus.RUNNING,
-            taking.owner,
-            taking.db(taking.expires),
             taking.db(taking.now),
             taking.pk,
-            ExecutionStatus.QUEUED,
-            ExecutionStatus.RUNNING,
-            taking.db(taking.now),
-        ],
-    )
+            settings.EXECUTION_MAX_RUNNING_PER_GRAPH,
+        ]
+    execute_relaxed(cursor, sql, params)  # the run's own progress: see execute_relaxed
     return bool(cursor.rowcount == 1)
+
+
+def _not_taken(graph_exec_id: uuid.UUID, now: datetime, *, capped: bool) -> Outcome:
+    """Why _take took nothing: another worker's unexpired lease ("leased"), the run no longer
+    waiting ("gone"), or else the cap ("capped": it is still to be run)."""
+    row = (
+        GraphExecution.objects.filter(pk=graph_exec_id)
+        .values_list("status", "lease_expires_at")
+        .first()
+    )
+    if row is None:
+        return "gone"
+    status, expires = row
+    if status == ExecutionStatus.RUNNING and expires is not None and expires >= now:
+        return "leased"
+    if capped and status in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+        return "capped"
+    return "gone"
 
 
 class Lease:
