@@ -1,8 +1,11 @@
-"""Model instances from the rows of plain SQL, for the few lookups on every request's path.
+"""Model instances from the rows of plain SQL, and to them, for the few rows on every request's
+or run's path.
 
 `Model.objects.raw()` works out, on every query, which column goes to which field and which
 converters apply; on the API key's lookup that bookkeeping cost more than the query (measured:
-a fifth of the web's CPU on `GET /api/credits`). A `Columns` does it once per process.
+a fifth of the web's CPU on `GET /api/credits`). A `Columns` does it once per process. The
+ORM's `save(force_insert=True)` likewise builds its INSERT anew each time (a tenth of the
+web's time on a run's start).
 """
 
 from collections.abc import Callable, Sequence
@@ -46,6 +49,29 @@ class Columns(Generic[M]):
             if applied:
                 found.append((index, column, applied))
         return found
+
+    def insert(self, instance: M) -> None:
+        """INSERT `instance` as `save(force_insert=True)` would (each field's `pre_save`, e.g.
+        `auto_now_add`, and its database value), but sends no model signals: only for models
+        nothing listens to."""
+        values = []
+        for field in self.fields:
+            value = field.pre_save(instance, add=True)
+            if hasattr(value, "resolve_expression"):
+                raise TypeError(f"{field.name}: an expression (a db_default?) is not a value")
+            values.append(field.get_db_prep_save(value, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(self._insert_sql, values)
+        instance._state.adding, instance._state.db = False, connection.alias
+
+    @cached_property
+    def _insert_sql(self) -> str:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(cast(str, field.column)) for field in self.fields)
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        table = quote(self.model._meta.db_table)
+        # The model's own table and column names; every value is a parameter.
+        return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
     def read(self, values: Sequence[Any]) -> M:
         converted = list(values)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.exceptions import InsufficientCredits, ValidationFailed
+from apps.common.rows import Columns
 from apps.credits.selectors import credit_balance_get
 from apps.executions import payloads, reviews, runtime, selectors
 from apps.executions.engine import NodeExecutionRecord, initial_node_executions
@@ -97,6 +98,9 @@ def _entry_records(runnable: RunnableGraph, inputs: dict[str, Any]) -> list[Node
     )
 
 
+_RUN_COLUMNS = Columns(GraphExecution, "e")
+
+
 def run_insert(
     execution: GraphExecution,
     runnable: RunnableGraph,
@@ -109,7 +113,7 @@ def run_insert(
     with transaction.atomic():
         # Its events' `seq`s are known: the entry nodes' events, then the run's own.
         execution.event_seq = len(records) + 1
-        execution.save(force_insert=True)
+        _RUN_COLUMNS.insert(execution)  # no model signal listens to runs
         runtime.database_store(execution, runnable).commit(records, first_seq=1)
         created = graph_execution_event_record(execution, seq=execution.event_seq)
         transaction.on_commit(lambda: publish(created))

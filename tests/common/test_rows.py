@@ -50,3 +50,23 @@ def test_the_key_comes_with_its_user_and_not_for_an_inactive_one(owner: User) ->
     assert _fields(found.user, User) == _fields(User.objects.get(pk=owner.pk), User)
     User.objects.filter(pk=owner.pk).update(is_active=False)
     assert api_key_authenticate(plain_key=plain) is None
+
+
+@pytest.mark.django_db
+def test_an_inserted_instance_reads_back_as_the_orm_saves_it(owner: User) -> None:
+    """Columns.insert writes what save(force_insert=True) writes: defaults, auto_now_add, JSON,
+    foreign keys, on either database."""
+    fields = {"user": owner, "name": "k", "head": "agpt_abcd", "tail": "wxyz", "key_hash": "h"}
+    fields["permissions"] = ["READ_GRAPH", {"nested": [1, "two"]}]
+    saved, inserted = APIKey(**fields), APIKey(**fields | {"key_hash": "i"})
+    saved.save(force_insert=True)
+    Columns(APIKey, "k").insert(inserted)
+
+    assert not inserted._state.adding
+    assert inserted.created_at is not None
+    got = _fields(APIKey.objects.get(pk=inserted.pk), APIKey)
+    assert got == _fields(inserted, APIKey)
+    expected = _fields(APIKey.objects.get(pk=saved.pk), APIKey)
+    assert {k: v for k, v in got.items() if k not in ("id", "created_at", "key_hash")} == {
+        k: v for k, v in expected.items() if k not in ("id", "created_at", "key_hash")
+    }
