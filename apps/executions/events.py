@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from apps.executions import selectors
 from apps.executions.models import ExecutionEvent, GraphExecution
 from apps.executions.payloads import graph_execution_payload
-from apps.executions.sql import execute_relaxed, insert_rows, literal, values_rendered
+from apps.executions.sql import Batch
 from apps.graphs.runnable import graph_get
 from apps.realtime.events import Event, message
 from apps.realtime.topics import Topic, topic_register
@@ -35,6 +35,7 @@ def events_record(
     *,
     first_seq: int | None = None,
     relaxed: bool = False,
+    batch: Batch | None = None,
 ) -> list[int]:
     """Store a run's events, (method, data) in order, inside the caller's transaction (the one
     that makes them true) and answer their `seq`s: one UPDATE … RETURNING raises the run's
@@ -42,45 +43,48 @@ def events_record(
     logs them. A run that is gone gets none (an empty list).
 
     `first_seq`: the caller's transaction inserted the run, with its counter already past these
-    events (run creation: nobody else sees the run before the commit); no UPDATE then."""
-    if not entries:
-        return []
-    pk = GraphExecution._meta.pk.get_db_prep_value(graph_exec_id, connection)
-    prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
+    events (run creation: nobody else sees the run before the commit); no UPDATE then.
+    `relaxed`: see sql.execute_relaxed. `batch`: the caller's statements not sent yet, which go
+    with these."""
     with connection.cursor() as cursor:
-        if first_seq is None and connection.vendor == "postgresql":
-            return _bumped_and_logged(cursor, pk, entries, relaxed)
+        batch = batch or Batch(cursor)
+        if not entries:
+            batch.send()
+            return []
+        pk = GraphExecution._meta.pk.get_db_prep_value(graph_exec_id, connection)
+        if first_seq is None and batch.together:
+            return _bumped_and_logged(batch, pk, entries, relaxed)
         if first_seq is None:
-            execute_relaxed(cursor, _BUMP, [len(entries), pk], relaxed=relaxed)
-            row = cursor.fetchone()
+            batch.send(_BUMP, [len(entries), pk], relaxed=relaxed)
+            row = batch.cursor.fetchone()
             if row is None:
                 return []
             first_seq = row[0] - len(entries) + 1
         seqs = list(range(first_seq, first_seq + len(entries)))
+        prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
         values = [
             [pk, seq, method, prep(data, connection)]
             for seq, (method, data) in zip(seqs, entries, strict=True)
         ]
-        insert_rows(cursor, _LOG, "(%s, %s, %s, %s)", values, per_statement=_ROWS_PER_INSERT)
+        batch.add_rows((_LOG, "(%s, %s, %s, %s)"), values, per_statement=_ROWS_PER_INSERT)
+        batch.send()
     return seqs
 
 
 def _bumped_and_logged(
-    cursor: Any, pk: Any, entries: Sequence[tuple[str, Any]], relaxed: bool
+    batch: Batch, pk: Any, entries: Sequence[tuple[str, Any]], relaxed: bool
 ) -> list[int]:
-    """events_record's UPDATE and INSERT in one statement (PostgreSQL): the counter's new value
-    goes to the INSERT within it (a data-modifying WITH), a round trip less on every worker
-    step, lease and finish."""
+    """events_record's UPDATE and INSERT in one statement: the counter's new value goes to the
+    INSERT within it (a data-modifying WITH), sent with the rest of the batch."""
     prep = ExecutionEvent._meta.get_field("data").get_db_prep_save
     count = len(entries)
-    values = values_rendered(
-        cursor,
+    values = batch.values(
         "(%s, %s, %s)",
         [[k, method, prep(data, connection)] for k, (method, data) in enumerate(entries, 1)],
     )
-    sql = _BUMP_AND_LOG.format(count=count, pk=literal(cursor, pk), values=values.decode())
-    execute_relaxed(cursor, sql, None, relaxed=relaxed)
-    row = cursor.fetchone()
+    sql = _BUMP_AND_LOG.format(count=count, pk=batch.literal(pk), values=values.decode())
+    batch.send(sql, relaxed=relaxed)
+    row = batch.cursor.fetchone()
     if row is None:
         return []
     return list(range(row[0] - count + 1, row[0] + 1))
@@ -138,14 +142,15 @@ def node_execution_events_record(
     *,
     first_seq: int | None = None,
     relaxed: bool = False,
+    batch: Batch | None = None,
 ) -> list[Event]:
     """Node executions' changes (apps.executions.payloads.node_execution_payload), stored with
     their `seq`s in the caller's transaction, to send to the run's group in the order given.
-    `first_seq`, `relaxed`: see events_record."""
+    `first_seq`, `relaxed`, `batch`: see events_record."""
     group = execution_group(str(graph_exec_id))
     entries = [(NODE_EXECUTION_EVENT, data) for data in payloads]
     seqs: list[int | None] = [
-        *events_record(graph_exec_id, entries, first_seq=first_seq, relaxed=relaxed)
+        *events_record(graph_exec_id, entries, first_seq=first_seq, relaxed=relaxed, batch=batch)
     ]
     return [
         (group, _sequenced(NODE_EXECUTION_EVENT, payload, group, seq))

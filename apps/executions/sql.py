@@ -1,11 +1,14 @@
-"""SQL of the run's hot path: multi-row INSERTs (the store's steps and their events) and the
-worker's relaxed commits (execute_relaxed).
+"""SQL of the run's hot path: a transaction's statements sent together (Batch: the store's
+steps, their multi-row INSERTs and their events) and the worker's relaxed commits
+(execute_relaxed).
 
 On PostgreSQL the values are rendered as SQL literals here, by psycopg's own adaptation of each
 value, which is what its client-side binding (Django's default) sends anyway. Handed the same
 statement with parameters, psycopg parses it for placeholders anew on every call once it has
 more than 50 of them (its parse cache stops there): on a long chain, whose steps insert dozens
-of rows, that parsing was a quarter of the worker's time. SQLite gets the parameters.
+of rows, that parsing was a quarter of the worker's time. Rendered, the statements of a step
+go as one simple query: one round trip instead of one per statement. SQLite gets the
+parameters, one statement at a time.
 """
 
 from typing import Any
@@ -43,41 +46,93 @@ def execute_relaxed(
         cursor.execute(f"{sql}; {_RELAX}", params)
 
 
-def insert_rows(
-    cursor: Any, head: str, row: str, rows: list[list[Any]], *, per_statement: int
-) -> None:
-    """`{head} VALUES {row}, {row}, …` with `rows`, at most `per_statement` rows a statement.
-    `row` is a tuple of %s placeholders (and SQL without parameters, e.g. CURRENT_TIMESTAMP)."""
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        if connection.vendor == "postgresql":
-            cursor.execute(_rendered(cursor, head, row, chunk))
-        else:
-            cursor.execute(
-                f"{head} VALUES {', '.join([row] * len(chunk))}",
-                [value for values in chunk for value in values],
-            )
+def _together() -> bool:
+    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
+        "server_side_binding"
+    )
 
 
-def _rendered(cursor: Any, head: str, row: str, chunk: list[list[Any]]) -> bytes:
-    return head.encode() + b" " + values_rendered(cursor, row, chunk)
+class Batch:
+    """The statements of one transaction, sent together: on PostgreSQL with client-side binding
+    (Django's default), rendered with psycopg's own literals and sent as one simple query, one
+    round trip however many there are (a worker's step: its node executions' INSERT and
+    UPDATEs, their outputs, its events); elsewhere each is executed as it is added. A failed
+    statement fails the transaction either way."""
 
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.together = _together()
+        self.parts: list[bytes] = []
+        if self.together:
+            self._literal = Transformer.from_context(cursor.cursor).as_literal
 
-def literal(cursor: Any, value: Any) -> str:
-    """`value` as a SQL literal, as psycopg's client-side binding would send it (PostgreSQL)."""
-    return bytes(Transformer.from_context(cursor.cursor).as_literal(value)).decode()
+    def add_many(self, sql: str, rows: list[list[Any]]) -> None:
+        """`sql` once per row of parameters."""
+        if self.together:
+            parts = _split(sql)
+            self.parts += [self._rendered(parts, params) for params in rows]
+        elif len(rows) == 1:  # a one-row executemany still pays for a pipeline
+            self.cursor.execute(sql, rows[0])
+        elif rows:
+            self.cursor.executemany(sql, rows)
 
+    def add_rows(
+        self, statement: tuple[str, str], rows: list[list[Any]], *, per_statement: int
+    ) -> None:
+        """`{head} VALUES {row}, {row}, …` with `rows` for `statement` (head, row), at most
+        `per_statement` rows a statement. `row` is a tuple of %s placeholders (and SQL without
+        parameters, e.g. CURRENT_TIMESTAMP)."""
+        head, row = statement
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            if self.together:
+                self.parts.append(head.encode() + b" " + self.values(row, chunk))
+            else:
+                self.cursor.execute(
+                    f"{head} VALUES {', '.join([row] * len(chunk))}",
+                    [value for values in chunk for value in values],
+                )
 
-def values_rendered(cursor: Any, row: str, chunk: list[list[Any]]) -> bytes:
-    """`VALUES {row}, {row}, …` with `chunk`'s values as SQL literals (PostgreSQL only)."""
-    literal = Transformer.from_context(cursor.cursor).as_literal
-    parts = [part.encode() for part in row.split("%s")]
-    rendered = []
-    for values in chunk:
+    def values(self, row: str, chunk: list[list[Any]]) -> bytes:
+        """`VALUES {row}, {row}, …` with `chunk`'s values as literals (when `together`)."""
+        parts = _split(row)
+        return b"VALUES " + b", ".join(self._rendered(parts, values) for values in chunk)
+
+    def literal(self, value: Any) -> str:
+        """`value` as a SQL literal, as client-side binding sends it (when `together`)."""
+        return bytes(self._literal(value)).decode()
+
+    def send(
+        self, sql: str | None = None, params: list[Any] | None = None, *, relaxed: bool = False
+    ) -> None:
+        """Send what was added, then `sql` (if any), leaving the cursor on `sql`'s result;
+        `relaxed`: see execute_relaxed."""
+        if not self.together:
+            if sql is not None:
+                execute_relaxed(self.cursor, sql, params, relaxed=relaxed)
+            return
+        parts, self.parts = self.parts, []
+        before = len(parts)
+        if sql is not None:
+            parts.append(self._rendered(_split(sql), params) if params else sql.encode())
+        if relaxed and settings.EXECUTION_RELAXED_COMMITS:
+            parts.append(_RELAX.encode())
+        if not parts:
+            return
+        self.cursor.execute(b"; ".join(parts))
+        if sql is not None:
+            for _ in range(before):
+                self.cursor.nextset()
+
+    def _rendered(self, parts: list[bytes], values: list[Any]) -> bytes:
         if len(values) != len(parts) - 1:
             raise ValueError(f"{len(values)} values for {len(parts) - 1} placeholders")
         pieces = [parts[0]]
         for value, part in zip(values, parts[1:], strict=True):
-            pieces += [b"NULL" if value is None else literal(value), part]
-        rendered.append(b"".join(pieces))
-    return b"VALUES " + b", ".join(rendered)
+            pieces += [b"NULL" if value is None else self._literal(value), part]
+        return b"".join(pieces)
+
+
+def _split(sql: str) -> list[bytes]:
+    """`sql` around its %s placeholders."""
+    return [part.encode() for part in sql.split("%s")]

@@ -24,7 +24,7 @@ from apps.executions.engine.types import Status
 from apps.executions.events import node_execution_events_record
 from apps.executions.models import GraphExecution, NodeExecution, NodeExecutionOutput
 from apps.executions.payloads import grouped_outputs, jsonable, node_execution_payload
-from apps.executions.sql import insert_rows
+from apps.executions.sql import Batch
 from apps.graphs.runnable import Node, get_block
 from apps.realtime.events import publish
 
@@ -157,16 +157,15 @@ class DatabaseStore:
                 )
         # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            _insert(cursor, _INSERT, inserts)
-            if len(updates) == 1:  # a one-row executemany still pays for a pipeline
-                cursor.execute(_UPDATE, updates[0])
-            elif updates:
-                cursor.executemany(_UPDATE, updates)
-            _insert(cursor, _INSERT_OUTPUT, outputs)
+            # On PostgreSQL all of it goes in one round trip, the events' statement last.
+            batch = Batch(cursor)
+            batch.add_rows(_INSERT, inserts, per_statement=_ROWS_PER_INSERT)
+            batch.add_many(_UPDATE, updates)
+            batch.add_rows(_INSERT_OUTPUT, outputs, per_statement=_ROWS_PER_INSERT)
             # Stored with their `seq`s in the same transaction (SPEC §17).
             changed = [p["event"] for p in payloads]
             events = node_execution_events_record(
-                self.execution.id, changed, first_seq=first_seq, relaxed=self.relaxed
+                self.execution.id, changed, first_seq=first_seq, relaxed=self.relaxed, batch=batch
             )
         # After the commit that makes them true: at once for a worker's step; at the end of the
         # caller's transaction for the entry nodes of a run being created.
@@ -206,12 +205,8 @@ class DatabaseStore:
         return {"input_data": input_data, "stats": stats, "outputs": outputs, "event": event}
 
 
-def _insert(cursor: Any, statement: tuple[str, str], rows: list[list[Any]]) -> None:
-    """Multi-row INSERTs, at most _ROWS_PER_INSERT rows each (SQLite allows 999 parameters)."""
-    insert_rows(cursor, *statement, rows, per_statement=_ROWS_PER_INSERT)
-
-
 # Only table names are interpolated (the models' own); every value is a parameter.
+# Rows per multi-row INSERT (SQLite allows 999 parameters).
 _ROWS_PER_INSERT = 80
 _TABLE = NodeExecution._meta.db_table
 _INSERT = (

@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.executions import runtime
 from apps.executions.engine import NodeExecutionRecord, Status
-from apps.executions.models import ExecutionEvent, GraphExecution
+from apps.executions.models import ExecutionEvent, GraphExecution, NodeExecution
 from apps.executions.worker.ending import result_write
 from apps.executions.worker.lease import lease_acquire
 from apps.graphs.runnable import compiled_version
@@ -109,3 +110,35 @@ def test_the_lease_and_the_finish_read_their_own_rowcounts(
         assert result_write(execution.pk, "worker-a", values) is True
         assert _synchronous_commit() == "off"
     assert GraphExecution.objects.get(pk=execution.pk).status == "completed"
+
+
+def test_a_workers_step_goes_in_one_round_trip(queued: tuple[GraphExecution, object]) -> None:
+    """Its node executions' INSERT and UPDATEs, their outputs and its events: one simple query
+    (sql.Batch), whose last real statement's result is what the events read."""
+    execution, runnable = queued
+    store = runtime.database_store(execution, runnable, relaxed=True)
+    first, second = _record(5), _record(6)
+    first.status, first.outputs = Status.RUNNING, []
+    second.status, second.outputs = Status.QUEUED, []
+    with transaction.atomic():
+        store.commit([first, second])
+    first.is_new = second.is_new = False
+    first.status, first.error = Status.FAILED, "it broke"
+    second.status, second.outputs = Status.COMPLETED, [("output", 6)]
+    third = _record(7)
+    before = GraphExecution.objects.get(pk=execution.pk).event_seq
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        store.commit([first, second, third])
+        assert _synchronous_commit() == "off"
+
+    assert len(queries) == 2  # the step, then SHOW
+    stored = NodeExecution.objects.filter(graph_execution=execution, sequence__in=[5, 6, 7])
+    assert {row.sequence: (row.status, row.error) for row in stored} == {
+        5: ("failed", "it broke"),
+        6: ("completed", ""),
+        7: ("completed", ""),
+    }
+    seqs = ExecutionEvent.objects.filter(graph_execution=execution, seq__gt=before)
+    assert sorted(seqs.values_list("seq", flat=True)) == [before + 1, before + 2, before + 3]
+    assert GraphExecution.objects.get(pk=execution.pk).event_seq == before + 3
