@@ -50,18 +50,24 @@ class Columns(Generic[M]):
                 found.append((index, column, applied))
         return found
 
-    def insert(self, instance: M) -> None:
+    def insert(
+        self, instance: M, execute: Callable[[str, list[Any]], object] | None = None
+    ) -> None:
         """INSERT `instance` as `save(force_insert=True)` would (each field's `pre_save`, e.g.
         `auto_now_add`, and its database value), but sends no model signals: only for models
-        nothing listens to."""
+        nothing listens to. `execute(sql, params)`: the caller's way to send it (a batch of
+        statements, say) instead of a cursor of its own."""
         values = []
         for field in self.fields:
             value = field.pre_save(instance, add=True)
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"{field.name}: an expression (a db_default?) is not a value")
             values.append(field.get_db_prep_save(value, connection))
-        with connection.cursor() as cursor:
-            cursor.execute(self._insert_sql, values)
+        if execute is not None:
+            execute(self._insert_sql, values)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(self._insert_sql, values)
         instance._state.adding, instance._state.db = False, connection.alias
 
     @cached_property

@@ -44,12 +44,12 @@ def events_record(
 
     `first_seq`: the caller's transaction inserted the run, with its counter already past these
     events (run creation: nobody else sees the run before the commit); no UPDATE then.
-    `relaxed`: see sql.execute_relaxed. `batch`: the caller's statements not sent yet, which go
-    with these."""
+    `relaxed`: see sql.execute_relaxed. `batch`: the caller's, to which these are added (the
+    counter's bump, whose result is read, sends it at once)."""
     with connection.cursor() as cursor:
+        own = batch is None
         batch = batch or Batch(cursor)
         if not entries:
-            batch.send()
             return []
         pk = GraphExecution._meta.pk.get_db_prep_value(graph_exec_id, connection)
         if first_seq is None and batch.together:
@@ -67,7 +67,8 @@ def events_record(
             for seq, (method, data) in zip(seqs, entries, strict=True)
         ]
         batch.add_rows((_LOG, "(%s, %s, %s, %s)"), values, per_statement=_ROWS_PER_INSERT)
-        batch.send()
+        if own:
+            batch.send()
     return seqs
 
 
@@ -105,14 +106,16 @@ def _graph_events(execution: GraphExecution, data: Any, seq: int | None) -> list
 
 
 def graph_execution_event_record(
-    execution: GraphExecution, *, seq: int | None = None
+    execution: GraphExecution, *, seq: int | None = None, batch: Batch | None = None
 ) -> list[Event]:
     """A run's status change, stored with its `seq` (in the caller's transaction, or its own),
     to send to the run's own group and its graph's after that commit. `seq`: see events_record's
-    `first_seq`."""
+    `first_seq`; `batch`: its `batch`."""
     data = graph_execution_payload(execution)
     with transaction.atomic(savepoint=False):
-        seqs = events_record(execution.id, [(GRAPH_EXECUTION_EVENT, data)], first_seq=seq)
+        seqs = events_record(
+            execution.id, [(GRAPH_EXECUTION_EVENT, data)], first_seq=seq, batch=batch
+        )
     return _graph_events(execution, data, seqs[0] if seqs else None)
 
 

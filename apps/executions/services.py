@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.common.exceptions import InsufficientCredits, ValidationFailed
@@ -21,6 +21,7 @@ from apps.executions.engine import NodeExecutionRecord, initial_node_executions
 from apps.executions.events import graph_execution_event_record
 from apps.executions.lifecycle import announce_finished, send_run_task
 from apps.executions.models import ExecutionStatus, GraphExecution
+from apps.executions.sql import Batch
 from apps.executions.tally import run_tally_delete, run_tally_rebuild
 from apps.graphs.runnable import (
     Block,
@@ -110,12 +111,15 @@ def run_insert(
 ) -> None:
     """INSERT the run and the node executions it starts with in one transaction; its event and
     its task leave after the commit."""
-    with transaction.atomic():
-        # Its events' `seq`s are known: the entry nodes' events, then the run's own.
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One round trip on PostgreSQL (sql.Batch): the run, its entry nodes, their events and
+        # its own, whose `seq`s are known.
+        batch = Batch(cursor)
         execution.event_seq = len(records) + 1
-        _RUN_COLUMNS.insert(execution)  # no model signal listens to runs
-        runtime.database_store(execution, runnable).commit(records, first_seq=1)
-        created = graph_execution_event_record(execution, seq=execution.event_seq)
+        _RUN_COLUMNS.insert(execution, execute=batch.add)  # no model signal listens to runs
+        runtime.database_store(execution, runnable).commit(records, first_seq=1, batch=batch)
+        created = graph_execution_event_record(execution, seq=execution.event_seq, batch=batch)
+        batch.send()
         transaction.on_commit(lambda: publish(created))
         if enqueue:
             transaction.on_commit(lambda: send_run_task(execution.id))

@@ -57,7 +57,8 @@ class Batch:
     (Django's default), rendered with psycopg's own literals and sent as one simple query, one
     round trip however many there are (a worker's step: its node executions' INSERT and
     UPDATEs, their outputs, its events); elsewhere each is executed as it is added. A failed
-    statement fails the transaction either way."""
+    statement fails the transaction either way. Whoever makes a batch sends it; a statement
+    whose result is read is sent at once, with what was added before it."""
 
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
@@ -65,6 +66,12 @@ class Batch:
         self.parts: list[bytes] = []
         if self.together:
             self._literal = Transformer.from_context(cursor.cursor).as_literal
+
+    def add(self, sql: str, params: list[Any]) -> None:
+        if self.together:
+            self.parts.append(self._rendered(_split(sql), params))
+        else:
+            self.cursor.execute(sql, params)
 
     def add_many(self, sql: str, rows: list[list[Any]]) -> None:
         """`sql` once per row of parameters."""

@@ -124,11 +124,41 @@ class DatabaseStore:
         return records
 
     def commit(
-        self, changes: Sequence[NodeExecutionRecord], *, first_seq: int | None = None
+        self,
+        changes: Sequence[NodeExecutionRecord],
+        *,
+        first_seq: int | None = None,
+        batch: Batch | None = None,
     ) -> None:
-        """The engine's port (types.Store.commit); `first_seq` is for the run's creation only
-        (events.events_record)."""
+        """The engine's port (types.Store.commit); `first_seq` and `batch` (the caller's, which
+        it sends) are for the run's creation only (events.events_record)."""
         payloads = [self._payload(record) for record in changes]
+        inserts, updates, outputs = self._rows(changes, payloads)
+        # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            # On PostgreSQL all of it goes in one round trip, the events' statement last.
+            own = batch is None
+            batch = batch or Batch(cursor)
+            batch.add_rows(_INSERT, inserts, per_statement=_ROWS_PER_INSERT)
+            batch.add_many(_UPDATE, updates)
+            batch.add_rows(_INSERT_OUTPUT, outputs, per_statement=_ROWS_PER_INSERT)
+            # Stored with their `seq`s in the same transaction (SPEC §17).
+            changed = [p["event"] for p in payloads]
+            events = node_execution_events_record(
+                self.execution.id, changed, first_seq=first_seq, relaxed=self.relaxed, batch=batch
+            )
+            if own:
+                batch.send()
+        # After the commit that makes them true: at once for a worker's step; at the end of the
+        # caller's transaction for the entry nodes of a run being created.
+        transaction.on_commit(partial(publish, events))
+        self._count_finished(changes)
+
+    def _rows(
+        self, changes: Sequence[NodeExecutionRecord], payloads: list[dict[str, Any]]
+    ) -> tuple[list[Any], list[Any], list[Any]]:
+        """The parameters of the step's statements: new node executions, changed ones, and
+        the outputs of those that finished."""
         inserts: list[Any] = []
         updates: list[Any] = []
         outputs: list[Any] = []
@@ -155,22 +185,7 @@ class DatabaseStore:
                     [record_id, position, pin, self._output_json(value)]
                     for position, (pin, value) in enumerate(payload["outputs"])
                 )
-        # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            # On PostgreSQL all of it goes in one round trip, the events' statement last.
-            batch = Batch(cursor)
-            batch.add_rows(_INSERT, inserts, per_statement=_ROWS_PER_INSERT)
-            batch.add_many(_UPDATE, updates)
-            batch.add_rows(_INSERT_OUTPUT, outputs, per_statement=_ROWS_PER_INSERT)
-            # Stored with their `seq`s in the same transaction (SPEC §17).
-            changed = [p["event"] for p in payloads]
-            events = node_execution_events_record(
-                self.execution.id, changed, first_seq=first_seq, relaxed=self.relaxed, batch=batch
-            )
-        # After the commit that makes them true: at once for a worker's step; at the end of the
-        # caller's transaction for the entry nodes of a run being created.
-        transaction.on_commit(partial(publish, events))
-        self._count_finished(changes)
+        return inserts, updates, outputs
 
     def _count_finished(self, changes: Sequence[NodeExecutionRecord]) -> None:
         for record in changes:

@@ -142,3 +142,18 @@ def test_a_workers_step_goes_in_one_round_trip(queued: tuple[GraphExecution, obj
     seqs = ExecutionEvent.objects.filter(graph_execution=execution, seq__gt=before)
     assert sorted(seqs.values_list("seq", flat=True)) == [before + 1, before + 2, before + 3]
     assert GraphExecution.objects.get(pk=execution.pk).event_seq == before + 3
+
+
+def test_a_runs_creation_goes_in_one_round_trip(owner: User) -> None:
+    """The run, its entry node executions, their events and its own: one query (sql.Batch)."""
+    version = make_graph(owner, echo_graph())
+    make_queued_run(owner, version)  # the graph compiled: what is left is the run's own
+    with CaptureQueriesContext(connection) as queries:
+        execution = make_queued_run(owner, version)
+
+    writes = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(writes) == 1
+    assert 'INSERT INTO "executions_graphexecution"' in writes[0]
+    assert "INSERT INTO executions_nodeexecution" in writes[0]
+    assert writes[0].count("INSERT INTO executions_executionevent") == 2
+    assert ExecutionEvent.objects.filter(graph_execution=execution).count() == 2
