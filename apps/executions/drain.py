@@ -39,7 +39,10 @@ def drain_poller() -> Callable[[], bool]:
     """True once this process's worker is shutting down and its grace period is over. A
     prefork pool process looks at its parent; a solo or threaded worker at itself."""
     keys = [_key(os.getppid()), _key(os.getpid())]
-    checked = 0.0
+    # The first look once a poll period has gone by, like every later one: a run that ends
+    # sooner (most) never asks, and one that started past the deadline stops within the period,
+    # as one that was running then does.
+    checked = time.monotonic()
     drained = False
 
     def due() -> bool:
