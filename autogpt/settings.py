@@ -174,6 +174,10 @@ CACHES = {
 }
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or _kombu_url(REDIS_URL)
+# A Redis broker's transport keeps its clients (autogpt/broker.py); any other keeps kombu's own.
+CELERY_BROKER_TRANSPORT = (
+    "autogpt.broker:Transport" if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
