@@ -38,9 +38,16 @@ return {1, count + 1, '0'}
 
 
 @cache
+def _client(pool: ConnectionPool) -> Redis:
+    """One client per connection pool: Django's cache builds a new one on every call (its
+    `get_client`), a few percent of the web's time when every request is throttled."""
+    return Redis(connection_pool=pool)
+
+
+@cache
 def _slide(pool: ConnectionPool) -> Script:
-    """The script, once per connection pool (the cache hands out a new client per call)."""
-    return Redis(connection_pool=pool).register_script(_SLIDE)
+    """The script, once per connection pool."""
+    return _client(pool).register_script(_SLIDE)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
@@ -63,12 +70,14 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         # A key of its own: the pickled list DRF kept under self.key is another Redis type.
         key = self.cache.make_and_validate_key(f"{self.key}:log")
-        # The cache's own Redis connection (settings.CACHES: django's RedisCache).
-        client = cast("RedisCache", self.cache)._cache.get_client(key, write=True)
-        allowed, count, oldest = _slide(client.connection_pool)(
+        # The cache's own Redis connections (settings.CACHES: django's RedisCache), the pool its
+        # get_client() would wrap in a new client.
+        cache_client: Any = cast("RedisCache", self.cache)._cache
+        pool = cache_client._get_connection_pool(True)
+        allowed, count, oldest = _slide(pool)(
             keys=[key],
             args=[repr(self.now), self.duration, self.num_requests, secrets.token_hex(8)],
-            client=client,
+            client=_client(pool),
         )
         if allowed:
             return True

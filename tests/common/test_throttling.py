@@ -1,6 +1,7 @@
 from unittest.mock import patch
 
 import pytest
+from redis import Redis
 from rest_framework.test import APIClient
 
 from apps.common.throttling import PrincipalRateThrottle
@@ -134,3 +135,13 @@ def test_the_window_slides_as_drf_s_log_does_at_any_budget(owner: User, settings
         assert client.get("/api/user").status_code == 429
         now[0] = 1080.5
         assert client.get("/api/user").status_code == 200
+
+
+def test_the_throttle_keeps_one_redis_client(owner: User, tight_limits) -> None:
+    """Django's cache would build a client per call; the throttle asks it for its pool."""
+    client = APIClient()
+    client.force_authenticate(owner)
+    client.get("/api/credits")  # the first request makes the client, if none was made yet
+    with patch.object(Redis, "__init__", side_effect=AssertionError("a new client")):
+        statuses = [client.get("/api/credits").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
