@@ -131,7 +131,7 @@ class DatabaseStore:
         batch: Batch | None = None,
     ) -> None:
         """The engine's port (types.Store.commit); `first_seq` and `batch` (the caller's, which
-        it sends) are for the run's creation only (events.events_record)."""
+        the caller sends) are for the run's creation only (events.events_record)."""
         payloads = [self._payload(record) for record in changes]
         inserts, updates, outputs = self._rows(changes, payloads)
         # savepoint=False: inside the run-start transaction a savepoint would only add round trips.
@@ -220,9 +220,8 @@ class DatabaseStore:
         return {"input_data": input_data, "stats": stats, "outputs": outputs, "event": event}
 
 
+_ROWS_PER_INSERT = 80  # per multi-row INSERT (SQLite allows 999 parameters)
 # Only table names are interpolated (the models' own); every value is a parameter.
-# Rows per multi-row INSERT (SQLite allows 999 parameters).
-_ROWS_PER_INSERT = 80
 _TABLE = NodeExecution._meta.db_table
 _INSERT = (
     f"INSERT INTO {_TABLE} (id, graph_execution_id, node_id, sequence, status, input_data, error,"
