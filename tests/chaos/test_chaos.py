@@ -95,7 +95,15 @@ class Chaos:
         _, key = api_key_create(
             user=owner, name="chaos", permissions=[p.value for p in APIKey.Permission]
         )
-        self.http = httpx.Client(base_url=self.url, headers={"X-API-Key": key}, timeout=30)
+        self.http = httpx.Client(
+            base_url=self.url,
+            headers={"X-API-Key": key},
+            timeout=30,
+            # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) closes them:
+            # a phase waits about that long between its last request and the next phase's first,
+            # and a request sent on a connection the server is closing gets no answer.
+            limits=httpx.Limits(keepalive_expiry=2),
+        )
         wait_for(self._web_up, timeout=60, what="the chaos web process")
         self.graph_id = self.http.post("/api/graphs", json=_graph(self.counter.url)).json()["id"]
         self.clients = [
