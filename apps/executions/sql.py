@@ -37,16 +37,21 @@ def execute_relaxed(
     the first one's result (its rows, its rowcount). Server-side binding takes one statement at
     a time: the setting is sent on its own then.
     """
-    if not (relaxed and settings.EXECUTION_RELAXED_COMMITS and connection.vendor == "postgresql"):
+    if not _relaxes(relaxed):
         cursor.execute(sql, params)
-    elif connection.settings_dict["OPTIONS"].get("server_side_binding"):
+    elif not _together():  # PostgreSQL with server-side binding
         cursor.execute(_RELAX)
         cursor.execute(sql, params)
     else:
         cursor.execute(f"{sql}; {_RELAX}", params)
 
 
+def _relaxes(relaxed: bool) -> bool:
+    return relaxed and settings.EXECUTION_RELAXED_COMMITS and connection.vendor == "postgresql"
+
+
 def _together() -> bool:
+    """Statements can go as one simple query: PostgreSQL with client-side binding."""
     return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
         "server_side_binding"
     )
@@ -122,7 +127,7 @@ class Batch:
         before = len(parts)
         if sql is not None:
             parts.append(self._rendered(_split(sql), params) if params else sql.encode())
-        if relaxed and settings.EXECUTION_RELAXED_COMMITS:
+        if _relaxes(relaxed):
             parts.append(_RELAX.encode())
         if not parts:
             return
