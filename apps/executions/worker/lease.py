@@ -28,17 +28,17 @@ Outcome = Literal["acquired", "capped", "leased", "gone"]
 _EXECUTIONS = GraphExecution._meta.db_table
 _EXECUTION_COLUMNS = Columns(GraphExecution, "e")
 # With what a block's context needs of the user (the rest of the user loads if used).
-_SELECT_EXECUTION = (
+_READ_EXECUTION = (
     f"SELECT {_EXECUTION_COLUMNS.sql}, u.timezone FROM {_EXECUTIONS} e"
-    f" JOIN {User._meta.db_table} u ON u.id = e.user_id WHERE e.id = %s"
+    f" JOIN {User._meta.db_table} u ON u.id = e.user_id"
 )
+_SELECT_EXECUTION = f"{_READ_EXECUTION} WHERE e.id = %s"
 # The same, locking the run's graph for the per-graph cap. NO KEY UPDATE: takings of one graph
 # queue on each other, but a run being created for the graph meanwhile (its foreign key check
 # takes KEY SHARE on the row) does not wait for them.
 _SELECT_EXECUTION_LOCKING_GRAPH = (
-    f"SELECT {_EXECUTION_COLUMNS.sql}, u.timezone FROM {_EXECUTIONS} e"
-    f" JOIN {User._meta.db_table} u ON u.id = e.user_id"
-    f" JOIN {Graph._meta.db_table} g ON g.id = e.graph_id WHERE e.id = %s FOR NO KEY UPDATE OF g"
+    f"{_READ_EXECUTION} JOIN {Graph._meta.db_table} g ON g.id = e.graph_id"
+    " WHERE e.id = %s FOR NO KEY UPDATE OF g"
 )
 # A resumed run keeps its first start: the time limit counts from there.
 _TAKE_LEASE = (
